@@ -1,0 +1,177 @@
+//! The API key type: validated on construction, never printed in full.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// The environment variable the client reads its key from.
+pub const API_KEY_ENV: &str = "VECTORCACHE_API_KEY";
+
+const PREFIX: &str = "vc_";
+const HEX_LEN: usize = 32;
+/// How much of the key the redacted form shows: the prefix and four hex digits, like the dashboard.
+const SHOWN: usize = PREFIX.len() + 4;
+
+/// A Vectorcache API key: `vc_` followed by 32 hexadecimal characters.
+///
+/// Construction validates the format, so a key with whitespace, control characters (which
+/// would let it smuggle extra HTTP headers), a wrong prefix or a wrong length never reaches
+/// the wire. `Debug` and `Display` show only a redacted prefix such as `vc_1234…`.
+///
+/// ```
+/// use vectorcache::ApiKey;
+///
+/// let key: ApiKey = "vc_1234567890abcdef1234567890abcdef".parse()?;
+/// assert_eq!(key.to_string(), "vc_1234…");
+/// assert_eq!(format!("{key:?}"), "ApiKey(vc_1234…)");
+/// assert!("sk-not-a-vectorcache-key".parse::<ApiKey>().is_err());
+/// # Ok::<(), vectorcache::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ApiKey(Box<str>);
+
+impl ApiKey {
+    /// Validates `key` and wraps it. The error never contains the key.
+    pub fn new(key: impl Into<String>) -> Result<Self, Error> {
+        let key = key.into();
+        match format_problem(&key) {
+            None => Ok(Self(key.into_boxed_str())),
+            Some(reason) => Err(Error::InvalidApiKey {
+                reason: reason.to_owned(),
+            }),
+        }
+    }
+
+    /// The redacted form shown in logs and errors, e.g. `vc_1234…`.
+    pub fn redacted(&self) -> String {
+        format!("{}…", &self.0[..SHOWN])
+    }
+
+    /// The full secret, for the `Authorization` header only.
+    pub(crate) fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why `key` is not a well-formed API key, in words that never repeat the key itself.
+fn format_problem(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        return Some("the key is empty");
+    }
+    if key.chars().any(char::is_whitespace) {
+        return Some(
+            "the key contains whitespace (a stray space or newline, e.g. from a .env file?)",
+        );
+    }
+    if key.chars().any(char::is_control) {
+        return Some("the key contains control characters");
+    }
+    if !key.is_ascii() {
+        return Some("the key contains non-ASCII characters");
+    }
+    let Some(hex) = key.strip_prefix(PREFIX) else {
+        return Some("the key does not start with `vc_`");
+    };
+    if hex.len() != HEX_LEN {
+        return Some(if hex.len() < HEX_LEN {
+            "the key is too short"
+        } else {
+            "the key is too long"
+        });
+    }
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some("the characters after `vc_` are not all hexadecimal");
+    }
+    None
+}
+
+impl FromStr for ApiKey {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<String> for ApiKey {
+    type Error = Error;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl TryFrom<&str> for ApiKey {
+    type Error = Error;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({})", self.redacted())
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "vc_1234567890abcdef1234567890abcdef";
+
+    #[test]
+    fn accepts_the_documented_format() {
+        let key = ApiKey::new(GOOD).unwrap();
+        assert_eq!(key.expose_secret(), GOOD);
+        assert!(ApiKey::new("vc_ABCDEF7890abcdef1234567890ABCDEF").is_ok());
+    }
+
+    #[test]
+    fn rejects_malformed_keys_without_echoing_them() {
+        let cases = [
+            ("", "empty"),
+            ("vc_1234567890abcdef1234567890abcde ", "whitespace"),
+            (" vc_1234567890abcdef1234567890abcdef", "whitespace"),
+            (
+                "vc_1234567890abcdef1234567890abcdef\r\nX-Evil: 1",
+                "whitespace",
+            ),
+            ("vc_1234567890abcdef1234567890abc\u{0}ef", "control"),
+            ("vc_1234567890abcdef1234567890abcdé", "non-ASCII"),
+            ("sk_1234567890abcdef1234567890abcdef", "does not start"),
+            ("vc_1234567890abcdef", "too short"),
+            ("vc_1234567890abcdef1234567890abcdef00", "too long"),
+            ("vc_1234567890abcdef1234567890abcdeg", "hexadecimal"),
+        ];
+        for (input, why) in cases {
+            let err = ApiKey::new(input).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(why), "{input:?}: {shown}");
+            assert!(shown.contains("vc_` followed by 32 hexadecimal"), "{shown}");
+            if input.len() > 8 {
+                assert!(
+                    !shown.contains(&input[3..]),
+                    "error echoes the key: {shown}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn debug_and_display_are_redacted() {
+        let key = ApiKey::new(GOOD).unwrap();
+        for shown in [format!("{key}"), format!("{key:?}"), format!("{key:#?}")] {
+            assert!(!shown.contains(GOOD), "{shown}");
+            assert!(shown.contains("vc_1234…"), "{shown}");
+        }
+    }
+}

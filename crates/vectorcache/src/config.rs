@@ -1,0 +1,421 @@
+//! Client configuration: the builder, its defaults, and what it checks before a client exists.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT,
+};
+use reqwest::Url;
+
+use crate::api_key::{ApiKey, API_KEY_ENV};
+use crate::client::Client;
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+
+/// The environment variable that overrides the base URL.
+pub const BASE_URL_ENV: &str = "VECTORCACHE_BASE_URL";
+/// The documented production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.vectorcache.ai";
+/// Per-attempt timeout, as in the documented clients.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time allowed to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// The longest server-requested wait the client will sit through before retrying.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+
+/// The `User-Agent` product token of this crate.
+pub(crate) const USER_AGENT_BASE: &str = concat!("vectorcache-rust/", env!("CARGO_PKG_VERSION"));
+
+/// Builds a [`Client`]. Every setting has a default; explicit values beat the environment
+/// (`VECTORCACHE_API_KEY`, `VECTORCACHE_BASE_URL`), which beats the built-in defaults.
+/// Problems are reported by [`build`](Self::build), never by the setters.
+///
+/// One call takes at most `(max_retries + 1) × timeout` plus the waits between attempts, each
+/// at most `max_retry_wait`, so the total time of a call is bounded.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let client = vectorcache::Client::builder()
+///     .api_key("vc_1234567890abcdef1234567890abcdef")
+///     .base_url("http://127.0.0.1:8787")
+///     .timeout(Duration::from_secs(10))
+///     .max_retries(3)
+///     .project_id("proj_123")
+///     .build()?;
+/// assert!(!format!("{client:?}").contains("567890abcdef"));
+/// # Ok::<(), vectorcache::Error>(())
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    project_id: Option<String>,
+    default_headers: Vec<(String, String)>,
+    user_agent_suffix: Option<String>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            project_id: None,
+            default_headers: Vec::new(),
+            user_agent_suffix: None,
+            http_client: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The API key (`vc_` + 32 hex). Defaults to `VECTORCACHE_API_KEY`.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The service's base URL. Defaults to `VECTORCACHE_BASE_URL`, else
+    /// `https://api.vectorcache.ai`. Plain `http://` is accepted for loopback hosts only.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Timeout of one attempt, connection to last byte (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout for establishing a connection (default 10 s). Not applied to a client given
+    /// with [`http_client`](Self::http_client), which keeps its own.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retries after the first attempt (default 2; 0 disables retrying).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Backoff between attempts when the server gives no hint: `initial`, doubling each time,
+    /// capped at `max`, with jitter (defaults 0.5 s and 8 s).
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max;
+        self
+    }
+
+    /// The longest wait a server may ask for (`Retry-After`, `X-RateLimit-Reset`) that the
+    /// client sits through; a longer one fails at once with the typed error (default 60 s).
+    pub fn max_retry_wait(mut self, wait: Duration) -> Self {
+        self.retry.max_wait = wait;
+        self
+    }
+
+    /// The project every request targets unless it names its own (default: the key's).
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// A header sent with every request. `Authorization` cannot be overridden this way.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Appended to the `User-Agent` (`vectorcache-rust/<version> <suffix>`); the Python and
+    /// Node packages name themselves here.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Uses a caller-configured `reqwest::Client` (proxies, TLS roots, pool settings). The
+    /// timeout set here still applies per request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let key = match self.api_key {
+            Some(key) => key,
+            None => env_var(API_KEY_ENV).ok_or(Error::MissingApiKey)?,
+        };
+        let key = ApiKey::new(key)?;
+        let base_url = match self.base_url {
+            Some(url) => url,
+            None => env_var(BASE_URL_ENV).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        };
+        let base_url = parse_base_url(&base_url)?;
+        let query_url = endpoint(&base_url, "v1/cache/query");
+        check_duration("timeout", self.timeout)?;
+        check_duration("connect_timeout", self.connect_timeout)?;
+        if let Some(project) = &self.project_id {
+            if project.trim().is_empty() {
+                return Err(Error::invalid_config(
+                    "`project_id` must not be empty or blank",
+                ));
+            }
+        }
+        let headers = request_headers(&self.default_headers, self.user_agent_suffix.as_deref())?;
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                // A redirect could carry the key elsewhere; the API never redirects.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::invalid_config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Client::from_parts(crate::client::Parts {
+            http,
+            base_url,
+            query_url,
+            key,
+            headers,
+            timeout: self.timeout,
+            retry: self.retry,
+            project_id: self.project_id,
+        }))
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key may not be validated yet, so show only whether one is set.
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("project_id", &self.project_id)
+            .field(
+                "default_headers",
+                &self
+                    .default_headers
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
+            )
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An environment variable, treating empty as unset.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Converts seconds given as a float (as the Python and Node packages take them) into a
+/// `Duration`, rejecting negative, NaN and infinite values with a typed error.
+pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Error> {
+    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+        return Err(Error::invalid_config(format!(
+            "`{what}` must be a finite, non-negative number of seconds, got {secs}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn check_duration(what: &str, d: Duration) -> Result<(), Error> {
+    if d.is_zero() {
+        return Err(Error::invalid_config(format!(
+            "`{what}` must be greater than zero"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses and vets the base URL: https anywhere, plain http only on loopback, no credentials.
+pub(crate) fn parse_base_url(raw: &str) -> Result<Url, Error> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::invalid_config(format!("base URL {raw:?} is not a valid URL ({e})")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::invalid_config(format!("base URL {raw:?} has no host")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(Error::invalid_config(format!(
+                "refusing to send the API key over plain http to {host}: use https:// \
+                 (http:// is allowed only for localhost, 127.0.0.0/8 and [::1])"
+            )))
+        }
+        other => {
+            return Err(Error::invalid_config(format!(
+                "base URL scheme must be https (or http for localhost), got {other}://"
+            )))
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_config(
+            "base URL must not contain credentials; the API key is sent in the Authorization header",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid_config(
+            "base URL must not have a query or fragment",
+        ));
+    }
+    Ok(url)
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `base` + `path`, keeping any path prefix of the base (a gateway mount) and tolerating a
+/// base that already ends in `/v1`, as OpenAI-style base URLs do.
+fn endpoint(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    let prefix = prefix.strip_suffix("/v1").unwrap_or(prefix);
+    url.set_path(&format!("{prefix}/{path}"));
+    url
+}
+
+/// The fixed headers of every request: JSON in and out, the user agent, the caller's extras.
+fn request_headers(
+    extra: &[(String, String)],
+    ua_suffix: Option<&str>,
+) -> Result<HeaderMap, Error> {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let ua = match ua_suffix.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(suffix) => format!("{USER_AGENT_BASE} {suffix}"),
+        None => USER_AGENT_BASE.to_owned(),
+    };
+    let ua = HeaderValue::from_str(&ua).map_err(|_| {
+        Error::invalid_config("user agent suffix contains characters not allowed in a header")
+    })?;
+    headers.insert(USER_AGENT, ua);
+    for (name, value) in extra {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::invalid_config(format!("{name:?} is not a valid header name")))?;
+        if header == AUTHORIZATION {
+            return Err(Error::invalid_config(
+                "the Authorization header is set from the API key and cannot be a default header",
+            ));
+        }
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::invalid_config(format!(
+                "the value of header {name:?} contains characters not allowed in a header"
+            ))
+        })?;
+        headers.insert(header, value);
+    }
+    Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_anywhere_http_only_on_loopback() {
+        for ok in [
+            "https://api.vectorcache.ai",
+            "https://gateway.example.com/vectorcache/",
+            "http://localhost:8787",
+            "http://LOCALHOST",
+            "http://127.0.0.1:1",
+            "http://127.5.6.7",
+            "http://[::1]:8080",
+        ] {
+            parse_base_url(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "http://api.vectorcache.ai",
+            "http://10.0.0.1",
+            "http://localhost.evil.com",
+            "http://[::2]",
+            "ftp://127.0.0.1",
+            "not a url",
+            "https://user:pw@api.vectorcache.ai",
+            "https://api.vectorcache.ai/?x=1",
+        ] {
+            let err = parse_base_url(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidConfig { .. }), "{bad}");
+        }
+        let err = parse_base_url("http://api.vectorcache.ai")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("use https://"), "{err}");
+    }
+
+    #[test]
+    fn endpoint_keeps_prefixes() {
+        let e = |b: &str| endpoint(&parse_base_url(b).unwrap(), "v1/cache/query").to_string();
+        assert_eq!(
+            e("https://api.vectorcache.ai"),
+            "https://api.vectorcache.ai/v1/cache/query"
+        );
+        assert_eq!(
+            e("https://api.vectorcache.ai/"),
+            "https://api.vectorcache.ai/v1/cache/query"
+        );
+        assert_eq!(
+            e("https://api.vectorcache.ai/v1/"),
+            "https://api.vectorcache.ai/v1/cache/query"
+        );
+        assert_eq!(
+            e("https://gw.example/vc"),
+            "https://gw.example/vc/v1/cache/query"
+        );
+    }
+
+    #[test]
+    fn durations_from_floats() {
+        assert_eq!(
+            duration_from_secs_f64("timeout", 1.5).unwrap(),
+            Duration::from_millis(1500)
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            assert!(duration_from_secs_f64("timeout", bad).is_err());
+        }
+    }
+
+    #[test]
+    fn default_headers_cannot_replace_authorization() {
+        let err =
+            request_headers(&[("Authorization".into(), "Bearer x".into())], None).unwrap_err();
+        assert!(err.to_string().contains("Authorization"));
+        assert!(request_headers(&[("bad name".into(), "v".into())], None).is_err());
+        assert!(request_headers(&[("x-ok".into(), "a\nb".into())], None).is_err());
+        let h = request_headers(&[], Some("vectorcache-python/0.1.0")).unwrap();
+        assert_eq!(
+            h[USER_AGENT],
+            format!("{USER_AGENT_BASE} vectorcache-python/0.1.0").as_str()
+        );
+    }
+}

@@ -1,0 +1,269 @@
+//! Turning response bodies into typed values: the success JSON, and the many shapes an error
+//! body takes (FastAPI's `detail` string or list, `{"error","message"}`, proxy HTML, nothing).
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use crate::error::{ApiError, Error};
+use crate::headers;
+use crate::response::QueryResponse;
+
+/// How much of an error body is kept.
+pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The longest `detail` message kept.
+const MAX_DETAIL: usize = 1000;
+/// How much of an undecodable body a decode error quotes.
+const MAX_SNIPPET: usize = 500;
+
+/// Cuts `s` to at most `max` bytes, on a character boundary, marking the cut with `…`.
+pub(crate) fn truncate_at_char(s: &mut String, max: usize) {
+    if s.len() <= max {
+        return;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push('…');
+}
+
+fn bounded(s: &str, max: usize) -> String {
+    let mut s = s.to_owned();
+    truncate_at_char(&mut s, max);
+    s
+}
+
+/// Decodes a success body into a [`QueryResponse`], with the header-borne state attached.
+pub(crate) fn success(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<QueryResponse, Error> {
+    let decode_error = |message: String| Error::Decode {
+        status,
+        message,
+        body_snippet: bounded(&String::from_utf8_lossy(body), MAX_SNIPPET),
+        request_id: headers::request_id(headers),
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(decode_error("the body is empty".into()));
+    }
+    let mut response: QueryResponse = serde_json::from_slice(body)
+        .map_err(|e| decode_error(format!("not the documented JSON ({e})")))?;
+    response.rate_limit = headers::rate_limit(headers);
+    response.request_id = headers::request_id(headers);
+    Ok(response)
+}
+
+/// Decodes an error answer. Never fails: an unreadable body still yields a readable detail.
+pub(crate) fn api_error(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    truncated: bool,
+) -> ApiError {
+    let text = String::from_utf8_lossy(body);
+    let json = serde_json::from_str::<Value>(&text).ok();
+    let detail = json
+        .as_ref()
+        .and_then(detail_from_json)
+        .unwrap_or_else(|| detail_from_text(status, &text));
+    ApiError {
+        status,
+        detail: bounded(&detail, MAX_DETAIL),
+        headers: headers::to_map(headers),
+        body: text.into_owned(),
+        body_truncated: truncated,
+        retry_after: headers::retry_after(status, headers, json.as_ref()),
+        request_id: headers::request_id(headers),
+        rate_limit: headers::rate_limit(headers),
+    }
+}
+
+/// The message of a JSON error body, for every documented shape.
+fn detail_from_json(body: &Value) -> Option<String> {
+    let object = body.as_object()?;
+    match object.get("detail") {
+        Some(Value::String(s)) => return Some(s.clone()),
+        Some(Value::Array(items)) if !items.is_empty() => {
+            return Some(
+                items
+                    .iter()
+                    .map(validation_item)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        }
+        Some(Value::Null) | None => {}
+        Some(other) => return Some(other.to_string()),
+    }
+    // The `{"error": "...", "message": "..."}` shape of one guide.
+    match (object.get("message"), object.get("error")) {
+        (Some(Value::String(m)), _) => Some(m.clone()),
+        (_, Some(Value::String(e))) => Some(e.clone()),
+        (_, Some(Value::Object(inner))) => inner
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// One FastAPI validation entry: `body.prompt: Field required`.
+fn validation_item(item: &Value) -> String {
+    let msg = item
+        .get("msg")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| item.to_string());
+    let loc = item
+        .get("loc")
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .filter(|loc| !loc.is_empty());
+    match loc {
+        Some(loc) => format!("{loc}: {msg}"),
+        None => msg,
+    }
+}
+
+/// A readable message for a body that is not JSON: empty, HTML from a proxy, plain text.
+fn detail_from_text(status: u16, text: &str) -> String {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("HTTP error");
+    let plain = strip_tags(text);
+    let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    if plain.is_empty() {
+        format!("{reason} (empty response body)")
+    } else if plain == reason || plain.starts_with(&format!("{status} {reason}")) {
+        format!("{reason} (non-JSON response body)")
+    } else {
+        format!("{reason}: {}", bounded(&plain, 200))
+    }
+}
+
+/// Drops `<...>` tags and the contents of `<style>`/`<script>`, enough to read a proxy's page.
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        let after = &rest[start..];
+        let lower = after.get(..8).unwrap_or(after).to_ascii_lowercase();
+        let close = if lower.starts_with("<style") {
+            "</style>"
+        } else if lower.starts_with("<script") {
+            "</script>"
+        } else {
+            ">"
+        };
+        rest = match find_ascii_ci(after, close) {
+            Some(i) => &after[i + close.len()..],
+            None => "",
+        };
+        if out.len() > 4096 {
+            return out;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(status: u16, body: &str) -> String {
+        api_error(status, &HeaderMap::new(), body.as_bytes(), false).detail
+    }
+
+    #[test]
+    fn documented_shapes() {
+        assert_eq!(
+            detail(401, r#"{"detail":"Invalid or missing API key"}"#),
+            "Invalid or missing API key"
+        );
+        assert_eq!(
+            detail(
+                422,
+                r#"{"detail":[{"loc":["body","prompt"],"msg":"Field required","type":"missing"},{"loc":["body",0],"msg":"bad"}]}"#
+            ),
+            "body.prompt: Field required; body.0: bad"
+        );
+        assert_eq!(
+            detail(
+                429,
+                r#"{"error":"rate_limit_exceeded","message":"Too many requests","retry_after":60}"#
+            ),
+            "Too many requests"
+        );
+        assert_eq!(detail(500, r#"{"error":"boom"}"#), "boom");
+        assert_eq!(detail(400, r#"{"detail":{"code":7}}"#), r#"{"code":7}"#);
+    }
+
+    #[test]
+    fn non_json_bodies() {
+        assert_eq!(detail(502, ""), "Bad Gateway (empty response body)");
+        assert_eq!(
+            detail(502, "<html><head><title>502 Bad Gateway</title><style>p{}</style></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"),
+            "Bad Gateway (non-JSON response body)"
+        );
+        assert_eq!(
+            detail(503, "<p>Down for <b>maintenance</b></p>"),
+            "Service Unavailable: Down for maintenance"
+        );
+        assert_eq!(detail(500, "[1,2]"), "Internal Server Error: [1,2]");
+        let bytes = [0xff, 0xfe, b'o', b'k'];
+        let e = api_error(500, &HeaderMap::new(), &bytes, false);
+        assert!(
+            e.detail.starts_with("Internal Server Error: "),
+            "{}",
+            e.detail
+        );
+    }
+
+    #[test]
+    fn huge_details_are_bounded() {
+        let long = format!(r#"{{"detail":"{}"}}"#, "é".repeat(100_000));
+        let d = detail(400, &long);
+        assert!(d.len() <= MAX_DETAIL + '…'.len_utf8(), "{}", d.len());
+        assert!(d.ends_with('…'));
+    }
+
+    #[test]
+    fn success_decode_errors_are_typed() {
+        let h = HeaderMap::new();
+        for body in [
+            "",
+            "<html>oops</html>",
+            r#"{"cache_hit":"yes","response":"x"}"#,
+            r#"{"cache_hit":true"#,
+        ] {
+            match success(200, &h, body.as_bytes()) {
+                Err(Error::Decode {
+                    status: 200,
+                    body_snippet,
+                    ..
+                }) => assert_eq!(body_snippet, body),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+}

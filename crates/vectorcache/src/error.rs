@@ -1,0 +1,357 @@
+//! The one error type of the crate, and the API error it wraps for HTTP answers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::api_key::API_KEY_ENV;
+use crate::response::RateLimit;
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong when talking to Vectorcache.
+///
+/// HTTP answers get one variant per documented status, each wrapping an [`ApiError`] with the
+/// decoded `detail`, the headers and the (bounded) body; transport failures and local problems
+/// (detected before anything is sent) have their own variants.
+///
+/// ```
+/// # async fn run(client: vectorcache::Client) {
+/// use vectorcache::{Error, QueryRequest};
+///
+/// match client.query(QueryRequest::new("What is AI?", "gpt-4o")).await {
+///     Ok(answer) => println!("{}", answer.response),
+///     Err(Error::Authentication(e)) => eprintln!("check VECTORCACHE_API_KEY: {}", e.detail),
+///     Err(Error::PermissionDenied(e)) => eprintln!("wrong project: {}", e.detail),
+///     Err(e) if e.is_retryable() => eprintln!("still failing after retries: {e}"),
+///     Err(e) => eprintln!("{} error: {e}", e.kind()),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 400: the server rejected the request.
+    #[error("{0}")]
+    BadRequest(Box<ApiError>),
+    /// 401: missing, invalid, unknown or revoked API key.
+    #[error("{0}")]
+    Authentication(Box<ApiError>),
+    /// 403: the key may not access this project.
+    #[error("{0}")]
+    PermissionDenied(Box<ApiError>),
+    /// 404: no such route or resource.
+    #[error("{0}")]
+    NotFound(Box<ApiError>),
+    /// 422: content not cacheable, or a FastAPI validation error.
+    #[error("{0}")]
+    UnprocessableEntity(Box<ApiError>),
+    /// 429: rate limited; [`ApiError::retry_after`] says how long the server asked to wait.
+    #[error("{0}")]
+    RateLimited(Box<ApiError>),
+    /// 500: the service failed.
+    #[error("{0}")]
+    InternalServer(Box<ApiError>),
+    /// 502: the LLM provider (or a proxy) failed.
+    #[error("{0}")]
+    BadGateway(Box<ApiError>),
+    /// 503: temporarily unavailable.
+    #[error("{0}")]
+    ServiceUnavailable(Box<ApiError>),
+    /// Any other non-success status (408, 409, 413, 504, 3xx, ...).
+    #[error("{0}")]
+    Status(Box<ApiError>),
+    /// A request did not complete within the configured timeout.
+    #[error("request timed out after {attempts} attempt(s) (timeout per attempt: {timeout:?})")]
+    Timeout {
+        /// The per-attempt timeout in force.
+        timeout: Duration,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The connection could not be made or broke (refused, reset, DNS, TLS).
+    #[error("connection error after {attempts} attempt(s): {message}")]
+    Connection {
+        /// What went wrong, without the key.
+        message: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The underlying transport error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// A success status whose body is not the documented JSON.
+    #[error("could not decode the {status} response: {message}")]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// What did not decode.
+        message: String,
+        /// The start of the body (bounded).
+        body_snippet: String,
+        /// The request id header, if the server sent one.
+        request_id: Option<String>,
+    },
+    /// No API key was given and `VECTORCACHE_API_KEY` is not set.
+    #[error(
+        "no API key: set the {API_KEY_ENV} environment variable \
+         (export {API_KEY_ENV}=vc_...) or pass the key to the client explicitly"
+    )]
+    MissingApiKey,
+    /// The API key is not of the documented format. The message never contains the key.
+    #[error(
+        "invalid API key: {reason}; a Vectorcache API key is `vc_` followed by 32 hexadecimal characters"
+    )]
+    InvalidApiKey {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The request failed local validation; nothing was sent.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong, naming the field.
+        reason: String,
+    },
+    /// The client configuration is unusable (base URL, timeout, header).
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A stable, machine-readable name for each kind of [`Error`]; bindings map these to their
+/// own exception classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 400.
+    BadRequest,
+    /// 401.
+    Authentication,
+    /// 403.
+    PermissionDenied,
+    /// 404.
+    NotFound,
+    /// 422.
+    UnprocessableEntity,
+    /// 429.
+    RateLimited,
+    /// 500.
+    InternalServer,
+    /// 502.
+    BadGateway,
+    /// 503.
+    ServiceUnavailable,
+    /// Any other HTTP status.
+    Status,
+    /// Timed out.
+    Timeout,
+    /// Connection failure.
+    Connection,
+    /// Undecodable success body.
+    Decode,
+    /// No key configured.
+    MissingApiKey,
+    /// Malformed key.
+    InvalidApiKey,
+    /// Request failed local validation.
+    InvalidRequest,
+    /// Unusable configuration.
+    InvalidConfig,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name, e.g. `"authentication"`, `"rate_limited"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::Authentication => "authentication",
+            Self::PermissionDenied => "permission_denied",
+            Self::NotFound => "not_found",
+            Self::UnprocessableEntity => "unprocessable_entity",
+            Self::RateLimited => "rate_limited",
+            Self::InternalServer => "internal_server",
+            Self::BadGateway => "bad_gateway",
+            Self::ServiceUnavailable => "service_unavailable",
+            Self::Status => "status",
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+            Self::Decode => "decode",
+            Self::MissingApiKey => "missing_api_key",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidConfig => "invalid_config",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Statuses that are worth another attempt: transient server, proxy and rate-limit answers.
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl Error {
+    /// Builds the variant that matches `api.status`.
+    pub(crate) fn from_api(api: ApiError) -> Self {
+        let api = Box::new(api);
+        match api.status {
+            400 => Self::BadRequest(api),
+            401 => Self::Authentication(api),
+            403 => Self::PermissionDenied(api),
+            404 => Self::NotFound(api),
+            422 => Self::UnprocessableEntity(api),
+            429 => Self::RateLimited(api),
+            500 => Self::InternalServer(api),
+            502 => Self::BadGateway(api),
+            503 => Self::ServiceUnavailable(api),
+            _ => Self::Status(api),
+        }
+    }
+
+    pub(crate) fn invalid_request(reason: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_config(reason: impl Into<String>) -> Self {
+        Self::InvalidConfig {
+            reason: reason.into(),
+        }
+    }
+
+    /// Which kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::BadRequest(_) => ErrorKind::BadRequest,
+            Self::Authentication(_) => ErrorKind::Authentication,
+            Self::PermissionDenied(_) => ErrorKind::PermissionDenied,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::UnprocessableEntity(_) => ErrorKind::UnprocessableEntity,
+            Self::RateLimited(_) => ErrorKind::RateLimited,
+            Self::InternalServer(_) => ErrorKind::InternalServer,
+            Self::BadGateway(_) => ErrorKind::BadGateway,
+            Self::ServiceUnavailable(_) => ErrorKind::ServiceUnavailable,
+            Self::Status(_) => ErrorKind::Status,
+            Self::Timeout { .. } => ErrorKind::Timeout,
+            Self::Connection { .. } => ErrorKind::Connection,
+            Self::Decode { .. } => ErrorKind::Decode,
+            Self::MissingApiKey => ErrorKind::MissingApiKey,
+            Self::InvalidApiKey { .. } => ErrorKind::InvalidApiKey,
+            Self::InvalidRequest { .. } => ErrorKind::InvalidRequest,
+            Self::InvalidConfig { .. } => ErrorKind::InvalidConfig,
+        }
+    }
+
+    /// The HTTP answer behind this error, if the server answered.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::BadRequest(e)
+            | Self::Authentication(e)
+            | Self::PermissionDenied(e)
+            | Self::NotFound(e)
+            | Self::UnprocessableEntity(e)
+            | Self::RateLimited(e)
+            | Self::InternalServer(e)
+            | Self::BadGateway(e)
+            | Self::ServiceUnavailable(e)
+            | Self::Status(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, for errors that came with one (API errors and decode errors).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Decode { status, .. } => Some(*status),
+            _ => self.api_error().map(|e| e.status),
+        }
+    }
+
+    /// The server's `detail` message, decoded, for API errors.
+    pub fn detail(&self) -> Option<&str> {
+        self.api_error().map(|e| e.detail.as_str())
+    }
+
+    /// How long the server asked the caller to wait before trying again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api_error().and_then(|e| e.retry_after)
+    }
+
+    /// The server's request id, if it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Decode { request_id, .. } => request_id.as_deref(),
+            _ => self.api_error().and_then(|e| e.request_id.as_deref()),
+        }
+    }
+
+    /// Whether another attempt could succeed: timeouts, connection failures and the
+    /// statuses 408, 409, 429, 500, 502, 503 and 504. Never 400, 401, 403, 404 or 422.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Connection { .. } => true,
+            _ => self
+                .api_error()
+                .is_some_and(|e| is_retryable_status(e.status)),
+        }
+    }
+}
+
+/// An HTTP answer with a non-success status, decoded.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The server's message: `detail` exactly as sent, or the best readable summary of
+    /// another body shape (bounded).
+    pub detail: String,
+    /// The response headers, names in lower case (bounded).
+    pub headers: BTreeMap<String, String>,
+    /// The response body as text (lossy UTF-8, bounded; see `body_truncated`).
+    pub body: String,
+    /// Whether `body` was cut short.
+    pub body_truncated: bool,
+    /// How long the server asked to wait (429/503: `Retry-After`, `retry-after-ms`,
+    /// `X-RateLimit-Reset` or a body `retry_after`).
+    pub retry_after: Option<Duration>,
+    /// The request id header (`x-request-id` or `request-id`), if present.
+    pub request_id: Option<String>,
+    /// The `X-RateLimit-*` headers, if present.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl ApiError {
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+
+    /// A response header by name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("HTTP error");
+        write!(f, "{} {}: {}", self.status, reason, self.detail)
+    }
+}

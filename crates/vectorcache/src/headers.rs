@@ -1,0 +1,195 @@
+//! Reading the response headers that matter: rate limits, retry hints, request ids.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+
+use crate::response::RateLimit;
+
+/// Headers kept on an error, at most; a hostile proxy could send thousands.
+const MAX_HEADERS: usize = 100;
+const MAX_HEADER_VALUE: usize = 1024;
+
+/// Below this, an `X-RateLimit-Reset` value is read as seconds from now rather than a Unix time
+/// (some proxies send a delta; no real reset time is before 2001).
+const EPOCH_THRESHOLD: u64 = 1_000_000_000;
+
+/// The headers as a lower-case map; repeated headers are joined with `, `.
+pub(crate) fn to_map(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::<String, String>::new();
+    for (name, value) in headers {
+        if map.len() >= MAX_HEADERS && !map.contains_key(name.as_str()) {
+            continue;
+        }
+        let mut value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        crate::decode::truncate_at_char(&mut value, MAX_HEADER_VALUE);
+        map.entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    map
+}
+
+fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok().map(str::trim)
+}
+
+/// The request id, from `x-request-id` or `request-id`.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id"]
+        .iter()
+        .find_map(|name| get(headers, name))
+        .map(str::to_owned)
+}
+
+/// The `X-RateLimit-*` state, if any of the three headers is present and numeric.
+pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
+    let num = |name| get(headers, name).and_then(parse_whole_seconds);
+    let state = RateLimit {
+        limit: num("x-ratelimit-limit"),
+        remaining: num("x-ratelimit-remaining"),
+        reset: num("x-ratelimit-reset"),
+    };
+    (state != RateLimit::default()).then_some(state)
+}
+
+/// Integers, and the fractional forms some servers send (`"1.5"` reads as 1).
+fn parse_whole_seconds(value: &str) -> Option<u64> {
+    value.parse::<u64>().ok().or_else(|| {
+        let f = value.parse::<f64>().ok()?;
+        (f.is_finite() && f >= 0.0).then_some(f as u64)
+    })
+}
+
+fn seconds(f: f64) -> Option<Duration> {
+    (f.is_finite() && f >= 0.0).then(|| Duration::from_secs_f64(f.min(1e9)))
+}
+
+/// How long the server asked the client to wait, in order of precision: `retry-after-ms`,
+/// `Retry-After` (seconds or an HTTP date), a body `retry_after` (seconds), then
+/// `X-RateLimit-Reset` when the answer is a 429 or the window is used up.
+pub(crate) fn retry_after(
+    status: u16,
+    headers: &HeaderMap,
+    body: Option<&serde_json::Value>,
+) -> Option<Duration> {
+    if let Some(ms) = get(headers, "retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if let Some(d) = seconds(ms / 1000.0) {
+            return Some(d);
+        }
+    }
+    if let Some(value) = get(headers, "retry-after") {
+        if let Some(d) = value.parse::<f64>().ok().and_then(seconds) {
+            return Some(d);
+        }
+        if let Ok(when) = httpdate::parse_http_date(value) {
+            return Some(until(when));
+        }
+    }
+    if !matches!(status, 429 | 503) {
+        return None;
+    }
+    if let Some(d) = body
+        .and_then(|b| b.get("retry_after"))
+        .and_then(serde_json::Value::as_f64)
+        .and_then(seconds)
+    {
+        return Some(d);
+    }
+    let limits = rate_limit(headers)?;
+    if status == 429 || limits.remaining == Some(0) {
+        let reset = limits.reset?;
+        if reset < EPOCH_THRESHOLD {
+            return Some(Duration::from_secs(reset));
+        }
+        return Some(until(UNIX_EPOCH + Duration::from_secs(reset)));
+    }
+    None
+}
+
+fn until(when: SystemTime) -> Duration {
+    when.duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_sources_in_order() {
+        let h = headers(&[("retry-after-ms", "250"), ("retry-after", "7")]);
+        assert_eq!(retry_after(503, &h, None), Some(Duration::from_millis(250)));
+        let h = headers(&[("Retry-After", "7")]);
+        assert_eq!(retry_after(503, &h, None), Some(Duration::from_secs(7)));
+        let later = SystemTime::now() + Duration::from_secs(30);
+        let h = headers(&[("Retry-After", &httpdate::fmt_http_date(later))]);
+        let d = retry_after(503, &h, None).unwrap();
+        assert!(
+            d > Duration::from_secs(27) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        let past = headers(&[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")]);
+        assert_eq!(retry_after(503, &past, None), Some(Duration::ZERO));
+        let body = serde_json::json!({"retry_after": 60});
+        assert_eq!(
+            retry_after(429, &HeaderMap::new(), Some(&body)),
+            Some(Duration::from_secs(60))
+        );
+        // A body hint on a 500 is not a wait request.
+        assert_eq!(retry_after(500, &HeaderMap::new(), Some(&body)), None);
+    }
+
+    #[test]
+    fn rate_limit_reset_as_epoch_or_delta() {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let h = headers(&[("x-ratelimit-reset", &(now + 20).to_string())]);
+        let d = retry_after(429, &h, None).unwrap();
+        assert!(
+            d > Duration::from_secs(18) && d <= Duration::from_secs(20),
+            "{d:?}"
+        );
+        let h = headers(&[("x-ratelimit-reset", "3")]);
+        assert_eq!(retry_after(429, &h, None), Some(Duration::from_secs(3)));
+        // On a 503 the reset only matters once the window is used up.
+        let h = headers(&[("x-ratelimit-reset", "3"), ("x-ratelimit-remaining", "5")]);
+        assert_eq!(retry_after(503, &h, None), None);
+        let h = headers(&[("x-ratelimit-reset", "3"), ("x-ratelimit-remaining", "0")]);
+        assert_eq!(retry_after(503, &h, None), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn garbage_hints_are_ignored() {
+        let h = headers(&[("retry-after", "soon"), ("retry-after-ms", "-5")]);
+        assert_eq!(retry_after(503, &h, None), None);
+        let h = headers(&[("x-ratelimit-limit", "lots")]);
+        assert_eq!(rate_limit(&h), None);
+    }
+
+    #[test]
+    fn header_map_is_bounded_and_joined() {
+        let h = headers(&[("x-a", "1"), ("x-a", "2"), ("X-B", "3")]);
+        let m = to_map(&h);
+        assert_eq!(m["x-a"], "1, 2");
+        assert_eq!(m["x-b"], "3");
+    }
+}

@@ -1,0 +1,180 @@
+//! The cache query request and its local validation.
+
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// The documented default similarity threshold, applied by the server when none is sent.
+pub const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.85;
+
+/// A `POST /v1/cache/query` request. Options left unset are omitted from the body, so the
+/// server's defaults apply.
+///
+/// ```
+/// use vectorcache::QueryRequest;
+///
+/// let request = QueryRequest::new("What is AI?", "gpt-4o")
+///     .similarity_threshold(0.9)
+///     .context("faq")
+///     .include_debug(true);
+/// assert_eq!(request.prompt(), "What is AI?");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryRequest {
+    prompt: String,
+    model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    similarity_threshold: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    include_debug: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_id: Option<String>,
+}
+
+impl QueryRequest {
+    /// A request for `prompt` answered by `model` (e.g. `gpt-4o`, `claude-3-5-sonnet-20241022`).
+    pub fn new(prompt: impl Into<String>, model: impl Into<String>) -> Self {
+        Self {
+            prompt: prompt.into(),
+            model: model.into(),
+            similarity_threshold: None,
+            context: None,
+            include_debug: None,
+            project_id: None,
+        }
+    }
+
+    /// Minimum cosine similarity (0..=1) for a hit; the server's default is 0.85.
+    pub fn similarity_threshold(mut self, threshold: f64) -> Self {
+        self.similarity_threshold = Some(threshold);
+        self
+    }
+
+    /// Segments the cache: the same prompt under another context is another entry.
+    pub fn context(mut self, context: impl Into<String>) -> Self {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// Asks for the `debug` object (timings, matched entry) in the response.
+    pub fn include_debug(mut self, include: bool) -> Self {
+        self.include_debug = Some(include);
+        self
+    }
+
+    /// The project to query; overrides the client's project id.
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// The prompt.
+    pub fn prompt(&self) -> &str {
+        &self.prompt
+    }
+
+    /// The model.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Checks the request as the server would, so a bad one fails before any I/O.
+    pub fn validate(&self) -> Result<(), Error> {
+        for (field, value) in [("prompt", &self.prompt), ("model", &self.model)] {
+            if value.trim().is_empty() {
+                return Err(Error::invalid_request(format!(
+                    "`{field}` is required and must not be empty or blank"
+                )));
+            }
+        }
+        if let Some(t) = self.similarity_threshold {
+            if !t.is_finite() || !(0.0..=1.0).contains(&t) {
+                return Err(Error::invalid_request(format!(
+                    "`similarity_threshold` must be a number between 0 and 1, got {t}"
+                )));
+            }
+        }
+        if self
+            .project_id
+            .as_deref()
+            .is_some_and(|p| p.trim().is_empty())
+        {
+            return Err(Error::invalid_request(
+                "`project_id` must not be empty or blank when given",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Validates and serializes the body, filling in the client's default project id.
+    pub(crate) fn to_body(&self, default_project: Option<&str>) -> Result<Vec<u8>, Error> {
+        self.validate()?;
+        let body = if self.project_id.is_none() && default_project.is_some() {
+            let mut with_project = self.clone();
+            with_project.project_id = default_project.map(str::to_owned);
+            serde_json::to_vec(&with_project)
+        } else {
+            serde_json::to_vec(self)
+        };
+        body.map_err(|e| Error::invalid_request(format!("cannot encode the request: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn body(r: &QueryRequest, project: Option<&str>) -> Value {
+        serde_json::from_slice(&r.to_body(project).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn unset_options_are_omitted() {
+        let r = QueryRequest::new("p", "m");
+        assert_eq!(body(&r, None), json!({"prompt": "p", "model": "m"}));
+    }
+
+    #[test]
+    fn every_option_is_sent_snake_case() {
+        let r = QueryRequest::new("p", "m")
+            .similarity_threshold(0.9)
+            .context("c")
+            .include_debug(true)
+            .project_id("proj");
+        assert_eq!(
+            body(&r, Some("other")),
+            json!({"prompt": "p", "model": "m", "similarity_threshold": 0.9, "context": "c",
+                   "include_debug": true, "project_id": "proj"})
+        );
+        let r = QueryRequest::new("p", "m");
+        assert_eq!(body(&r, Some("dflt"))["project_id"], "dflt");
+    }
+
+    #[test]
+    fn validation() {
+        let bad = [
+            QueryRequest::new("  \n", "gpt-4o"),
+            QueryRequest::new("p", ""),
+            QueryRequest::new("p", "m").similarity_threshold(1.01),
+            QueryRequest::new("p", "m").similarity_threshold(-0.1),
+            QueryRequest::new("p", "m").similarity_threshold(f64::NAN),
+            QueryRequest::new("p", "m").similarity_threshold(f64::INFINITY),
+            QueryRequest::new("p", "m").project_id(" "),
+        ];
+        for r in bad {
+            assert!(
+                matches!(r.validate(), Err(Error::InvalidRequest { .. })),
+                "{r:?}"
+            );
+        }
+        for t in [0.0, 1.0, DEFAULT_SIMILARITY_THRESHOLD] {
+            QueryRequest::new("p", "m")
+                .similarity_threshold(t)
+                .validate()
+                .unwrap();
+        }
+    }
+}
