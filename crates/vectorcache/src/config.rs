@@ -243,6 +243,17 @@ pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Error> 
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Converts a retry count given as a signed integer (Python `int`, JS `number`) into the
+/// `u32` the builder takes, rejecting negative and absurd values with a typed error.
+pub fn retries_from_i64(retries: i64) -> Result<u32, Error> {
+    match u32::try_from(retries) {
+        Ok(n) if n <= 100 => Ok(n),
+        _ => Err(Error::invalid_config(format!(
+            "`max_retries` must be a whole number from 0 to 100, got {retries}"
+        ))),
+    }
+}
+
 fn check_duration(what: &str, d: Duration) -> Result<(), Error> {
     if d.is_zero() {
         return Err(Error::invalid_config(format!(
@@ -403,6 +414,9 @@ mod tests {
         for bad in [-1.0, f64::NAN, f64::INFINITY] {
             assert!(duration_from_secs_f64("timeout", bad).is_err());
         }
+        assert_eq!(retries_from_i64(3).unwrap(), 3);
+        assert!(retries_from_i64(-1).is_err());
+        assert!(retries_from_i64(101).is_err());
     }
 
     #[test]

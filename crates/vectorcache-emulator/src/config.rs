@@ -1,0 +1,328 @@
+//! Emulator configuration: projects, their API keys, optional rate limiting, body size limit.
+//!
+//! A TOML file looks like this:
+//!
+//! ```toml
+//! max_body_bytes = 1048576          # optional, default 1 MiB
+//!
+//! [rate_limit]                      # optional; without it there is no rate limiting
+//! per_minute = 100
+//! burst = 120
+//!
+//! [[projects]]
+//! id = "proj_a"
+//! keys = [
+//!   { key = "vc_0123456789abcdef0123456789abcdef" },
+//!   { key = "vc_ffffffffffffffffffffffffffffffff", revoked = true },
+//! ]
+//! ```
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::errors::EmulatorError;
+
+/// The default maximum request body size: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The environment variable [`EmulatorConfig::from_env_or_generated`] reads.
+pub const API_KEY_ENV: &str = "VECTORCACHE_API_KEY";
+
+/// The project id used by [`EmulatorConfig::with_key`].
+pub const DEFAULT_PROJECT_ID: &str = "proj_default";
+
+/// The whole emulator configuration.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorConfig {
+    /// The projects and their keys; each key belongs to exactly one project.
+    pub projects: Vec<ProjectConfig>,
+    /// Token-bucket rate limiting per key; `None` (the default) disables it.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Requests with a larger body are answered 413.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+}
+
+/// One project.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// The project id clients may send as `project_id`.
+    pub id: String,
+    /// The project's API keys.
+    #[serde(default)]
+    pub keys: Vec<KeyConfig>,
+}
+
+/// One API key. Its `Debug` output shows only the key's prefix.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The key itself: `vc_` followed by 32 hexadecimal characters.
+    pub key: String,
+    /// A revoked key is answered 401 `Invalid API key`.
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+impl fmt::Debug for KeyConfig {
+    // Keys are secrets: never let `{:?}` print one in full.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyConfig")
+            .field("key", &redact_key(&self.key))
+            .field("revoked", &self.revoked)
+            .finish()
+    }
+}
+
+/// Rate limiting: a token bucket per key holding `burst` tokens, refilled at `per_minute`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained requests per minute (also sent as `X-RateLimit-Limit`).
+    pub per_minute: u32,
+    /// Bucket capacity: how many requests may be sent at once.
+    pub burst: u32,
+}
+
+fn default_max_body_bytes() -> usize {
+    DEFAULT_MAX_BODY_BYTES
+}
+
+/// Whether `key` has the documented API key format: `vc_` followed by 32 hexadecimal characters.
+pub fn is_valid_key_format(key: &str) -> bool {
+    key.len() == 35
+        && key.starts_with("vc_")
+        && key.as_bytes()[3..].iter().all(u8::is_ascii_hexdigit)
+}
+
+/// A printable form of a key or token: the `vc_` prefix and 4 more characters, then `…`.
+/// Anything that does not look like a key is fully hidden.
+pub fn redact_key(key: &str) -> String {
+    match key.get(..7) {
+        Some(prefix) if key.starts_with("vc_") && key.len() > 7 => format!("{prefix}…"),
+        _ => "[redacted]".to_owned(),
+    }
+}
+
+/// Generates a random key of the documented format.
+pub fn generate_key() -> String {
+    format!("vc_{:032x}", fastrand::u128(..))
+}
+
+impl EmulatorConfig {
+    /// One project, [`DEFAULT_PROJECT_ID`], with one active key.
+    pub fn with_key(key: impl Into<String>) -> Self {
+        EmulatorConfig {
+            projects: vec![ProjectConfig {
+                id: DEFAULT_PROJECT_ID.to_owned(),
+                keys: vec![KeyConfig {
+                    key: key.into(),
+                    revoked: false,
+                }],
+            }],
+            rate_limit: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Reads and validates a TOML configuration file.
+    pub fn from_toml_file(path: &Path) -> Result<Self, EmulatorError> {
+        let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ReadConfig {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_str(&text)
+    }
+
+    /// Parses and validates a TOML configuration.
+    pub fn from_toml_str(text: &str) -> Result<Self, EmulatorError> {
+        let config: EmulatorConfig =
+            toml::from_str(text).map_err(|e| EmulatorError::Config(e.message().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Uses `VECTORCACHE_API_KEY` when it is set to a key of the valid format, else a freshly
+    /// generated random key. The flag is `true` when the key was generated.
+    pub fn from_env_or_generated() -> (Self, bool) {
+        match std::env::var(API_KEY_ENV) {
+            Ok(key) if is_valid_key_format(key.trim()) => (Self::with_key(key.trim()), false),
+            Ok(_) => {
+                tracing::warn!(
+                    "{API_KEY_ENV} is set but is not of the form vc_ + 32 hex characters; \
+                     using a generated key instead"
+                );
+                (Self::with_key(generate_key()), true)
+            }
+            Err(_) => (Self::with_key(generate_key()), true),
+        }
+    }
+
+    /// The first active key of the first project.
+    pub fn primary_key(&self) -> Option<&str> {
+        self.projects
+            .first()?
+            .keys
+            .iter()
+            .find(|k| !k.revoked)
+            .map(|k| k.key.as_str())
+    }
+
+    /// Checks the rules a configuration must follow; the error names the offending entry.
+    pub fn validate(&self) -> Result<(), EmulatorError> {
+        let err = |msg: String| Err(EmulatorError::Config(msg));
+        if self.projects.is_empty() {
+            return err("at least one [[projects]] entry is required".into());
+        }
+        if self.max_body_bytes == 0 {
+            return err("max_body_bytes must be greater than 0".into());
+        }
+        if let Some(rl) = self.rate_limit {
+            if rl.per_minute == 0 {
+                return err("rate_limit.per_minute must be at least 1".into());
+            }
+            if rl.burst == 0 {
+                return err("rate_limit.burst must be at least 1".into());
+            }
+        }
+        let mut ids = HashSet::new();
+        let mut keys: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for (i, project) in self.projects.iter().enumerate() {
+            if project.id.trim().is_empty() {
+                return err(format!("projects[{i}].id must not be empty"));
+            }
+            if !ids.insert(project.id.as_str()) {
+                return err(format!("project id {:?} is used twice", project.id));
+            }
+            for (j, key) in project.keys.iter().enumerate() {
+                if !is_valid_key_format(&key.key) {
+                    return err(format!(
+                        "projects[{i}].keys[{j}] ({}) is not a valid API key: \
+                         expected vc_ followed by 32 hexadecimal characters",
+                        redact_key(&key.key)
+                    ));
+                }
+                if let Some(other) = keys.insert(&key.key, &project.id) {
+                    return err(if other == project.id {
+                        format!(
+                            "key {} is listed twice in project {:?}",
+                            redact_key(&key.key),
+                            project.id
+                        )
+                    } else {
+                        format!(
+                            "key {} is listed in two projects: {other:?} and {:?}",
+                            redact_key(&key.key),
+                            project.id
+                        )
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: &str = "vc_0123456789abcdef0123456789abcdef";
+    const K2: &str = "vc_ffffffffffffffffffffffffffffffff";
+
+    #[test]
+    fn parses_the_documented_example() {
+        let text = format!(
+            r#"
+max_body_bytes = 2048
+[rate_limit]
+per_minute = 100
+burst = 120
+[[projects]]
+id = "proj_a"
+keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
+"#
+        );
+        let config = EmulatorConfig::from_toml_str(&text).expect("valid config");
+        assert_eq!(config.max_body_bytes, 2048);
+        assert_eq!(
+            config.rate_limit,
+            Some(RateLimitConfig {
+                per_minute: 100,
+                burst: 120
+            })
+        );
+        assert_eq!(config.projects[0].id, "proj_a");
+        assert!(config.projects[0].keys[1].revoked);
+        assert_eq!(config.primary_key(), Some(K1));
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let text = format!("[[projects]]\nid = \"p\"\nkeys = [{{ key = \"{K1}\" }}]\n");
+        let config = EmulatorConfig::from_toml_str(&text).expect("valid config");
+        assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(config.rate_limit, None);
+        assert_eq!(config, EmulatorConfig {
+            projects: vec![ProjectConfig { id: "p".into(), keys: vec![KeyConfig { key: K1.into(), revoked: false }] }],
+            ..EmulatorConfig::with_key(K1)
+        });
+    }
+
+    fn error_of(text: &str) -> String {
+        match EmulatorConfig::from_toml_str(text) {
+            Ok(_) => panic!("expected an error for {text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_configs_with_clear_errors() {
+        let bad_key = error_of("[[projects]]\nid = \"p\"\nkeys = [{ key = \"vc_123\" }]\n");
+        assert!(bad_key.contains("not a valid API key"), "{bad_key}");
+        let empty_id = error_of(&format!("[[projects]]\nid = \" \"\nkeys = [{{ key = \"{K1}\" }}]\n"));
+        assert!(empty_id.contains("id must not be empty"), "{empty_id}");
+        let shared = error_of(&format!(
+            "[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n[[projects]]\nid = \"b\"\nkeys = [{{ key = \"{K1}\" }}]\n"
+        ));
+        assert!(shared.contains("two projects"), "{shared}");
+        assert!(!shared.contains(K1), "errors must not print keys: {shared}");
+        let unknown = error_of(&format!("colour = 1\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"));
+        assert!(unknown.contains("colour"), "{unknown}");
+        let no_projects = error_of("max_body_bytes = 10\n");
+        assert!(no_projects.contains("projects"), "{no_projects}");
+        let zero_rate = error_of(&format!(
+            "[rate_limit]\nper_minute = 0\nburst = 1\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
+        ));
+        assert!(zero_rate.contains("per_minute"), "{zero_rate}");
+    }
+
+    #[test]
+    fn key_helpers() {
+        assert!(is_valid_key_format(K1));
+        assert!(is_valid_key_format("vc_0123456789ABCDEF0123456789abcdef"));
+        assert!(!is_valid_key_format("vc_0123456789abcdef0123456789abcde"));
+        assert!(!is_valid_key_format("vc_0123456789abcdef0123456789abcdeg"));
+        assert!(!is_valid_key_format("xx_0123456789abcdef0123456789abcdef"));
+        assert!(!is_valid_key_format("vc_ééééééééééééééé0123456789abcdef"));
+        assert!(is_valid_key_format(&generate_key()));
+        assert_eq!(redact_key(K1), "vc_0123…");
+        assert_eq!(redact_key("secret"), "[redacted]");
+        assert!(!format!("{:?}", EmulatorConfig::with_key(K1)).contains(K1));
+    }
+
+    #[test]
+    fn with_key_has_one_default_project() {
+        let config = EmulatorConfig::with_key(K1);
+        assert_eq!(config.projects.len(), 1);
+        assert_eq!(config.projects[0].id, DEFAULT_PROJECT_ID);
+        assert_eq!(config.primary_key(), Some(K1));
+        assert!(config.validate().is_ok());
+    }
+}

@@ -1,0 +1,234 @@
+//! Fault injection: canned failures that the next `/v1/cache/query` requests receive.
+//!
+//! A fault is queued with `POST /_emulator/faults` and consumed, in order, one per request
+//! (`count` repeats it). See the crate docs for the JSON shape.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::StatusCode;
+use serde_json::{Map, Value};
+
+/// The longest delay a fault may ask for (5 minutes).
+const MAX_DELAY_MS: u64 = 300_000;
+
+/// What should happen to one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// Answer this status instead of processing the request; `None` = process normally
+    /// (after the delay).
+    pub status: Option<StatusCode>,
+    /// The body of the canned answer: a JSON string is sent verbatim, other JSON serialised,
+    /// `None` sends an empty body.
+    pub body: Option<Value>,
+    /// Extra (or overriding) headers of the canned answer.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Wait this long before answering (or dropping).
+    pub delay: Duration,
+    /// Close the connection without any answer.
+    pub drop_connection: bool,
+}
+
+impl Fault {
+    /// The canned body as bytes.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        match &self.body {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(text)) => text.as_bytes().to_vec(),
+            Some(other) => other.to_string().into_bytes(),
+        }
+    }
+}
+
+struct Queued {
+    fault: Fault,
+    remaining: u64,
+}
+
+/// The queue of pending faults.
+#[derive(Default)]
+pub struct FaultQueue {
+    queue: Mutex<VecDeque<Queued>>,
+}
+
+impl FaultQueue {
+    /// Appends faults (each with its repeat count).
+    pub fn push(&self, faults: Vec<(Fault, u64)>) {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.extend(
+            faults
+                .into_iter()
+                .map(|(fault, remaining)| Queued { fault, remaining }),
+        );
+    }
+
+    /// Takes the fault for the next request, if any.
+    pub fn next(&self) -> Option<Fault> {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let front = queue.front_mut()?;
+        front.remaining = front.remaining.saturating_sub(1);
+        if front.remaining == 0 {
+            queue.pop_front().map(|q| q.fault)
+        } else {
+            Some(front.fault.clone())
+        }
+    }
+
+    /// How many requests the queued faults will still affect.
+    pub fn pending(&self) -> u64 {
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|q| q.remaining)
+            .sum()
+    }
+
+    /// Drops every queued fault.
+    pub fn clear(&self) {
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// Parses the body of `POST /_emulator/faults`: one fault object or an array of them.
+/// The error is a message for a 400 answer.
+pub fn parse_faults(body: &[u8]) -> Result<Vec<(Fault, u64)>, String> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("Invalid JSON format: {e}"))?;
+    match value {
+        Value::Object(map) => Ok(vec![parse_one(&map).map_err(|e| format!("fault: {e}"))?]),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Object(map) => parse_one(map).map_err(|e| format!("fault [{i}]: {e}")),
+                _ => Err(format!("fault [{i}]: must be a JSON object")),
+            })
+            .collect(),
+        _ => Err("expected a fault object or an array of fault objects".into()),
+    }
+}
+
+fn parse_one(map: &Map<String, Value>) -> Result<(Fault, u64), String> {
+    const FIELDS: [&str; 6] = ["status", "body", "headers", "delay_ms", "count", "drop_connection"];
+    if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown field {unknown:?} (expected one of {})",
+            FIELDS.join(", ")
+        ));
+    }
+    let status = match map.get("status") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let code = v
+                .as_u64()
+                .filter(|c| (100..=599).contains(c))
+                .ok_or("status must be an integer between 100 and 599")?;
+            Some(StatusCode::from_u16(code as u16).map_err(|e| e.to_string())?)
+        }
+    };
+    let delay_ms = match map.get("delay_ms") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .filter(|d| *d <= MAX_DELAY_MS)
+            .ok_or(format!("delay_ms must be an integer between 0 and {MAX_DELAY_MS}"))?,
+    };
+    let count = match map.get("count") {
+        None | Some(Value::Null) => 1,
+        Some(v) => v
+            .as_u64()
+            .filter(|c| *c >= 1)
+            .ok_or("count must be a positive integer")?,
+    };
+    let drop_connection = match map.get("drop_connection") {
+        None | Some(Value::Null) => false,
+        Some(v) => v.as_bool().ok_or("drop_connection must be a boolean")?,
+    };
+    let mut headers = Vec::new();
+    match map.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(h)) => {
+            for (name, value) in h {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return Err(format!("header {name:?} must be a string")),
+                };
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| format!("invalid header name {name:?}"))?;
+                let value = HeaderValue::from_str(&text)
+                    .map_err(|_| format!("invalid value for header {name}"))?;
+                headers.push((name, value));
+            }
+        }
+        Some(_) => return Err("headers must be an object of name: value".into()),
+    }
+    let body = map.get("body").cloned();
+    if status.is_none() && !drop_connection {
+        if body.is_some() || !headers.is_empty() {
+            return Err("body and headers need a status".into());
+        }
+        if delay_ms == 0 {
+            return Err("a fault needs a status, a delay_ms or drop_connection".into());
+        }
+    }
+    Ok((
+        Fault {
+            status,
+            body,
+            headers,
+            delay: Duration::from_millis(delay_ms),
+            drop_connection,
+        },
+        count,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_consumes_in_order() {
+        let faults = parse_faults(
+            br#"[{"status": 503, "body": "<html>", "headers": {"Retry-After": 1}, "count": 2},
+                 {"delay_ms": 10}, {"drop_connection": true}]"#,
+        )
+        .expect("valid faults");
+        let queue = FaultQueue::default();
+        queue.push(faults);
+        assert_eq!(queue.pending(), 4);
+        let first = queue.next().expect("fault");
+        assert_eq!(first.status, Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(first.body_bytes(), b"<html>");
+        assert_eq!(first.headers[0].1, "1");
+        assert_eq!(queue.next().expect("fault").status, Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(queue.next().expect("fault").delay, Duration::from_millis(10));
+        assert!(queue.next().expect("fault").drop_connection);
+        assert!(queue.next().is_none());
+    }
+
+    #[test]
+    fn rejects_bad_faults() {
+        for bad in [
+            &b"nope"[..],
+            b"42",
+            b"{}",
+            b"{\"status\": 42}",
+            b"{\"status\": 500, \"count\": 0}",
+            b"{\"status\": 500, \"headers\": {\"bad name\": \"x\"}}",
+            b"{\"body\": \"x\"}",
+            b"{\"stauts\": 500}",
+            b"[1]",
+        ] {
+            assert!(parse_faults(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
