@@ -235,7 +235,7 @@ fn env_var(name: &str) -> Option<String> {
 /// Converts seconds given as a float (as the Python and Node packages take them) into a
 /// `Duration`, rejecting negative, NaN and infinite values with a typed error.
 pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Error> {
-    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
         return Err(Error::invalid_config(format!(
             "`{what}` must be a finite, non-negative number of seconds, got {secs}"
         )));

@@ -1,0 +1,62 @@
+//! Shared helpers for the wiremock suites.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use vectorcache::{Client, ClientBuilder};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+pub const KEY: &str = "vc_0123456789abcdef0123456789abcdef";
+pub const OTHER_KEY: &str = "vc_fedcba9876543210fedcba9876543210";
+pub const QUERY_PATH: &str = "/v1/cache/query";
+
+/// A builder aimed at `server` with the test key and millisecond backoff.
+pub fn builder(server: &MockServer) -> ClientBuilder {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+pub fn client(server: &MockServer) -> Client {
+    builder(server).build().expect("test client builds")
+}
+
+pub fn hit_body() -> Value {
+    json!({
+        "cache_hit": true,
+        "response": "Machine learning is a subset of AI.",
+        "similarity_score": 0.93,
+        "cost_saved": 0.0021,
+        "llm_provider": "cache"
+    })
+}
+
+/// Answers every query with `template`.
+pub async fn answer(server: &MockServer, template: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(QUERY_PATH))
+        .respond_with(template)
+        .mount(server)
+        .await;
+}
+
+/// Answers the next `times` queries with `template`, ahead of anything mounted later.
+pub async fn answer_times(server: &MockServer, times: u64, template: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(QUERY_PATH))
+        .respond_with(template)
+        .up_to_n_times(times)
+        .mount(server)
+        .await;
+}
+
+pub async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+pub fn json_error(status: u16, detail: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({ "detail": detail }))
+}

@@ -1,0 +1,126 @@
+//! Configuration from the environment and the builder. Tests that touch the process
+//! environment hold `ENV` so they never race each other (this file is its own process).
+
+mod common;
+
+use std::sync::Mutex;
+
+use common::*;
+use vectorcache::{Client, Error, ErrorKind, QueryRequest, API_KEY_ENV, BASE_URL_ENV};
+use wiremock::{MockServer, ResponseTemplate};
+
+static ENV: Mutex<()> = Mutex::new(());
+
+/// Runs `f` with the two variables set as given (None = unset), restoring nothing: every test
+/// sets what it needs.
+fn with_env<T>(key: Option<&str>, base: Option<&str>, f: impl FnOnce() -> T) -> T {
+    let _guard = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    for (name, value) in [(API_KEY_ENV, key), (BASE_URL_ENV, base)] {
+        match value {
+            // SAFETY: every test of this binary that reads or writes the environment holds ENV.
+            Some(v) => unsafe { std::env::set_var(name, v) },
+            None => unsafe { std::env::remove_var(name) },
+        }
+    }
+    f()
+}
+
+#[test]
+fn missing_key_names_the_variable() {
+    for empty in [None, Some("")] {
+        let err = with_env(empty, None, Client::from_env).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingApiKey);
+        let message = err.to_string();
+        assert!(message.contains("VECTORCACHE_API_KEY"), "{message}");
+        assert!(message.contains("export VECTORCACHE_API_KEY="), "{message}");
+    }
+}
+
+#[test]
+fn malformed_env_key_is_rejected_without_echo() {
+    let bad = "vc_0123456789abcdef0123456789abcdef\n";
+    let err = with_env(Some(bad), None, Client::from_env).unwrap_err();
+    assert!(matches!(err, Error::InvalidApiKey { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("0123456789abcdef0123"));
+}
+
+#[test]
+fn env_supplies_key_and_base_url_and_explicit_values_win() {
+    let client = with_env(Some(KEY), Some("http://127.0.0.1:9"), Client::from_env).unwrap();
+    assert_eq!(client.base_url(), "http://127.0.0.1:9/");
+    assert_eq!(client.api_key().to_string(), "vc_0123…");
+
+    let client = with_env(Some(KEY), Some("http://127.0.0.1:9"), || {
+        Client::builder()
+            .api_key(OTHER_KEY)
+            .base_url("https://example.test")
+            .build()
+    })
+    .unwrap();
+    assert_eq!(client.base_url(), "https://example.test/");
+    assert_eq!(client.api_key().to_string(), "vc_fedc…");
+
+    let client = with_env(Some(KEY), None, Client::from_env).unwrap();
+    assert_eq!(client.base_url(), "https://api.vectorcache.ai/");
+    assert_eq!(client.timeout(), std::time::Duration::from_secs(30));
+    assert_eq!(client.max_retries(), 2);
+}
+
+#[test]
+fn insecure_env_base_url_is_refused() {
+    let err = with_env(
+        Some(KEY),
+        Some("http://api.vectorcache.ai"),
+        Client::from_env,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(err.to_string().contains("use https://"), "{err}");
+}
+
+#[tokio::test]
+async fn env_configured_client_talks_to_the_env_base_url() {
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    let client = with_env(Some(KEY), Some(&server.uri()), Client::from_env).unwrap();
+    client.query(QueryRequest::new("p", "m")).await.unwrap();
+    let sent = requests(&server).await;
+    assert_eq!(
+        sent[0].headers["authorization"],
+        format!("Bearer {KEY}").as_str()
+    );
+}
+
+#[test]
+fn builder_rejects_unusable_settings() {
+    let base = || {
+        Client::builder()
+            .api_key(KEY)
+            .base_url("http://localhost:1")
+    };
+    let cases = [
+        base().timeout(std::time::Duration::ZERO).build(),
+        base().connect_timeout(std::time::Duration::ZERO).build(),
+        base().project_id("  ").build(),
+        base()
+            .default_header("Authorization", "Bearer vc_x")
+            .build(),
+        base().default_header("X-Ok", "line\nbreak").build(),
+        base().user_agent_suffix("bad\u{7f}").build(),
+        base().base_url("http://192.168.1.10:8080").build(),
+    ];
+    for result in cases {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{err:?}");
+    }
+    let err = Client::builder()
+        .api_key("sk-proj-abc")
+        .base_url("http://localhost:1")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidApiKey);
+}

@@ -1,0 +1,250 @@
+//! Every documented status and every error body shape the service or a proxy sends.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use vectorcache::{Error, ErrorKind, QueryRequest};
+use wiremock::{MockServer, ResponseTemplate};
+
+async fn error_for(template: ResponseTemplate) -> (Error, usize) {
+    let server = MockServer::start().await;
+    answer(&server, template).await;
+    let err = common::builder(&server)
+        .max_retries(0)
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("What is AI?", "gpt-4o"))
+        .await
+        .unwrap_err();
+    (err, requests(&server).await.len())
+}
+
+#[tokio::test]
+async fn each_documented_status_has_its_kind_and_exact_detail() {
+    let cases = [
+        (400, "Field required: prompt", ErrorKind::BadRequest),
+        (401, "Invalid or missing API key", ErrorKind::Authentication),
+        (401, "Invalid API key", ErrorKind::Authentication),
+        (
+            403,
+            "API key does not have permission to access this project",
+            ErrorKind::PermissionDenied,
+        ),
+        (404, "Not Found", ErrorKind::NotFound),
+        (
+            422,
+            "Content type not cacheable",
+            ErrorKind::UnprocessableEntity,
+        ),
+        (
+            429,
+            "Rate limit exceeded. Please try again later.",
+            ErrorKind::RateLimited,
+        ),
+        (
+            500,
+            "Internal server error. Please try again or contact support.",
+            ErrorKind::InternalServer,
+        ),
+        (
+            502,
+            "LLM provider error: Invalid API key",
+            ErrorKind::BadGateway,
+        ),
+        (
+            503,
+            "Service temporarily unavailable",
+            ErrorKind::ServiceUnavailable,
+        ),
+        (504, "upstream timed out", ErrorKind::Status),
+        (409, "conflict", ErrorKind::Status),
+        (418, "teapot", ErrorKind::Status),
+    ];
+    for (status, detail, kind) in cases {
+        let (err, attempts) =
+            error_for(json_error(status, detail).insert_header("x-request-id", "req_9")).await;
+        assert_eq!(attempts, 1);
+        assert_eq!(err.kind(), kind, "{status}");
+        assert_eq!(err.status(), Some(status));
+        assert_eq!(err.detail(), Some(detail), "{status}");
+        assert_eq!(err.request_id(), Some("req_9"));
+        let api = err.api_error().unwrap();
+        assert_eq!(api.body, json!({ "detail": detail }).to_string());
+        assert_eq!(api.json().unwrap()["detail"], detail);
+        assert_eq!(api.header("X-Request-Id"), Some("req_9"));
+        assert!(err.to_string().starts_with(&format!("{status} ")), "{err}");
+        assert!(err.to_string().ends_with(detail), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn matching_on_variants() {
+    let (err, _) = error_for(json_error(401, "Invalid API key")).await;
+    let Error::Authentication(api) = err else {
+        panic!("not an authentication error")
+    };
+    assert_eq!(api.detail, "Invalid API key");
+    let (err, _) = error_for(json_error(
+        403,
+        "API key does not have permission to access this project",
+    ))
+    .await;
+    assert!(
+        matches!(err, Error::PermissionDenied(_)),
+        "403 is not an authentication error"
+    );
+}
+
+#[tokio::test]
+async fn other_body_shapes_decode() {
+    let fastapi = json!({"detail": [
+        {"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"},
+        {"loc": ["body", "similarity_threshold"], "msg": "Input should be a valid number", "type": "float_parsing"}
+    ]});
+    let (err, _) = error_for(ResponseTemplate::new(422).set_body_json(fastapi)).await;
+    assert_eq!(
+        err.detail(),
+        Some("body.prompt: Field required; body.similarity_threshold: Input should be a valid number")
+    );
+
+    let guide = json!({"error": "rate_limit_exceeded", "message": "Monthly limit reached",
+                       "retry_after": 60, "fallback": "call the LLM", "current_usage": 10000, "monthly_limit": 10000});
+    let (err, _) = error_for(ResponseTemplate::new(429).set_body_json(guide)).await;
+    assert_eq!(err.detail(), Some("Monthly limit reached"));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    assert_eq!(
+        err.api_error().unwrap().json().unwrap()["monthly_limit"],
+        10000
+    );
+
+    let html = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
+    let (err, _) = error_for(ResponseTemplate::new(502).set_body_raw(html, "text/html")).await;
+    assert_eq!(err.kind(), ErrorKind::BadGateway);
+    assert_eq!(err.detail(), Some("Bad Gateway (non-JSON response body)"));
+    assert_eq!(err.api_error().unwrap().body, html);
+
+    let (err, _) = error_for(ResponseTemplate::new(503)).await;
+    assert_eq!(
+        err.detail(),
+        Some("Service Unavailable (empty response body)")
+    );
+
+    let (err, _) =
+        error_for(ResponseTemplate::new(500).set_body_bytes(vec![0xff, 0xfe, 0x00, b'!'])).await;
+    assert_eq!(err.kind(), ErrorKind::InternalServer);
+    assert!(
+        err.detail().unwrap().starts_with("Internal Server Error"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn megabyte_bodies_are_bounded() {
+    let huge_detail = "x".repeat(3 * 1024 * 1024);
+    let (err, _) = error_for(json_error(500, &huge_detail)).await;
+    let api = err.api_error().unwrap();
+    assert!(
+        api.detail.len() < 1100,
+        "detail is {} bytes",
+        api.detail.len()
+    );
+    assert!(
+        api.body.len() <= 64 * 1024,
+        "body is {} bytes",
+        api.body.len()
+    );
+    assert!(api.body_truncated);
+    assert!(err.to_string().len() < 1200);
+
+    let (err, _) =
+        error_for(ResponseTemplate::new(502).set_body_string("<p>".repeat(1_000_000))).await;
+    assert!(err.to_string().len() < 1200);
+}
+
+#[tokio::test]
+async fn retry_after_is_read_from_every_documented_source() {
+    let cases = [
+        (
+            ResponseTemplate::new(429).insert_header("Retry-After", "7"),
+            7_000,
+        ),
+        (
+            ResponseTemplate::new(503).insert_header("Retry-After", "2"),
+            2_000,
+        ),
+        (
+            ResponseTemplate::new(429).insert_header("retry-after-ms", "1500"),
+            1_500,
+        ),
+        (
+            ResponseTemplate::new(429)
+                .set_body_json(json!({"detail": "slow down", "retry_after": 30})),
+            30_000,
+        ),
+        (
+            ResponseTemplate::new(429).insert_header("X-RateLimit-Reset", "12"),
+            12_000,
+        ),
+    ];
+    for (template, millis) in cases {
+        let (err, _) = error_for(template).await;
+        assert_eq!(
+            err.retry_after(),
+            Some(Duration::from_millis(millis)),
+            "{err:?}"
+        );
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (err, _) = error_for(
+        ResponseTemplate::new(429)
+            .insert_header("X-RateLimit-Limit", "100")
+            .insert_header("X-RateLimit-Remaining", "0")
+            .insert_header("X-RateLimit-Reset", (now + 40).to_string().as_str()),
+    )
+    .await;
+    let wait = err.retry_after().unwrap();
+    assert!(
+        wait > Duration::from_secs(37) && wait <= Duration::from_secs(40),
+        "{wait:?}"
+    );
+    let limits = err.api_error().unwrap().rate_limit.unwrap();
+    assert_eq!((limits.limit, limits.remaining), (Some(100), Some(0)));
+    assert_eq!(
+        err.api_error().unwrap().header("x-ratelimit-reset"),
+        Some((now + 40).to_string().as_str())
+    );
+}
+
+#[tokio::test]
+async fn kinds_have_stable_names() {
+    let names: Vec<&str> = [
+        ErrorKind::BadRequest,
+        ErrorKind::Authentication,
+        ErrorKind::PermissionDenied,
+        ErrorKind::RateLimited,
+        ErrorKind::Status,
+        ErrorKind::Timeout,
+        ErrorKind::MissingApiKey,
+    ]
+    .iter()
+    .map(|k| k.as_str())
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "bad_request",
+            "authentication",
+            "permission_denied",
+            "rate_limited",
+            "status",
+            "timeout",
+            "missing_api_key"
+        ]
+    );
+}

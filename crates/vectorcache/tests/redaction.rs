@@ -1,0 +1,102 @@
+//! The key never shows: not in `Debug` or `Display` of anything, not in errors, not in logs.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use vectorcache::{ApiKey, Client, QueryRequest};
+use wiremock::{MockServer, ResponseTemplate};
+
+/// The secret part; any occurrence of it means the key leaked.
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+fn assert_redacted(what: &str, shown: &str) {
+    assert!(!shown.contains(SECRET), "{what} leaks the key: {shown}");
+    assert!(
+        !shown.contains(&SECRET[4..]),
+        "{what} leaks part of the key: {shown}"
+    );
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn nothing_formats_the_key() {
+    let server = MockServer::start().await;
+    answer_times(
+        &server,
+        2,
+        json_error(503, "Service temporarily unavailable"),
+    )
+    .await;
+    answer_times(&server, 1, json_error(401, "Invalid API key")).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let key: ApiKey = KEY.parse().unwrap();
+    let builder = common::builder(&server);
+    let client = builder.clone().build().unwrap();
+    let mut shown = vec![
+        format!("{key} {key:?} {key:#?}"),
+        format!("{builder:?} {builder:#?}"),
+        format!("{client:?} {client:#?}"),
+    ];
+    // 503, 503, then 401: two retries logged, then an API error.
+    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    shown.push(format!("{err} {err:?} {err:#?}"));
+    let ok = client.query(QueryRequest::new("p", "m")).await.unwrap();
+    shown.push(format!("{ok:?}"));
+
+    let transport = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:1")
+        .max_retries(1)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(1))
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    shown.push(format!("{transport} {transport:?}"));
+    for bad in [format!("{KEY} "), format!("x{KEY}"), format!("{KEY}0")] {
+        let err = ApiKey::new(bad).unwrap_err();
+        shown.push(format!("{err} {err:?}"));
+    }
+
+    for text in &shown {
+        assert_redacted("formatting", text);
+    }
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("retrying Vectorcache query"),
+        "the retries were logged: {logs}"
+    );
+    assert_redacted("the log", &logs);
+    assert!(shown[2].contains("vc_0123…"), "{}", shown[2]);
+}
