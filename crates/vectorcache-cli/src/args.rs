@@ -1,0 +1,76 @@
+//! The command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The Vectorcache command line: query the semantic cache, run a local emulator of the API,
+/// or see it all work in a demo.
+#[derive(Debug, Parser)]
+#[command(name = "vectorcache", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Look a prompt up in the cache (VECTORCACHE_API_KEY, VECTORCACHE_BASE_URL).
+    Query(QueryArgs),
+    /// Run the local Vectorcache emulator.
+    Emulator(EmulatorArgs),
+    /// Start an in-process emulator and walk through a miss, a hit, contexts and errors.
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The prompt to look up (and cache on a miss).
+    pub prompt: String,
+    /// The LLM model id, e.g. gpt-4o, claude-3-5-sonnet-20241022, gemini-1.5-pro.
+    #[arg(long, short)]
+    pub model: String,
+    /// Cache segment: the same prompt under another context is another entry.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Minimum similarity (0..1) for a hit; the server's default is 0.85.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Include the server's debug timings.
+    #[arg(long)]
+    pub debug: bool,
+    /// Print the response (or the error) as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Project id (default: the key's project).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Base URL, overriding VECTORCACHE_BASE_URL.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Per-attempt timeout in seconds.
+    #[arg(long)]
+    pub timeout: Option<f64>,
+    /// Retries after the first attempt.
+    #[arg(long)]
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, short, default_value_t = 8787)]
+    pub port: u16,
+    /// Address to bind. Anything but loopback exposes the unauthenticated admin routes.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// A TOML file with projects, keys and rate limits.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Rate limit per key, requests per minute (overrides the file; off by default).
+    #[arg(long, requires = "burst")]
+    pub rate_limit: Option<u32>,
+    /// Token-bucket burst size, with --rate-limit.
+    #[arg(long, requires = "rate_limit")]
+    pub burst: Option<u32>,
+}

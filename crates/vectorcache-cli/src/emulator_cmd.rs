@@ -1,0 +1,82 @@
+//! `vectorcache emulator`: serve the local emulator until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+
+use vectorcache_emulator::{config::redact_key, Emulator, EmulatorConfig, RateLimitConfig};
+
+use crate::args::EmulatorArgs;
+use crate::exit;
+
+pub async fn run(args: EmulatorArgs) -> u8 {
+    let (mut config, key_source) = match &args.config {
+        Some(path) => match EmulatorConfig::from_toml_file(path) {
+            Ok(config) => (config, KeySource::File),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::CONFIG;
+            }
+        },
+        None => match EmulatorConfig::from_env_or_generated() {
+            (config, true) => (config, KeySource::Generated),
+            (config, false) => (config, KeySource::Env),
+        },
+    };
+    if let (Some(per_minute), Some(burst)) = (args.rate_limit, args.burst) {
+        config.rate_limit = Some(RateLimitConfig { per_minute, burst });
+    }
+    if !args.host.is_loopback() {
+        tracing::warn!(host = %args.host, "binding beyond loopback: the /_emulator admin routes have no authentication");
+    }
+    let emulator = match Emulator::start(config, SocketAddr::new(args.host, args.port)).await {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!("error: cannot start the emulator: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let url = emulator.url();
+    // Tests and scripts read this first line to learn the port.
+    println!("Vectorcache emulator listening on {url}");
+    println!("  export VECTORCACHE_BASE_URL={url}");
+    print_keys(emulator.config(), key_source);
+    println!("Stop with Ctrl-C.");
+    match emulator.wait().await {
+        Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::FAILURE
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum KeySource {
+    Generated,
+    Env,
+    File,
+}
+
+/// A generated key is new and local, so it is printed whole for copying; a key that came
+/// from the environment or a file may be a real one and is only shown redacted.
+fn print_keys(config: &EmulatorConfig, source: KeySource) {
+    match (source, config.primary_key()) {
+        (KeySource::Generated, Some(key)) => {
+            println!("  export VECTORCACHE_API_KEY={key}   # generated for this run");
+        }
+        (KeySource::Env, Some(key)) => {
+            println!("  API key: {} (from VECTORCACHE_API_KEY)", redact_key(key));
+        }
+        _ => {
+            for project in &config.projects {
+                for key in &project.keys {
+                    let state = if key.revoked { "revoked" } else { "active" };
+                    println!(
+                        "  project {}: {} ({state})",
+                        project.id,
+                        redact_key(&key.key)
+                    );
+                }
+            }
+        }
+    }
+}

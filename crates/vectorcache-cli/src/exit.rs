@@ -1,0 +1,44 @@
+//! Exit codes: one per class of failure, so scripts can tell them apart.
+
+use vectorcache::{Error, ErrorKind};
+
+pub const SUCCESS: u8 = 0;
+/// Anything not listed below (also: the emulator could not start).
+pub const FAILURE: u8 = 1;
+// 2 is clap's usage error.
+/// Missing or malformed key, unusable configuration.
+pub const CONFIG: u8 = 3;
+/// The request failed local validation; nothing was sent.
+pub const INVALID_REQUEST: u8 = 4;
+/// 401.
+pub const AUTHENTICATION: u8 = 5;
+/// 403.
+pub const PERMISSION_DENIED: u8 = 6;
+/// 429.
+pub const RATE_LIMITED: u8 = 7;
+/// Other 4xx (and 3xx) answers.
+pub const CLIENT_ERROR: u8 = 8;
+/// 5xx answers.
+pub const SERVER_ERROR: u8 = 9;
+/// Timeouts and connection failures.
+pub const UNREACHABLE: u8 = 10;
+/// A success answer whose body could not be decoded.
+pub const DECODE: u8 = 11;
+
+/// The exit code for `error`.
+pub fn code(error: &Error) -> u8 {
+    match error.kind() {
+        ErrorKind::MissingApiKey | ErrorKind::InvalidApiKey | ErrorKind::InvalidConfig => CONFIG,
+        ErrorKind::InvalidRequest => INVALID_REQUEST,
+        ErrorKind::Authentication => AUTHENTICATION,
+        ErrorKind::PermissionDenied => PERMISSION_DENIED,
+        ErrorKind::RateLimited => RATE_LIMITED,
+        ErrorKind::Timeout | ErrorKind::Connection => UNREACHABLE,
+        ErrorKind::Decode => DECODE,
+        _ => match error.status() {
+            Some(status) if status >= 500 => SERVER_ERROR,
+            Some(_) => CLIENT_ERROR,
+            None => FAILURE,
+        },
+    }
+}

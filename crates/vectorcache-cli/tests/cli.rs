@@ -1,0 +1,390 @@
+//! The `vectorcache` binary: exit codes and output of `query`, the `emulator` command's
+//! lifecycle, and the demo. Servers run in-process on a runtime of their own; the binary runs
+//! as a real child process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{json, Value};
+use vectorcache_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+
+const KEY: &str = "vc_0123456789abcdef0123456789abcdef";
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+struct Server {
+    emulator: RunningEmulator,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let emulator = runtime
+            .block_on(Emulator::start_local(EmulatorConfig::with_key(KEY), 0))
+            .unwrap();
+        Self { emulator, runtime }
+    }
+
+    fn url(&self) -> String {
+        self.emulator.url()
+    }
+
+    fn fault(&self, fault: Value) {
+        let url = format!("{}/_emulator/faults", self.url());
+        self.runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .post(url)
+                .json(&fault)
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success());
+        });
+    }
+
+    fn logged_requests(&self) -> usize {
+        let url = format!("{}/_emulator/requests", self.url());
+        self.runtime.block_on(async {
+            let log: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+            log.as_array().unwrap().len()
+        })
+    }
+
+    /// `vectorcache query <args>` against this server with the test key.
+    fn query(&self, args: &[&str]) -> Output {
+        vectorcache()
+            .env("VECTORCACHE_API_KEY", KEY)
+            .env("VECTORCACHE_BASE_URL", self.url())
+            .arg("query")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn vectorcache() -> Command {
+    let mut cmd = Command::cargo_bin("vectorcache").unwrap();
+    cmd.env_remove("VECTORCACHE_API_KEY")
+        .env_remove("VECTORCACHE_BASE_URL")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_no_key(output: &Output) {
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(!all.contains(SECRET), "the key leaked: {all}");
+}
+
+#[test]
+fn query_prints_a_miss_then_a_hit() {
+    let server = Server::start();
+    let miss = server.query(&["What is machine learning?", "--model", "gpt-4o"]);
+    assert_eq!(miss.status.code(), Some(0), "{}", text(&miss.stderr));
+    let out = text(&miss.stdout);
+    assert!(
+        out.contains("MISS") && out.contains("provider:   openai"),
+        "{out}"
+    );
+
+    let hit = server.query(&["what is machine learning", "--model", "gpt-4o", "--debug"]);
+    let out = text(&hit.stdout);
+    assert!(out.contains("HIT (similarity 1.0000)"), "{out}");
+    assert!(
+        out.contains("provider:   cache") && out.contains("debug:"),
+        "{out}"
+    );
+    assert_no_key(&hit);
+}
+
+#[test]
+fn query_json_is_the_documented_shape() {
+    let server = Server::start();
+    let out = server.query(&[
+        "What is AI?",
+        "-m",
+        "claude-3-5-sonnet-20241022",
+        "--json",
+        "--context",
+        "faq",
+        "--threshold",
+        "0.9",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cache_hit"], false);
+    assert_eq!(v["llm_provider"], "anthropic");
+    assert_eq!(v["similarity_score"], Value::Null);
+    assert!(v["response"].as_str().unwrap().contains("What is AI?"));
+    assert!(v["request_id"].as_str().unwrap().starts_with("req_"));
+}
+
+#[test]
+fn each_error_class_has_its_exit_code() {
+    let server = Server::start();
+    let cases: &[(Value, u8, &str)] = &[
+        (
+            json!({"status": 400, "body": {"detail": "Invalid JSON format"}}),
+            8,
+            "Invalid JSON format",
+        ),
+        (
+            json!({"status": 404, "body": {"detail": "Not Found"}}),
+            8,
+            "Not Found",
+        ),
+        (
+            json!({"status": 429, "body": {"detail": "Rate limit exceeded. Please try again later."}, "headers": {"Retry-After": "30"}}),
+            7,
+            "wait 30 s",
+        ),
+        (
+            json!({"status": 500, "body": {"detail": "Internal server error. Please try again or contact support."}}),
+            9,
+            "Internal server error",
+        ),
+        (
+            json!({"status": 502, "body": "<html><body>bad gateway</body></html>"}),
+            9,
+            "Bad Gateway",
+        ),
+        (
+            json!({"status": 200, "body": "{\"cache_hit\": tr"}),
+            11,
+            "could not decode",
+        ),
+        (json!({"drop_connection": true}), 10, "connection error"),
+    ];
+    for (fault, code, needle) in cases {
+        server.fault(fault.clone());
+        let out = server.query(&["What is AI?", "-m", "gpt-4o", "--max-retries", "0"]);
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(*code)),
+            "{fault}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(needle), "{fault}: {err}");
+        assert!(err.contains("hint:"), "{err}");
+        assert_no_key(&out);
+    }
+}
+
+#[test]
+fn auth_and_local_errors_have_their_exit_codes() {
+    let server = Server::start();
+    let before = server.logged_requests();
+
+    let out = vectorcache()
+        .env("VECTORCACHE_API_KEY", "vc_ffffffffffffffffffffffffffffffff")
+        .env("VECTORCACHE_BASE_URL", server.url())
+        .args(["query", "What is AI?", "-m", "gpt-4o"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        text(&out.stderr).contains("401 Unauthorized: Invalid API key"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = server.query(&[
+        "What is AI?",
+        "-m",
+        "gpt-4o",
+        "--project",
+        "proj_other",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(6));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "permission_denied");
+    assert_eq!(
+        v["error"]["detail"],
+        "API key does not have permission to access this project"
+    );
+    let requests_sent = server.logged_requests() - before;
+    assert_eq!(requests_sent, 2);
+
+    // Local problems: nothing is sent.
+    let out = server.query(&["   ", "-m", "gpt-4o"]);
+    assert_eq!(out.status.code(), Some(4));
+    let out = server.query(&["What is AI?", "-m", "gpt-4o", "--threshold", "1.5"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stderr).contains("similarity_threshold"));
+    let out = vectorcache()
+        .env("VECTORCACHE_BASE_URL", server.url())
+        .args(["query", "x", "-m", "gpt-4o"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("VECTORCACHE_API_KEY"));
+    let out = vectorcache()
+        .env("VECTORCACHE_API_KEY", KEY)
+        .args([
+            "query",
+            "x",
+            "-m",
+            "gpt-4o",
+            "--base-url",
+            "http://example.com",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("use https://"));
+    assert_no_key(&out);
+    assert_eq!(
+        server.logged_requests() - before,
+        2,
+        "local errors sent nothing"
+    );
+
+    // Nothing listening: a connection error.
+    let out = vectorcache()
+        .env("VECTORCACHE_API_KEY", KEY)
+        .args([
+            "query",
+            "x",
+            "-m",
+            "gpt-4o",
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--max-retries",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10));
+}
+
+#[test]
+fn emulator_command_serves_until_sigterm() {
+    let mut child = vectorcache()
+        .env("VECTORCACHE_API_KEY", KEY)
+        .args(["emulator", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split("listening on ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{first}"))
+        .trim()
+        .to_owned();
+    let mut banner = vec![first];
+    for _ in 0..3 {
+        banner.push(lines.next().unwrap().unwrap());
+    }
+    let banner = banner.join("\n");
+    assert!(
+        banner.contains("vc_0123…") && !banner.contains(SECRET),
+        "{banner}"
+    );
+
+    let out = vectorcache()
+        .env("VECTORCACHE_API_KEY", KEY)
+        .env("VECTORCACHE_BASE_URL", &url)
+        .args(["query", "What is AI?", "-m", "gpt-4o"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // SIGTERM: a clean stop with exit code 0.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the emulator did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("/v1/cache/query") && stderr.contains("status=200"),
+        "one line per request: {stderr}"
+    );
+    assert!(!stderr.contains(SECRET), "{stderr}");
+}
+
+#[test]
+fn emulator_generates_a_key_when_none_is_set() {
+    let mut child = vectorcache()
+        .args(["emulator", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner: Vec<String> = (0..3).map(|_| lines.next().unwrap().unwrap()).collect();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let key_line = banner
+        .iter()
+        .find(|l| l.contains("export VECTORCACHE_API_KEY="))
+        .expect("a generated key is printed");
+    let key = key_line
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert!(vectorcache::ApiKey::new(key).is_ok(), "{key_line}");
+}
+
+#[test]
+fn emulator_rejects_a_bad_config_file() {
+    let dir = std::env::temp_dir().join(format!("vc-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[[projects]]\nid = \"p\"\nkeys = [ { key = \"not-a-key\" } ]\n",
+    )
+    .unwrap();
+    let out = vectorcache()
+        .args(["emulator", "--port", "0", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).is_empty());
+}
+
+#[test]
+fn demo_walks_through_miss_hit_context_and_401() {
+    let out = vectorcache().arg("demo").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for needle in [
+        "MISS",
+        "HIT (similarity 0.",
+        "HIT (similarity 1.0000)",
+        "context \"support\"",
+        "status 401",
+        "Invalid API key",
+        "4 queries, 2 hits, 2 misses, hit rate 50%",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+}
