@@ -25,8 +25,8 @@ impl AuthError {
     }
 }
 
-/// An authenticated caller.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An authenticated caller. Its `Debug` output shows only the key's prefix.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The API key (a secret: never log it, use [`Caller::key_prefix`]).
     pub key: String,
@@ -41,14 +41,23 @@ impl Caller {
     }
 }
 
-#[derive(Clone, Debug)]
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("key", &self.key_prefix())
+            .field("project", &self.project)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
 struct KeyInfo {
     project: String,
     revoked: bool,
 }
 
-/// All configured keys.
-#[derive(Clone, Debug, Default)]
+/// All configured keys. Deliberately not `Debug`: it would print them.
+#[derive(Clone, Default)]
 pub struct KeyRegistry {
     keys: HashMap<String, KeyInfo>,
 }
@@ -127,10 +136,19 @@ mod tests {
             revoked: true,
         });
         let registry = KeyRegistry::new(&config);
-        assert_eq!(registry.authenticate(None), Err(AuthError::MissingOrMalformed));
+        assert_eq!(
+            registry.authenticate(None),
+            Err(AuthError::MissingOrMalformed)
+        );
         assert_eq!(auth(&registry, KEY), Err(AuthError::MissingOrMalformed));
-        assert_eq!(auth(&registry, "Basic abc"), Err(AuthError::MissingOrMalformed));
-        assert_eq!(auth(&registry, "Bearer vc_123"), Err(AuthError::MissingOrMalformed));
+        assert_eq!(
+            auth(&registry, "Basic abc"),
+            Err(AuthError::MissingOrMalformed)
+        );
+        assert_eq!(
+            auth(&registry, "Bearer vc_123"),
+            Err(AuthError::MissingOrMalformed)
+        );
         assert_eq!(
             auth(&registry, "Bearer vc_00000000000000000000000000000000"),
             Err(AuthError::UnknownOrRevoked)
@@ -142,7 +160,10 @@ mod tests {
         let caller = auth(&registry, &format!("Bearer {KEY}")).expect("valid");
         assert_eq!(caller.project, "proj_default");
         assert_eq!(caller.key_prefix(), "vc_0123…");
-        assert_eq!(redact_authorization(format!("Bearer {KEY}").as_bytes()), "Bearer vc_0123…");
+        assert_eq!(
+            redact_authorization(format!("Bearer {KEY}").as_bytes()),
+            "Bearer vc_0123…"
+        );
         assert_eq!(redact_authorization(b"Basic c2VjcmV0"), "[redacted]");
     }
 }

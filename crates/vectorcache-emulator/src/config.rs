@@ -269,10 +269,19 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
         let config = EmulatorConfig::from_toml_str(&text).expect("valid config");
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
         assert_eq!(config.rate_limit, None);
-        assert_eq!(config, EmulatorConfig {
-            projects: vec![ProjectConfig { id: "p".into(), keys: vec![KeyConfig { key: K1.into(), revoked: false }] }],
-            ..EmulatorConfig::with_key(K1)
-        });
+        assert_eq!(
+            config,
+            EmulatorConfig {
+                projects: vec![ProjectConfig {
+                    id: "p".into(),
+                    keys: vec![KeyConfig {
+                        key: K1.into(),
+                        revoked: false
+                    }]
+                }],
+                ..EmulatorConfig::with_key(K1)
+            }
+        );
     }
 
     fn error_of(text: &str) -> String {
@@ -286,14 +295,18 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
     fn rejects_invalid_configs_with_clear_errors() {
         let bad_key = error_of("[[projects]]\nid = \"p\"\nkeys = [{ key = \"vc_123\" }]\n");
         assert!(bad_key.contains("not a valid API key"), "{bad_key}");
-        let empty_id = error_of(&format!("[[projects]]\nid = \" \"\nkeys = [{{ key = \"{K1}\" }}]\n"));
+        let empty_id = error_of(&format!(
+            "[[projects]]\nid = \" \"\nkeys = [{{ key = \"{K1}\" }}]\n"
+        ));
         assert!(empty_id.contains("id must not be empty"), "{empty_id}");
         let shared = error_of(&format!(
             "[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n[[projects]]\nid = \"b\"\nkeys = [{{ key = \"{K1}\" }}]\n"
         ));
         assert!(shared.contains("two projects"), "{shared}");
         assert!(!shared.contains(K1), "errors must not print keys: {shared}");
-        let unknown = error_of(&format!("colour = 1\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"));
+        let unknown = error_of(&format!(
+            "colour = 1\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
+        ));
         assert!(unknown.contains("colour"), "{unknown}");
         let no_projects = error_of("max_body_bytes = 10\n");
         assert!(no_projects.contains("projects"), "{no_projects}");
@@ -315,6 +328,22 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
         assert_eq!(redact_key(K1), "vc_0123…");
         assert_eq!(redact_key("secret"), "[redacted]");
         assert!(!format!("{:?}", EmulatorConfig::with_key(K1)).contains(K1));
+    }
+
+    #[test]
+    fn env_key_or_generated() {
+        // The only test touching this variable, so there is no race with other tests.
+        std::env::set_var(API_KEY_ENV, K2);
+        let (config, generated) = EmulatorConfig::from_env_or_generated();
+        assert_eq!((config.primary_key(), generated), (Some(K2), false));
+        std::env::set_var(API_KEY_ENV, "vc_not_a_key");
+        let (config, generated) = EmulatorConfig::from_env_or_generated();
+        assert!(generated);
+        assert!(config.primary_key().is_some_and(is_valid_key_format));
+        std::env::remove_var(API_KEY_ENV);
+        let (config, generated) = EmulatorConfig::from_env_or_generated();
+        assert!(generated);
+        assert_ne!(config.primary_key(), Some(K2));
     }
 
     #[test]

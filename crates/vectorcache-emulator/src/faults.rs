@@ -98,8 +98,8 @@ impl FaultQueue {
 /// Parses the body of `POST /_emulator/faults`: one fault object or an array of them.
 /// The error is a message for a 400 answer.
 pub fn parse_faults(body: &[u8]) -> Result<Vec<(Fault, u64)>, String> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("Invalid JSON format: {e}"))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("Invalid JSON format: {e}"))?;
     match value {
         Value::Object(map) => Ok(vec![parse_one(&map).map_err(|e| format!("fault: {e}"))?]),
         Value::Array(items) => items
@@ -115,7 +115,14 @@ pub fn parse_faults(body: &[u8]) -> Result<Vec<(Fault, u64)>, String> {
 }
 
 fn parse_one(map: &Map<String, Value>) -> Result<(Fault, u64), String> {
-    const FIELDS: [&str; 6] = ["status", "body", "headers", "delay_ms", "count", "drop_connection"];
+    const FIELDS: [&str; 6] = [
+        "status",
+        "body",
+        "headers",
+        "delay_ms",
+        "count",
+        "drop_connection",
+    ];
     if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(format!(
             "unknown field {unknown:?} (expected one of {})",
@@ -127,17 +134,17 @@ fn parse_one(map: &Map<String, Value>) -> Result<(Fault, u64), String> {
         Some(v) => {
             let code = v
                 .as_u64()
-                .filter(|c| (100..=599).contains(c))
-                .ok_or("status must be an integer between 100 and 599")?;
+                // 1xx are not final answers; HTTP cannot send them as one.
+                .filter(|c| (200..=599).contains(c))
+                .ok_or("status must be an integer between 200 and 599")?;
             Some(StatusCode::from_u16(code as u16).map_err(|e| e.to_string())?)
         }
     };
     let delay_ms = match map.get("delay_ms") {
         None | Some(Value::Null) => 0,
-        Some(v) => v
-            .as_u64()
-            .filter(|d| *d <= MAX_DELAY_MS)
-            .ok_or(format!("delay_ms must be an integer between 0 and {MAX_DELAY_MS}"))?,
+        Some(v) => v.as_u64().filter(|d| *d <= MAX_DELAY_MS).ok_or(format!(
+            "delay_ms must be an integer between 0 and {MAX_DELAY_MS}"
+        ))?,
     };
     let count = match map.get("count") {
         None | Some(Value::Null) => 1,
@@ -209,8 +216,14 @@ mod tests {
         assert_eq!(first.status, Some(StatusCode::SERVICE_UNAVAILABLE));
         assert_eq!(first.body_bytes(), b"<html>");
         assert_eq!(first.headers[0].1, "1");
-        assert_eq!(queue.next().expect("fault").status, Some(StatusCode::SERVICE_UNAVAILABLE));
-        assert_eq!(queue.next().expect("fault").delay, Duration::from_millis(10));
+        assert_eq!(
+            queue.next().expect("fault").status,
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(
+            queue.next().expect("fault").delay,
+            Duration::from_millis(10)
+        );
         assert!(queue.next().expect("fault").drop_connection);
         assert!(queue.next().is_none());
     }
@@ -222,13 +235,18 @@ mod tests {
             b"42",
             b"{}",
             b"{\"status\": 42}",
+            b"{\"status\": 101}",
             b"{\"status\": 500, \"count\": 0}",
             b"{\"status\": 500, \"headers\": {\"bad name\": \"x\"}}",
             b"{\"body\": \"x\"}",
             b"{\"stauts\": 500}",
             b"[1]",
         ] {
-            assert!(parse_faults(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                parse_faults(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

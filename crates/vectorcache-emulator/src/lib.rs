@@ -1,1 +1,188 @@
+//! A faithful local emulator of the hosted Vectorcache HTTP API (a semantic cache for LLM
+//! calls), for offline development and for the test suites of client libraries.
+//!
+//! ```no_run
+//! use vectorcache_emulator::{Emulator, EmulatorConfig};
+//!
+//! # async fn demo() -> Result<(), vectorcache_emulator::EmulatorError> {
+//! let config = EmulatorConfig::with_key("vc_0123456789abcdef0123456789abcdef");
+//! let emulator = Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("listening on {}", emulator.url());
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The API it emulates
+//!
+//! - `GET /health` → `{"status":"ok","version":"…"}` (no auth).
+//! - `POST /v1/cache/query`, checked in this order: `Authorization: Bearer vc_…` (401
+//!   `Invalid or missing API key` / `Invalid API key`, with `WWW-Authenticate: Bearer`), body size
+//!   (413), rate limit (429 with `Retry-After`, only when configured), body validation (400 with a
+//!   string `detail`, or FastAPI's 422 list for values of the wrong type), `project_id` (403), then
+//!   the semantic cache. Every answer carries `X-Request-Id` and is JSON. With rate limiting
+//!   configured, every answer to an authenticated key carries `X-RateLimit-Limit`,
+//!   `X-RateLimit-Remaining` and `X-RateLimit-Reset` (see [`ratelimit`] for their meaning).
+//!
+//! The cache embeds prompts locally and deterministically (see [`embed`]); a miss answers with a
+//! deterministic stand-in text and stores it, a later similar prompt in the same project and
+//! `context` is a hit. [`DEMO_SIMILAR_PROMPTS`] is a pair that hits with a score below 1.
+//!
+//! # Emulator-only routes (no authentication)
+//!
+//! These need no API key: the emulator is a local development tool and binds to loopback by
+//! default. Do not expose it on a shared network.
+//!
+//! - `POST /_emulator/faults` with one object or an array of objects, queued and consumed in
+//!   order, one per `POST /v1/cache/query` (`count` repeats one, default 1):
+//!   - `{"status": 503, "body": "<html>…", "headers": {"Retry-After": "1"}, "delay_ms": 200}`:
+//!     answer this instead (a string body is sent verbatim, other JSON serialised, no body =
+//!     empty);
+//!   - `{"delay_ms": 500}`: wait, then answer normally;
+//!   - `{"drop_connection": true}`: close the connection without any answer.
+//!
+//!   Answers `{"queued": n, "pending": m}` (`n` objects queued by this call, `m` requests the
+//!   whole queue will affect). `GET` shows `pending`, `DELETE` clears the queue.
+//! - `POST /_emulator/reset`: clears the cache, the fault queue, the request log and the
+//!   rate-limit buckets.
+//! - `GET /_emulator/requests`: the last 1000 requests to `/v1/cache/query`, oldest first, as
+//!   `{"request_id","method","path","status","headers","body","fault"}` (`status` is `null` for
+//!   a dropped connection; the `Authorization` header is redacted to `Bearer vc_1234…`).
+//!   `DELETE` clears it.
+//!
+//! API keys never appear in full in the request log, in `tracing` output, in error messages or
+//! in `Debug` output.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
 pub mod embed;
+pub mod errors;
+pub mod faults;
+pub mod http;
+pub mod pricing;
+pub mod query;
+pub mod ratelimit;
+pub mod reqlog;
+pub mod server;
+pub mod store;
+pub mod validate;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{EmulatorConfig, KeyConfig, ProjectConfig, RateLimitConfig};
+pub use embed::DEMO_SIMILAR_PROMPTS;
+pub use errors::EmulatorError;
+
+/// Starts emulator servers.
+pub struct Emulator;
+
+impl Emulator {
+    /// Validates `config`, binds `addr` (port 0 picks a free port) and starts serving on the
+    /// current tokio runtime.
+    pub async fn start(
+        config: EmulatorConfig,
+        addr: SocketAddr,
+    ) -> Result<RunningEmulator, EmulatorError> {
+        config.validate()?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let local = listener.local_addr()?;
+        let state = Arc::new(server::State::new(config.clone()));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::accept_loop(listener, state, stopped));
+        tracing::info!(addr = %local, "vectorcache emulator listening");
+        Ok(RunningEmulator {
+            addr: local,
+            config,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// [`Emulator::start`] on `127.0.0.1:port`.
+    pub async fn start_local(
+        config: EmulatorConfig,
+        port: u16,
+    ) -> Result<RunningEmulator, EmulatorError> {
+        Self::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
+    }
+}
+
+/// A running emulator. Dropping it stops the server too (without waiting).
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    config: EmulatorConfig,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// The base URL, e.g. `http://127.0.0.1:8080` (no trailing slash). A wildcard bind address
+    /// is shown as loopback, which is where a local client can reach it.
+    pub fn url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The configuration it serves.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.config
+    }
+
+    /// Stops accepting connections and waits (up to 5 s) for in-flight requests to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        tracing::info!(addr = %self.addr, "vectorcache emulator stopped");
+    }
+
+    /// Runs until Ctrl-C (or SIGTERM on Unix), then shuts down gracefully.
+    pub async fn wait(self) -> Result<(), EmulatorError> {
+        shutdown_signal().await?;
+        self.shutdown().await;
+        Ok(())
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        // The accept loop and every connection watch this flag; they stop on their own.
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() -> Result<(), EmulatorError> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
+}

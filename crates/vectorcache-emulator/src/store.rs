@@ -131,7 +131,10 @@ impl Store {
         model: &str,
     ) -> String {
         let id = new_uuid();
-        let mut segments = self.segments.write().unwrap_or_else(PoisonError::into_inner);
+        let mut segments = self
+            .segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let segment = segments.entry(key).or_default();
         let index = segment.entries.len();
         segment.embeddings.extend_from_slice(embedding);
@@ -182,7 +185,14 @@ mod tests {
     }
 
     fn put(store: &Store, k: SegmentKey, prompt: &str) -> String {
-        store.insert(k, canonical(prompt), &embed(prompt), prompt, "answer", "gpt-4o")
+        store.insert(
+            k,
+            canonical(prompt),
+            &embed(prompt),
+            prompt,
+            "answer",
+            "gpt-4o",
+        )
     }
 
     #[test]
@@ -193,7 +203,10 @@ mod tests {
         let p = "what is MACHINE learning";
         let r = store.search(&key(None), &canonical(p), &embed(p));
         let best = r.best.expect("a match");
-        assert_eq!((best.score, best.entry.id.as_str(), r.entry_count), (1.0, id.as_str(), 2));
+        assert_eq!(
+            (best.score, best.entry.id.as_str(), r.entry_count),
+            (1.0, id.as_str(), 2)
+        );
         let p = "Explain what machine learning is";
         let r = store.search(&key(None), &canonical(p), &embed(p));
         assert_eq!(r.best.expect("a match").entry.id, id);
