@@ -6,20 +6,11 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use vectorcache::{Error, ErrorKind, QueryRequest};
-use wiremock::{MockServer, ResponseTemplate};
+use vectorcache::{Error, ErrorKind};
+use wiremock::ResponseTemplate;
 
 async fn error_for(template: ResponseTemplate) -> (Error, usize) {
-    let server = MockServer::start().await;
-    answer(&server, template).await;
-    let err = common::builder(&server)
-        .max_retries(0)
-        .build()
-        .unwrap()
-        .query(QueryRequest::new("What is AI?", "gpt-4o"))
-        .await
-        .unwrap_err();
-    (err, requests(&server).await.len())
+    failed_query(template, 0).await
 }
 
 #[tokio::test]

@@ -13,42 +13,18 @@ use wiremock::{MockServer, ResponseTemplate};
 #[tokio::test]
 async fn retryable_statuses_are_retried_up_to_max_retries() {
     for status in [408, 409, 429, 500, 502, 503, 504] {
-        let server = MockServer::start().await;
-        answer(&server, json_error(status, "try again")).await;
-        let err = common::builder(&server)
-            .max_retries(3)
-            .build()
-            .unwrap()
-            .query(QueryRequest::new("p", "m"))
-            .await
-            .unwrap_err();
+        let (err, attempts) = failed_query(json_error(status, "try again"), 3).await;
         assert_eq!(err.status(), Some(status));
-        assert_eq!(
-            requests(&server).await.len(),
-            4,
-            "{status}: 1 attempt + 3 retries"
-        );
+        assert_eq!(attempts, 4, "{status}: 1 attempt + 3 retries");
     }
 }
 
 #[tokio::test]
 async fn client_errors_are_never_retried() {
     for status in [400, 401, 403, 404, 422] {
-        let server = MockServer::start().await;
-        answer(&server, json_error(status, "no")).await;
-        let err = common::builder(&server)
-            .max_retries(5)
-            .build()
-            .unwrap()
-            .query(QueryRequest::new("p", "m"))
-            .await
-            .unwrap_err();
+        let (err, attempts) = failed_query(json_error(status, "no"), 5).await;
         assert!(!err.is_retryable());
-        assert_eq!(
-            requests(&server).await.len(),
-            1,
-            "{status} must not be retried"
-        );
+        assert_eq!(attempts, 1, "{status} must not be retried");
     }
 }
 

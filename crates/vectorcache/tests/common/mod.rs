@@ -57,6 +57,24 @@ pub async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
 }
 
+/// Serves `template` to every query, runs one query with `max_retries`, and returns the error
+/// and how many attempts reached the server.
+pub async fn failed_query(
+    template: ResponseTemplate,
+    max_retries: u32,
+) -> (vectorcache::Error, usize) {
+    let server = MockServer::start().await;
+    answer(&server, template).await;
+    let err = builder(&server)
+        .max_retries(max_retries)
+        .build()
+        .expect("test client builds")
+        .query(vectorcache::QueryRequest::new("What is AI?", "gpt-4o"))
+        .await
+        .expect_err("the query fails");
+    (err, requests(&server).await.len())
+}
+
 pub fn json_error(status: u16, detail: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({ "detail": detail }))
 }
