@@ -1,1 +1,33 @@
+//! `vectorcache._native`: the compiled half of the `vectorcache` Python package.
+//!
+//! Everything the SDK does (configuration, validation, retries, error decoding) is the Rust
+//! core's (`crates/vectorcache`); this crate only converts between Python and the core. The
+//! public API is the pure-Python package in `python/vectorcache/`, which re-exports these
+//! classes and adds the Python-only parts (exception classes, context managers).
 
+mod client;
+mod config;
+mod errors;
+mod response;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+mod _native {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use crate::client::{AsyncClient, Client, ClientBase};
+    #[pymodule_export]
+    use crate::response::{DebugInfo, QueryResponse, RateLimit};
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("DEFAULT_BASE_URL", vectorcache::DEFAULT_BASE_URL)?;
+        m.add("API_KEY_ENV", vectorcache::API_KEY_ENV)?;
+        m.add("BASE_URL_ENV", vectorcache::BASE_URL_ENV)?;
+        Ok(())
+    }
+}

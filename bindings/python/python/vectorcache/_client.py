@@ -1,0 +1,78 @@
+"""The public clients: the native classes plus the Python-only context-manager protocols."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Optional, Type
+
+from ._native import AsyncClient as _NativeAsyncClient
+from ._native import Client as _NativeClient
+from ._native import QueryResponse
+
+__all__ = ["VectorcacheClient", "AsyncVectorcacheClient"]
+
+
+class VectorcacheClient(_NativeClient):
+    """The blocking client. Thread-safe: ``query`` releases the GIL, so threads overlap.
+
+    ``VectorcacheClient()`` reads ``VECTORCACHE_API_KEY`` and ``VECTORCACHE_BASE_URL``;
+    explicit arguments win::
+
+        with VectorcacheClient(api_key="vc_...", timeout=10.0) as client:
+            result = client.query(prompt="What is ML?", model="gpt-4o")
+    """
+
+    def __enter__(self) -> VectorcacheClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+
+class AsyncVectorcacheClient(_NativeAsyncClient):
+    """The asyncio client; same arguments as :class:`VectorcacheClient`::
+
+        async with AsyncVectorcacheClient() as client:
+            results = await asyncio.gather(*(client.query(prompt=p, model="gpt-4o") for p in ps))
+    """
+
+    async def query(
+        self,
+        prompt: str,
+        model: str,
+        *,
+        similarity_threshold: Optional[float] = None,
+        context: Optional[str] = None,
+        include_debug: bool = False,
+        project_id: Optional[str] = None,
+    ) -> QueryResponse:
+        # A real coroutine (so `asyncio.create_task` and TaskGroups accept it) awaiting the
+        # native future, which runs on the shared tokio runtime: no thread per call.
+        return await super().query(
+            prompt,
+            model,
+            similarity_threshold=similarity_threshold,
+            context=context,
+            include_debug=include_debug,
+            project_id=project_id,
+        )
+
+    async def aclose(self) -> None:
+        """Refuses further queries (``async with`` calls it on exit)."""
+        self.close()
+
+    async def __aenter__(self) -> AsyncVectorcacheClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()

@@ -1,0 +1,237 @@
+//! The sync and async clients: thin wrappers over one core `vectorcache::Client` each, sharing
+//! one multi-threaded tokio runtime (pyo3-async-runtimes'). The pure-Python package subclasses
+//! them to add the context-manager protocols.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pyo3::prelude::*;
+use vectorcache::{ApiKey, QueryRequest};
+
+use crate::config::{build_client, ClientArgs};
+use crate::errors::{closed_client, to_py_err};
+use crate::response::Answer;
+use crate::runtime::wait_detached;
+
+/// What both clients share: the core client, its settings, and whether it was closed.
+#[pyclass(frozen, subclass, module = "vectorcache._native")]
+pub struct ClientBase {
+    core: vectorcache::Client,
+    closed: AtomicBool,
+}
+
+impl ClientBase {
+    fn new(py: Python<'_>, args: ClientArgs<'_>) -> PyResult<Self> {
+        let core = build_client(args)?.map_err(|e| to_py_err(py, &e))?;
+        Ok(Self {
+            core,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// A handle on the core client for one call (a cheap `Arc` clone), unless closed.
+    fn open_client(&self, py: Python<'_>) -> PyResult<vectorcache::Client> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed_client(py));
+        }
+        Ok(self.core.clone())
+    }
+}
+
+#[pymethods]
+impl ClientBase {
+    /// The base URL requests go to.
+    #[getter]
+    fn base_url(&self) -> &str {
+        self.core.base_url()
+    }
+
+    /// The per-attempt timeout, in seconds.
+    #[getter]
+    fn timeout(&self) -> f64 {
+        self.core.timeout().as_secs_f64()
+    }
+
+    /// Retries after the first attempt.
+    #[getter]
+    fn max_retries(&self) -> u32 {
+        self.core.max_retries()
+    }
+
+    /// The default project id, if one was set.
+    #[getter]
+    fn project_id(&self) -> Option<&str> {
+        self.core.project_id()
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Swaps the API key (rotation); requests already in flight keep the old one.
+    fn set_api_key(&self, py: Python<'_>, api_key: String) -> PyResult<()> {
+        let key = ApiKey::new(api_key).map_err(|e| to_py_err(py, &e))?;
+        self.core.set_api_key(key);
+        Ok(())
+    }
+
+    /// Refuses further queries. The connection pool goes with the object.
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        let this = slf.get();
+        let core = &this.core;
+        // Python reprs for the strings; the key's Display is redacted by the core (`vc_1234…`).
+        Ok(format!(
+            "{}(base_url={}, api_key='{}', timeout={}, max_retries={}, project_id={}{})",
+            slf.get_type().name()?,
+            core.base_url().into_pyobject(py)?.repr()?,
+            core.api_key(),
+            core.timeout().as_secs_f64().into_pyobject(py)?.repr()?,
+            core.max_retries(),
+            core.project_id().into_pyobject(py)?.repr()?,
+            if this.closed() { ", closed=True" } else { "" },
+        ))
+    }
+}
+
+/// The arguments of `query(...)` as a core request.
+fn request(
+    prompt: String,
+    model: String,
+    similarity_threshold: Option<f64>,
+    context: Option<String>,
+    include_debug: bool,
+    project_id: Option<String>,
+) -> QueryRequest {
+    let mut request = QueryRequest::new(prompt, model);
+    if let Some(threshold) = similarity_threshold {
+        request = request.similarity_threshold(threshold);
+    }
+    if let Some(context) = context {
+        request = request.context(context);
+    }
+    if include_debug {
+        request = request.include_debug(true);
+    }
+    if let Some(project) = project_id {
+        request = request.project_id(project);
+    }
+    request
+}
+
+/// The blocking client. `query` runs on the shared runtime and waits with the GIL released,
+/// so threads overlap; Ctrl-C interrupts it.
+#[pyclass(frozen, extends = ClientBase, subclass, module = "vectorcache._native")]
+pub struct Client {}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None))]
+    fn new<'py>(
+        py: Python<'py>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<Bound<'py, PyAny>>,
+        max_retries: Option<Bound<'py, PyAny>>,
+        project_id: Option<String>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let args = ClientArgs {
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            project_id,
+        };
+        Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
+    }
+
+    /// Looks the prompt up in the cache; see the stub for the arguments.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None))]
+    fn query(
+        slf: PyRef<'_, Self>,
+        py: Python<'_>,
+        prompt: String,
+        model: String,
+        similarity_threshold: Option<f64>,
+        context: Option<String>,
+        include_debug: bool,
+        project_id: Option<String>,
+    ) -> PyResult<Answer> {
+        let client = slf.as_super().open_client(py)?;
+        let request = request(
+            prompt,
+            model,
+            similarity_threshold,
+            context,
+            include_debug,
+            project_id,
+        );
+        let outcome = wait_detached(py, async move { client.query(request).await })?;
+        outcome.map(Answer).map_err(|e| to_py_err(py, &e))
+    }
+}
+
+/// The asyncio client: `query` returns an asyncio future driven by the shared tokio
+/// runtime (no thread per call).
+#[pyclass(frozen, extends = ClientBase, subclass, module = "vectorcache._native")]
+pub struct AsyncClient {}
+
+#[pymethods]
+impl AsyncClient {
+    #[new]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None))]
+    fn new<'py>(
+        py: Python<'py>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<Bound<'py, PyAny>>,
+        max_retries: Option<Bound<'py, PyAny>>,
+        project_id: Option<String>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let args = ClientArgs {
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            project_id,
+        };
+        Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
+    }
+
+    /// Looks the prompt up in the cache; the returned awaitable resolves on the running loop.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None))]
+    fn query<'py>(
+        slf: PyRef<'py, Self>,
+        py: Python<'py>,
+        prompt: String,
+        model: String,
+        similarity_threshold: Option<f64>,
+        context: Option<String>,
+        include_debug: bool,
+        project_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = slf.as_super().open_client(py)?;
+        let request = request(
+            prompt,
+            model,
+            similarity_threshold,
+            context,
+            include_debug,
+            project_id,
+        );
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            match client.query(request).await {
+                Ok(answer) => Ok(Answer(answer)),
+                Err(e) => Err(Python::attach(|py| to_py_err(py, &e))),
+            }
+        })
+    }
+}

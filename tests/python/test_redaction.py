@@ -1,0 +1,72 @@
+"""The key never shows: not in repr/str of clients, errors or results."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import API_KEY, OTHER_KEY
+from vectorcache import (
+    AsyncVectorcacheClient,
+    AuthenticationError,
+    InvalidRequestError,
+    VectorcacheClient,
+    VectorcacheError,
+)
+
+SECRET_PART = API_KEY[7:]  # everything after the shown `vc_0123`
+
+
+def _assert_clean(*texts: str) -> None:
+    for text in texts:
+        assert SECRET_PART not in text, text
+        assert OTHER_KEY[7:] not in text, text
+
+
+def test_client_repr(emulator) -> None:
+    for cls in (VectorcacheClient, AsyncVectorcacheClient):
+        client = cls(API_KEY, base_url=emulator.url)
+        text = repr(client)
+        _assert_clean(text, str(client))
+        assert text == (f"{cls.__name__}(base_url='{emulator.url}/', api_key='vc_0123…', "
+                        "timeout=30.0, max_retries=2, project_id=None)")
+
+
+def test_rotated_key_repr(emulator) -> None:
+    client = VectorcacheClient(API_KEY, base_url=emulator.url)
+    client.set_api_key(OTHER_KEY)
+    assert "api_key='vc_ffff…'" in repr(client)
+    _assert_clean(repr(client))
+
+
+def test_api_errors(make_client) -> None:
+    client = make_client(api_key=OTHER_KEY)
+    with pytest.raises(AuthenticationError) as raised:
+        client.query(prompt="p", model="gpt-4o")
+    error = raised.value
+    assert error.detail == "Invalid API key"
+    _assert_clean(str(error), repr(error), error.body, repr(error.headers), repr(error.args))
+
+
+@pytest.mark.parametrize("key", ["vc_" + "z" * 32, API_KEY + " ", "Bearer " + API_KEY, API_KEY + "00"])
+def test_malformed_key_errors(key) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        VectorcacheClient(key)
+    assert key.strip() not in str(raised.value) and "z" * 8 not in str(raised.value)
+    _assert_clean(str(raised.value), repr(raised.value))
+    client = VectorcacheClient(API_KEY)
+    with pytest.raises(InvalidRequestError) as raised:
+        client.set_api_key(key)
+    _assert_clean(str(raised.value), repr(raised.value))
+
+
+def test_results_and_request_log(make_client, emulator) -> None:
+    result = make_client().query(prompt="p", model="gpt-4o", include_debug=True)
+    _assert_clean(repr(result), str(result), repr(result.to_dict()), repr(result.debug))
+    assert emulator.requests()[0]["headers"]["authorization"] == "Bearer vc_0123…"
+
+
+def test_config_errors_with_a_key_set(monkeypatch) -> None:
+    monkeypatch.setenv("VECTORCACHE_API_KEY", API_KEY)
+    with pytest.raises(VectorcacheError) as raised:
+        VectorcacheClient(base_url="http://example.com")
+    _assert_clean(str(raised.value), repr(raised.value))

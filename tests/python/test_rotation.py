@@ -1,0 +1,48 @@
+"""Key rotation on a live client (core `Client::set_api_key`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from conftest import API_KEY, OTHER_KEY
+from vectorcache import AuthenticationError, InvalidRequestError
+
+
+def test_rotate_to_a_rejected_key_and_back(make_client, emulator) -> None:
+    client = make_client(max_retries=0)
+    client.query(prompt="p", model="gpt-4o")
+    client.set_api_key(OTHER_KEY)
+    with pytest.raises(AuthenticationError):
+        client.query(prompt="p", model="gpt-4o")
+    client.set_api_key(API_KEY)
+    assert client.query(prompt="p", model="gpt-4o").cache_hit is True
+    sent = [entry["headers"]["authorization"] for entry in emulator.requests()]
+    assert sent == ["Bearer vc_0123…", "Bearer vc_ffff…", "Bearer vc_0123…"]
+
+
+def test_rotate_to_the_accepted_key(make_client) -> None:
+    client = make_client(api_key=OTHER_KEY, max_retries=0)
+    with pytest.raises(AuthenticationError):
+        client.query(prompt="p", model="gpt-4o")
+    client.set_api_key(API_KEY)
+    client.query(prompt="p", model="gpt-4o")
+
+
+def test_malformed_new_key_keeps_the_old_one(make_client) -> None:
+    client = make_client()
+    with pytest.raises(InvalidRequestError):
+        client.set_api_key("sk-not-a-vectorcache-key")
+    client.query(prompt="p", model="gpt-4o")
+
+
+def test_async_client_rotation(make_async_client) -> None:
+    async def run() -> None:
+        client = make_async_client(api_key=OTHER_KEY, max_retries=0)
+        with pytest.raises(AuthenticationError):
+            await client.query(prompt="p", model="gpt-4o")
+        client.set_api_key(API_KEY)
+        await client.query(prompt="p", model="gpt-4o")
+
+    asyncio.run(run())

@@ -1,0 +1,56 @@
+"""Timeouts and broken connections, from the emulator's faults."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from vectorcache import APIConnectionError, APITimeoutError, VectorcacheClient
+from conftest import API_KEY
+
+
+def test_timeout(make_client, emulator) -> None:
+    emulator.fault({"delay_ms": 2000})
+    start = time.monotonic()
+    with pytest.raises(APITimeoutError) as raised:
+        make_client(timeout=0.3, max_retries=0).query(prompt="p", model="gpt-4o")
+    assert time.monotonic() - start < 1.5
+    assert isinstance(raised.value, APIConnectionError)
+    assert raised.value.kind == "timeout"
+    assert "timed out after 1 attempt(s)" in str(raised.value)
+    assert raised.value.status_code is None
+
+
+def test_timeout_is_retried(make_client, emulator) -> None:
+    emulator.fault({"delay_ms": 2000})
+    result = make_client(timeout=0.3, max_retries=1).query(prompt="p", model="gpt-4o")
+    assert result.cache_hit is False
+    assert len(emulator.requests()) >= 1
+
+
+def test_dropped_connection(make_client, emulator) -> None:
+    emulator.fault({"drop_connection": True})
+    with pytest.raises(APIConnectionError) as raised:
+        make_client(max_retries=0).query(prompt="p", model="gpt-4o")
+    assert type(raised.value) is APIConnectionError
+    assert raised.value.kind == "connection"
+    assert [entry["status"] for entry in emulator.requests()] == [None]
+
+
+def test_dropped_connection_is_retried(make_client, emulator) -> None:
+    emulator.fault({"drop_connection": True})
+    result = make_client(max_retries=1).query(prompt="p", model="gpt-4o")
+    assert result.cache_hit is False
+    assert [entry["status"] for entry in emulator.requests()] == [None, 200]
+
+
+def test_connection_refused() -> None:
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = VectorcacheClient(API_KEY, base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    with pytest.raises(APIConnectionError) as raised:
+        client.query(prompt="p", model="gpt-4o")
+    assert "attempt" in str(raised.value)

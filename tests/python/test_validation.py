@@ -1,0 +1,68 @@
+"""Local validation (the core's): bad arguments raise before anything is sent."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from vectorcache import InvalidRequestError
+
+BAD_QUERIES = [
+    {"prompt": "", "model": "gpt-4o"},
+    {"prompt": "  \n", "model": "gpt-4o"},
+    {"prompt": "p", "model": ""},
+    {"prompt": "p", "model": "gpt-4o", "similarity_threshold": 1.01},
+    {"prompt": "p", "model": "gpt-4o", "similarity_threshold": -0.1},
+    {"prompt": "p", "model": "gpt-4o", "similarity_threshold": float("nan")},
+    {"prompt": "p", "model": "gpt-4o", "project_id": " "},
+]
+
+WRONG_TYPES = [
+    {"prompt": None, "model": "gpt-4o"},
+    {"prompt": 123, "model": "gpt-4o"},
+    {"prompt": "p", "model": None},
+    {"prompt": "p", "model": "gpt-4o", "similarity_threshold": "high"},
+    {"prompt": "p", "model": "gpt-4o", "context": 5},
+]
+
+
+@pytest.mark.parametrize("kwargs", BAD_QUERIES)
+def test_sync_invalid_request_sends_nothing(kwargs, make_client, emulator) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        make_client().query(**kwargs)
+    assert isinstance(raised.value, ValueError)
+    assert raised.value.kind == "invalid_request"
+    assert str(raised.value).startswith("invalid request: ")
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("kwargs", BAD_QUERIES)
+def test_async_invalid_request_sends_nothing(kwargs, make_async_client, emulator) -> None:
+    async def run() -> None:
+        async with make_async_client() as client:
+            await client.query(**kwargs)
+
+    with pytest.raises(InvalidRequestError):
+        asyncio.run(run())
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("kwargs", WRONG_TYPES)
+def test_wrong_python_types_raise_type_error(kwargs, make_client, make_async_client, emulator) -> None:
+    with pytest.raises(TypeError):
+        make_client().query(**kwargs)
+
+    async def run() -> None:
+        await make_async_client().query(**kwargs)
+
+    with pytest.raises(TypeError):
+        asyncio.run(run())
+    assert emulator.requests() == []
+
+
+def test_threshold_bounds_are_inclusive(make_client, emulator) -> None:
+    client = make_client()
+    client.query(prompt="p", model="gpt-4o", similarity_threshold=0.0)
+    client.query(prompt="p", model="gpt-4o", similarity_threshold=1)
+    assert len(emulator.requests()) == 2
