@@ -1,1 +1,24 @@
+//! The native half of the npm package `vectorcache`: a thin napi-rs layer over the Rust core
+//! crate `vectorcache`. Configuration, validation, retries and error decoding all live in the
+//! core; this crate only translates values between JavaScript and Rust.
+//!
+//! No function here throws for bad input: each returns a tagged outcome whose `error` is the
+//! core's error in structured form, and the JavaScript wrapper (`index.js`) turns it into the
+//! matching `Vectorcache*Error` class. The generated loader is `native.js` / `native.d.ts`.
 
+mod client;
+mod config;
+mod convert;
+mod errors;
+mod request;
+mod response;
+
+pub use client::{create_client, CreateClientOutcome, NativeClient};
+pub use config::ClientOptions;
+pub use errors::NativeError;
+pub use request::QueryInput;
+pub use response::{DebugInfo, QueryOutcome, QueryResult, RateLimitInfo};
+
+/// The version of this package, sent as `vectorcache-node/<version>` in the `User-Agent`.
+#[napi_derive::napi]
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

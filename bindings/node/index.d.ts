@@ -1,0 +1,170 @@
+// Types of the npm package `vectorcache` (hand-written; the addon's own types are native.d.ts).
+
+/** Options of a client. Every one is optional; explicit values beat the environment. */
+export interface VectorcacheConfig {
+  /** The API key (`vc_` + 32 hex characters). Defaults to `process.env.VECTORCACHE_API_KEY`. */
+  apiKey?: string
+  /** The service URL. Defaults to `VECTORCACHE_BASE_URL`, else `https://api.vectorcache.ai`. */
+  baseUrl?: string
+  /** Timeout of one attempt, in milliseconds. @default 30000 */
+  timeout?: number
+  /** Retries after the first attempt (timeouts, connection failures, 408/409/429/5xx). @default 2 */
+  maxRetries?: number
+  /** The project every request targets unless it names its own. */
+  projectId?: string
+}
+
+/** A cache query (`POST /v1/cache/query`). */
+export interface CacheQueryRequest {
+  /** The prompt to look up (and cache on a miss). */
+  prompt: string
+  /** The LLM model id, e.g. `gpt-4o`, `claude-3-5-sonnet-20241022`. */
+  model: string
+  /** Segments the cache: the same prompt under another context is another entry. */
+  context?: string
+  /** Minimum cosine similarity (0..1) for a hit. @default 0.85 (server side) */
+  similarityThreshold?: number
+  /** Adds the `debug` object to the response. */
+  includeDebug?: boolean
+  /** The project to query; overrides the client's `projectId`. */
+  projectId?: string
+}
+
+/** The `debug` object of a response (requested with `includeDebug`). */
+export interface DebugInfo {
+  embedding_time_ms: number
+  search_time_ms: number
+  total_time_ms: number
+  /** The id (a UUID) of the matched cache entry; `null` on a miss. */
+  matched_cache_entry_id: string | null
+  cache_entry_count: number
+}
+
+/** Rate-limit state from the `X-RateLimit-*` headers. */
+export interface RateLimitInfo {
+  limit?: number
+  remaining?: number
+  /** When the window resets, in Unix seconds. */
+  reset?: number
+}
+
+/**
+ * The answer to a cache query, in the documented snake_case shape. `rateLimit` and
+ * `requestId` are non-enumerable: readable, but absent from `JSON.stringify` and spreads.
+ */
+export interface CacheQueryResponse {
+  cache_hit: boolean
+  response: string
+  /** Cosine similarity of the match; `null` on a miss. */
+  similarity_score: number | null
+  /** Estimated USD saved; 0 on a miss. */
+  cost_saved: number
+  /** `cache` on a hit, else the provider (`openai`, `anthropic`, `google`, ...). */
+  llm_provider: string
+  debug?: DebugInfo
+  readonly rateLimit?: RateLimitInfo
+  readonly requestId?: string
+}
+
+/** The stable names of the core's error kinds. */
+export type VectorcacheErrorKind =
+  | 'bad_request'
+  | 'authentication'
+  | 'permission_denied'
+  | 'not_found'
+  | 'unprocessable_entity'
+  | 'rate_limited'
+  | 'internal_server'
+  | 'bad_gateway'
+  | 'service_unavailable'
+  | 'status'
+  | 'timeout'
+  | 'connection'
+  | 'decode'
+  | 'missing_api_key'
+  | 'invalid_api_key'
+  | 'invalid_request'
+  | 'invalid_config'
+  | 'internal'
+
+/** The HTTP answer behind an error, as `error.response` (axios-style). */
+export interface VectorcacheErrorResponse {
+  status: number
+  /** Lower-case header names. */
+  headers: Record<string, string>
+  /** The body parsed as JSON, or its text. */
+  data: unknown
+}
+
+/** Every error the package throws or rejects with. */
+export declare class VectorcacheError extends Error {
+  /** The core's stable kind name. */
+  readonly kind: VectorcacheErrorKind
+  /** The HTTP status; `undefined` for local and transport errors. */
+  readonly statusCode: number | undefined
+  /** The server's `detail` message, decoded from whichever body shape it sent. */
+  readonly detail: string | undefined
+  /** Response headers with lower-case names; `{}` when there was no answer. */
+  readonly headers: Record<string, string>
+  /** The response body text (bounded). */
+  readonly body: string | undefined
+  readonly requestId: string | undefined
+  /** Seconds the server asked to wait (429, 503). */
+  readonly retryAfter: number | undefined
+  readonly rateLimit: RateLimitInfo | undefined
+  /** Attempts made, for timeouts and connection failures. */
+  readonly attempts: number | undefined
+  /** The HTTP answer; `undefined` for local and transport errors. */
+  readonly response: VectorcacheErrorResponse | undefined
+}
+/** The server answered with an error status (or a 2xx body that cannot be decoded). */
+export declare class VectorcacheAPIError extends VectorcacheError {}
+/** 400 / 422 from the server, or a local request/key/option problem (then no `statusCode`). */
+export declare class VectorcacheValidationError extends VectorcacheAPIError {}
+/** No API key (the message names `VECTORCACHE_API_KEY`) or unusable options; nothing was sent. */
+export declare class VectorcacheConfigurationError extends VectorcacheValidationError {}
+/** 401. */
+export declare class VectorcacheAuthenticationError extends VectorcacheAPIError {}
+/** 403. */
+export declare class VectorcachePermissionError extends VectorcacheAPIError {}
+/** 404. */
+export declare class VectorcacheNotFoundError extends VectorcacheAPIError {}
+/** 429. */
+export declare class VectorcacheRateLimitError extends VectorcacheAPIError {}
+/** 5xx. */
+export declare class VectorcacheServerError extends VectorcacheAPIError {}
+/** A success status whose body is not the documented JSON. */
+export declare class VectorcacheResponseValidationError extends VectorcacheAPIError {}
+/** Refused, reset, DNS or TLS failure. */
+export declare class VectorcacheNetworkError extends VectorcacheError {}
+/** An attempt exceeded `timeout`. */
+export declare class VectorcacheTimeoutError extends VectorcacheNetworkError {}
+
+/** The configuration shown by `JSON.stringify(client)` and `util.inspect(client)`. */
+export interface RedactedConfig {
+  /** Redacted, e.g. `vc_1234…`. */
+  apiKey: string
+  baseUrl: string
+  timeout: number
+  maxRetries: number
+  projectId: string | undefined
+}
+
+/** A Vectorcache client backed by the Rust core; safe to share across concurrent queries. */
+export declare class VectorcacheClient {
+  /** @throws {VectorcacheValidationError} for a bad key or options, before any request. */
+  constructor(config?: VectorcacheConfig)
+  /** Looks `request` up in the cache; rejects with a `VectorcacheError` subclass. */
+  query(request: CacheQueryRequest): Promise<CacheQueryResponse>
+  /** Rotates the key on this client; requests in flight keep the old one. */
+  setApiKey(apiKey: string): void
+  readonly baseUrl: string
+  /** The per-attempt timeout in milliseconds. */
+  readonly timeout: number
+  readonly maxRetries: number
+  readonly projectId: string | undefined
+  toJSON(): RedactedConfig
+}
+
+/** The package version. */
+export declare const VERSION: string

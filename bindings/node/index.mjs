@@ -1,0 +1,22 @@
+// ESM entry point: the CommonJS package re-exported, so `import` and `require` share one
+// addon instance and one set of error classes (instanceof works across both).
+import cjs from './index.js'
+
+export const {
+  VectorcacheClient,
+  VectorcacheError,
+  VectorcacheAPIError,
+  VectorcacheValidationError,
+  VectorcacheConfigurationError,
+  VectorcacheAuthenticationError,
+  VectorcachePermissionError,
+  VectorcacheNotFoundError,
+  VectorcacheRateLimitError,
+  VectorcacheServerError,
+  VectorcacheResponseValidationError,
+  VectorcacheNetworkError,
+  VectorcacheTimeoutError,
+  VERSION,
+} = cjs
+
+export default cjs

@@ -1,0 +1,134 @@
+//! The native client: one core `Client` (shared connection pool, swappable key) per instance.
+
+use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, Unknown};
+use napi::{Env, ValueType};
+use napi_derive::napi;
+use vectorcache::{ApiKey, Client, Error};
+
+use crate::config::ClientOptions;
+use crate::convert::object_arg;
+use crate::errors::{invalid_config, invalid_request, NativeError};
+use crate::request::QueryInput;
+use crate::response::QueryOutcome;
+
+/// A Vectorcache client backed by the Rust core. Made by `createClient`; the key lives only
+/// in Rust memory.
+#[napi]
+pub struct NativeClient {
+    inner: Client,
+}
+
+/// What `createClient` returns: `client` or `error`, never both.
+#[napi(object, object_from_js = false)]
+pub struct CreateClientOutcome {
+    /// The new client, on success.
+    pub client: Option<NativeClient>,
+    /// Why the options were refused (`missing_api_key`, `invalid_api_key`, `invalid_config`).
+    pub error: Option<NativeError>,
+}
+
+/// Builds a client from `options` (all optional; the core reads `VECTORCACHE_API_KEY` and
+/// `VECTORCACHE_BASE_URL` for what is not given). Never throws for bad options.
+#[napi(ts_args_type = "options?: ClientOptions | undefined | null")]
+pub fn create_client(options: Unknown) -> CreateClientOutcome {
+    match build(options) {
+        Ok(inner) => CreateClientOutcome {
+            client: Some(NativeClient { inner }),
+            error: None,
+        },
+        Err(error) => CreateClientOutcome {
+            client: None,
+            error: Some(error.into()),
+        },
+    }
+}
+
+fn build(options: Unknown) -> Result<Client, Error> {
+    let options = match object_arg(options, "the client options").map_err(invalid_config)? {
+        Some(obj) => ClientOptions::read(&obj).map_err(invalid_config)?,
+        None => ClientOptions::default(),
+    };
+    options.into_builder()?.build()
+}
+
+#[napi]
+impl NativeClient {
+    /// Looks the request up in the cache on the shared tokio runtime. The promise always
+    /// resolves, to `{ result }` or `{ error }`; a bad request is refused before any I/O.
+    #[napi(
+        ts_args_type = "request: QueryInput",
+        ts_return_type = "Promise<QueryOutcome>"
+    )]
+    pub fn query<'env>(
+        &self,
+        env: &'env Env,
+        request: Unknown,
+    ) -> napi::Result<PromiseRaw<'env, QueryOutcome>> {
+        let client = self.inner.clone();
+        let request = object_arg(request, "the query")
+            .and_then(|obj| obj.ok_or_else(|| "the query must be an object".to_owned()))
+            .and_then(|obj| QueryInput::read(&obj));
+        env.spawn_future(async move {
+            Ok(match request {
+                Ok(input) => client.query(input.into_request()).await.into(),
+                Err(reason) => QueryOutcome::failed(invalid_request(reason).into()),
+            })
+        })
+    }
+
+    /// Rotates the key on this client (in-flight requests keep the old one). Returns the
+    /// `invalid_api_key` error instead of throwing when the key is malformed.
+    #[napi(ts_args_type = "key: string")]
+    pub fn set_api_key(&self, key: Unknown) -> Option<NativeError> {
+        let key = match key.get_type() {
+            Ok(ValueType::String) => String::from_unknown(key).ok(),
+            _ => None,
+        };
+        // The reason never repeats the value: it may be a secret.
+        let Some(key) = key else {
+            return Some(
+                Error::InvalidApiKey {
+                    reason: "the key must be a string".to_owned(),
+                }
+                .into(),
+            );
+        };
+        match ApiKey::new(key) {
+            Ok(key) => {
+                self.inner.set_api_key(key);
+                None
+            }
+            Err(error) => Some(error.into()),
+        }
+    }
+
+    /// The key in redacted form, e.g. `vc_1234…`.
+    #[napi(getter)]
+    pub fn redacted_api_key(&self) -> String {
+        self.inner.api_key().to_string()
+    }
+
+    /// The base URL requests go to.
+    #[napi(getter)]
+    pub fn base_url(&self) -> String {
+        self.inner.base_url().to_owned()
+    }
+
+    /// The per-attempt timeout, in milliseconds.
+    #[napi(getter)]
+    pub fn timeout(&self) -> f64 {
+        self.inner.timeout().as_secs_f64() * 1000.0
+    }
+
+    /// Retries after the first attempt.
+    #[napi(getter)]
+    pub fn max_retries(&self) -> u32 {
+        self.inner.max_retries()
+    }
+
+    /// The default project id, if one was set.
+    #[napi(getter)]
+    pub fn project_id(&self) -> Option<String> {
+        self.inner.project_id().map(str::to_owned)
+    }
+}

@@ -1,0 +1,57 @@
+// The key never shows: not in util.inspect, JSON.stringify, own properties or error messages.
+import assert from 'node:assert/strict'
+import { inspect } from 'node:util'
+import { test } from 'node:test'
+
+import { VectorcacheClient } from 'vectorcache'
+
+import { API_KEY, rejection } from './helpers/emulator.mjs'
+import { useEmulator } from './helpers/setup.mjs'
+
+const env = useEmulator()
+const SECRET_PART = API_KEY.slice(7) // everything after the shown `vc_0123`
+
+test('util.inspect and JSON.stringify show only the redacted key', () => {
+  const client = env.emulator.client({ projectId: 'proj_default' })
+  for (const text of [
+    inspect(client),
+    inspect(client, { showHidden: true, depth: Infinity, getters: true }),
+    inspect({ nested: [client] }),
+    JSON.stringify(client),
+    JSON.stringify({ client }),
+    String(Object.entries(client)),
+  ]) {
+    assert.ok(!text.includes(SECRET_PART), text)
+  }
+  assert.match(inspect(client), /VectorcacheClient/)
+  assert.match(inspect(client), /vc_0123…/)
+  assert.deepEqual(JSON.parse(JSON.stringify(client)), {
+    apiKey: 'vc_0123…',
+    baseUrl: `${env.emulator.url}/`,
+    timeout: 30000,
+    maxRetries: 0,
+    projectId: 'proj_default',
+  })
+  assert.deepEqual(Object.getOwnPropertyNames(client), [])
+})
+
+test('errors never repeat the key', async () => {
+  const almost = `${API_KEY}0` // one character too long, otherwise a real key
+  const error = (() => {
+    try {
+      new VectorcacheClient({ apiKey: almost })
+    } catch (e) {
+      return e
+    }
+  })()
+  assert.ok(error)
+  assert.ok(!inspect(error).includes(SECRET_PART))
+  assert.ok(!inspect(error).includes(almost))
+
+  const client = env.emulator.client()
+  assert.throws(() => client.setApiKey(` ${API_KEY}`), (e) => !inspect(e).includes(SECRET_PART))
+
+  await env.emulator.fault({ status: 401, body: { detail: 'Invalid API key' } })
+  const httpError = await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }))
+  assert.ok(!inspect(httpError, { depth: Infinity }).includes(SECRET_PART))
+})

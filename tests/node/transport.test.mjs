@@ -1,0 +1,85 @@
+// Timeouts and broken connections: typed errors without a status.
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { test } from 'node:test'
+
+import {
+  VectorcacheAPIError,
+  VectorcacheError,
+  VectorcacheNetworkError,
+  VectorcacheTimeoutError,
+} from 'vectorcache'
+
+import { API_KEY, rejection } from './helpers/emulator.mjs'
+import { useEmulator } from './helpers/setup.mjs'
+
+const env = useEmulator()
+
+test('a slow answer beyond the timeout is a VectorcacheTimeoutError', async () => {
+  const { emulator } = env
+  await emulator.fault({ delay_ms: 2000 })
+  const started = Date.now()
+  const error = await rejection(emulator.client({ timeout: 300 }).query({ prompt: 'p', model: 'gpt-4o' }))
+  const elapsed = Date.now() - started
+  assert.ok(error instanceof VectorcacheTimeoutError)
+  assert.ok(error instanceof VectorcacheNetworkError)
+  assert.ok(error instanceof VectorcacheError)
+  assert.ok(!(error instanceof VectorcacheAPIError))
+  assert.equal(error.kind, 'timeout')
+  assert.equal(error.statusCode, undefined)
+  assert.equal(error.response, undefined)
+  assert.deepEqual(error.headers, {})
+  assert.equal(error.attempts, 1)
+  assert.ok(elapsed >= 250 && elapsed < 1500, `timed out after ${elapsed} ms`)
+})
+
+test('a delay within the timeout is just a slow answer', async () => {
+  const { emulator } = env
+  await emulator.fault({ delay_ms: 200 })
+  const result = await emulator.client({ timeout: 5000 }).query({ prompt: 'p', model: 'gpt-4o' })
+  assert.equal(result.cache_hit, false)
+})
+
+test('timeouts are retried: attempts counts them', async () => {
+  const { emulator } = env
+  await emulator.fault({ delay_ms: 1000, count: 2 })
+  const error = await rejection(
+    emulator.client({ timeout: 200, maxRetries: 1 }).query({ prompt: 'p', model: 'gpt-4o' }),
+  )
+  assert.ok(error instanceof VectorcacheTimeoutError)
+  assert.equal(error.attempts, 2)
+})
+
+test('a dropped connection is a VectorcacheNetworkError', async () => {
+  const { emulator } = env
+  await emulator.fault({ drop_connection: true })
+  const error = await rejection(emulator.client().query({ prompt: 'p', model: 'gpt-4o' }))
+  assert.ok(error instanceof VectorcacheNetworkError)
+  assert.ok(!(error instanceof VectorcacheTimeoutError))
+  assert.equal(error.kind, 'connection')
+  assert.equal(error.statusCode, undefined)
+})
+
+test('a dropped connection is retried and then succeeds', async () => {
+  const { emulator } = env
+  await emulator.fault({ drop_connection: true })
+  const result = await emulator.client({ maxRetries: 1 }).query({ prompt: 'p', model: 'gpt-4o' })
+  assert.equal(result.cache_hit, false)
+  assert.equal((await emulator.requests()).filter((r) => !r.fault).length, 1)
+})
+
+test('nothing listening is a VectorcacheNetworkError', async () => {
+  // Take a free port, then close it so the connection is refused.
+  const port = await new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+  const { VectorcacheClient } = await import('vectorcache')
+  const client = new VectorcacheClient({ apiKey: API_KEY, baseUrl: `http://127.0.0.1:${port}`, maxRetries: 0 })
+  const error = await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }))
+  assert.ok(error instanceof VectorcacheNetworkError)
+  assert.match(error.message, /connect/i)
+  assert.ok(!error.message.includes(API_KEY))
+})
