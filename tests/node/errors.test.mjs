@@ -34,10 +34,11 @@ describe('each fixture fault raises its class', () => {
       // The guide's axios-style view of the same answer.
       assert.equal(error.response?.status, fixture.status)
       assert.equal(typeof error.response?.headers, 'object')
+      // Every answer, decodable or not, keeps its headers and request id.
+      assert.match(error.requestId, /^req_/)
+      assert.equal(error.headers['x-request-id'], error.requestId)
+      for (const name of Object.keys(error.headers)) assert.equal(name, name.toLowerCase())
       if (fixture.kind !== 'decode') {
-        assert.match(error.requestId, /^req_/)
-        assert.equal(error.headers['x-request-id'], error.requestId)
-        for (const name of Object.keys(error.headers)) assert.equal(name, name.toLowerCase())
         const body = fixture.fault.body
         if (body !== undefined) assert.deepEqual(error.response.data, body)
       }

@@ -88,6 +88,8 @@ def test_decode_error(make_client, emulator) -> None:
     error = raised.value
     assert error.status_code == 200 and error.detail is None
     assert error.body.startswith('{"cache_hit": tr')
+    assert error.request_id is not None and error.request_id.startswith("req_")
+    assert error.headers["x-request-id"] == error.request_id
     assert str(error).startswith("could not decode the 200 response")
     assert error.message == str(error)
     assert len(emulator.requests()) == 1  # not retried

@@ -4,7 +4,7 @@
 use napi::bindgen_prelude::Object;
 use napi::ValueType;
 use napi_derive::napi;
-use vectorcache::{duration_from_secs_f64, retries_from_i64, ClientBuilder, Error};
+use vectorcache::{duration_from_millis_f64, retries_from_i64, ClientBuilder, Error};
 
 use crate::convert::field;
 
@@ -48,10 +48,10 @@ impl ClientOptions {
         }
         if let Some(ms) = self.timeout {
             // JavaScript gives milliseconds, the core takes seconds.
-            builder = builder.timeout(duration_from_secs_f64("timeout", ms / 1000.0)?);
+            builder = builder.timeout(duration_from_millis_f64("timeout", ms)?);
         }
         if let Some(retries) = self.max_retries {
-            builder = builder.max_retries(retries_from_i64(whole_number(retries)?)?);
+            builder = builder.max_retries(retries_from_i64("maxRetries", whole_number(retries)?)?);
         }
         if let Some(project) = self.project_id {
             builder = builder.project_id(project);
@@ -68,7 +68,7 @@ fn whole_number(n: f64) -> Result<i64, Error> {
         Ok(n as i64)
     } else {
         Err(Error::InvalidConfig {
-            reason: format!("`max_retries` must be a whole number from 0 to 100, got {n}"),
+            reason: format!("`maxRetries` must be a whole number from 0 to 100, got {n}"),
         })
     }
 }

@@ -42,7 +42,7 @@ impl From<Error> for NativeError {
             message: error.to_string(),
             status: error.status().map(u32::from),
             detail: error.detail().map(str::to_owned),
-            headers: None,
+            headers: error.headers().cloned(),
             body: None,
             data: None,
             retry_after: error.retry_after().map(|d| d.as_secs_f64()),
@@ -55,7 +55,6 @@ impl From<Error> for NativeError {
                 api.json()
                     .unwrap_or_else(|| serde_json::Value::String(api.body.clone())),
             );
-            native.headers = Some(api.headers.clone());
             native.body = Some(api.body.clone());
             native.rate_limit = api.rate_limit.map(RateLimitInfo::from);
         }

@@ -34,7 +34,7 @@ pub fn build_client(args: ClientArgs<'_>) -> PyResult<Result<Client, Error>> {
         }
     }
     if let Some(retries) = args.max_retries {
-        match retries_from_i64(whole_number(&retries)?) {
+        match retries_from_i64("max_retries", whole_number(&retries)?) {
             Ok(retries) => builder = builder.max_retries(retries),
             Err(e) => return Ok(Err(e)),
         }

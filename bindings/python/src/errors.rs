@@ -111,10 +111,12 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     let class = ErrorClasses::get(py)?.for_kind(kind, error.status());
     let kwargs = PyDict::new(py);
     kwargs.set_item("kind", kind)?;
+    if let Some(headers) = error.headers() {
+        kwargs.set_item("headers", headers)?;
+    }
     if let Some(api) = error.api_error() {
         kwargs.set_item("status_code", api.status)?;
         kwargs.set_item("detail", &api.detail)?;
-        kwargs.set_item("headers", &api.headers)?;
         kwargs.set_item("body", &api.body)?;
         kwargs.set_item("retry_after", api.retry_after.map(|d| d.as_secs_f64()))?;
         kwargs.set_item("request_id", &api.request_id)?;

@@ -206,6 +206,7 @@ impl Client {
                     message: format!("the body is larger than {MAX_SUCCESS_BODY} bytes"),
                     body_snippet: String::new(),
                     request_id: crate::headers::request_id(&headers),
+                    headers: crate::headers::to_map(&headers),
                 });
             }
             decode::success(status, &headers, &bytes)

@@ -244,14 +244,26 @@ pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Error> 
 }
 
 /// Converts a retry count given as a signed integer (Python `int`, JS `number`) into the
-/// `u32` the builder takes, rejecting negative and absurd values with a typed error.
-pub fn retries_from_i64(retries: i64) -> Result<u32, Error> {
+/// `u32` the builder takes, rejecting negative and absurd values with a typed error that
+/// names the option as the caller spelled it (`max_retries`, `maxRetries`).
+pub fn retries_from_i64(what: &str, retries: i64) -> Result<u32, Error> {
     match u32::try_from(retries) {
         Ok(n) if n <= 100 => Ok(n),
         _ => Err(Error::invalid_config(format!(
-            "`max_retries` must be a whole number from 0 to 100, got {retries}"
+            "`{what}` must be a whole number from 0 to 100, got {retries}"
         ))),
     }
+}
+
+/// Like [`duration_from_secs_f64`] for options given in milliseconds (the Node package's
+/// `timeout`), so the error speaks the caller's unit.
+pub fn duration_from_millis_f64(what: &str, millis: f64) -> Result<Duration, Error> {
+    if !millis.is_finite() || !(0.0..=1e12).contains(&millis) {
+        return Err(Error::invalid_config(format!(
+            "`{what}` must be a finite, non-negative number of milliseconds, got {millis}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(millis / 1000.0))
 }
 
 fn check_duration(what: &str, d: Duration) -> Result<(), Error> {
@@ -414,9 +426,19 @@ mod tests {
         for bad in [-1.0, f64::NAN, f64::INFINITY] {
             assert!(duration_from_secs_f64("timeout", bad).is_err());
         }
-        assert_eq!(retries_from_i64(3).unwrap(), 3);
-        assert!(retries_from_i64(-1).is_err());
-        assert!(retries_from_i64(101).is_err());
+        assert_eq!(retries_from_i64("maxRetries", 3).unwrap(), 3);
+        let err = retries_from_i64("maxRetries", -1).unwrap_err().to_string();
+        assert!(err.contains("`maxRetries`") && err.contains("-1"), "{err}");
+        assert!(retries_from_i64("max_retries", 101).is_err());
+        assert_eq!(
+            duration_from_millis_f64("timeout", 1500.0).unwrap(),
+            Duration::from_millis(1500)
+        );
+        let err = duration_from_millis_f64("timeout", -5.0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("milliseconds, got -5"), "{err}");
+        assert!(duration_from_millis_f64("timeout", f64::NAN).is_err());
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(crate) fn success(
         message,
         body_snippet: bounded(&String::from_utf8_lossy(body), MAX_SNIPPET),
         request_id: headers::request_id(headers),
+        headers: headers::to_map(headers),
     };
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(decode_error("the body is empty".into()));

@@ -94,6 +94,8 @@ pub enum Error {
         body_snippet: String,
         /// The request id header, if the server sent one.
         request_id: Option<String>,
+        /// The response headers, names in lower case (bounded).
+        headers: BTreeMap<String, String>,
     },
     /// No API key was given and `VECTORCACHE_API_KEY` is not set.
     #[error(
@@ -293,6 +295,14 @@ impl Error {
         match self {
             Self::Decode { request_id, .. } => request_id.as_deref(),
             _ => self.api_error().and_then(|e| e.request_id.as_deref()),
+        }
+    }
+
+    /// The response headers (lower-case names), for errors that came with a response.
+    pub fn headers(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            Self::Decode { headers, .. } => Some(headers),
+            _ => self.api_error().map(|e| &e.headers),
         }
     }
 

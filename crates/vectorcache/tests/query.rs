@@ -191,6 +191,13 @@ async fn undecodable_success_bodies_are_typed_errors() {
             } => assert_eq!(request_id.as_deref(), Some("req_1")),
             other => panic!("{name}: {other:?}"),
         }
+        assert_eq!(
+            err.headers()
+                .and_then(|h| h.get("x-request-id"))
+                .map(String::as_str),
+            Some("req_1"),
+            "{name}: decode errors keep the headers"
+        );
         assert!(!err.is_retryable(), "{name}");
         assert_eq!(
             requests(&server).await.len(),
