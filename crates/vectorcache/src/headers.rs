@@ -106,9 +106,18 @@ pub(crate) fn retry_after(
         if reset < EPOCH_THRESHOLD {
             return Some(Duration::from_secs(reset));
         }
-        return Some(until(UNIX_EPOCH + Duration::from_secs(reset)));
+        return Some(until_epoch_secs(reset));
     }
     None
+}
+
+/// The wait until Unix second `epoch_secs`; a time too far out to represent (a hostile or
+/// broken header) saturates rather than overflowing `SystemTime`.
+pub(crate) fn until_epoch_secs(epoch_secs: u64) -> Duration {
+    match UNIX_EPOCH.checked_add(Duration::from_secs(epoch_secs)) {
+        Some(when) => until(when),
+        None => Duration::MAX,
+    }
 }
 
 fn until(when: SystemTime) -> Duration {
@@ -175,6 +184,18 @@ mod tests {
         assert_eq!(retry_after(503, &h, None), None);
         let h = headers(&[("x-ratelimit-reset", "3"), ("x-ratelimit-remaining", "0")]);
         assert_eq!(retry_after(503, &h, None), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn absurd_reset_times_do_not_overflow() {
+        for reset in ["18446744073709551615", "1e30", "9223372036854775807"] {
+            let h = headers(&[("x-ratelimit-reset", reset)]);
+            let wait = retry_after(429, &h, None).unwrap();
+            assert!(wait > Duration::from_secs(1_000_000), "{reset}: {wait:?}");
+            assert!(
+                rate_limit(&h).unwrap().reset_after().unwrap() > Duration::from_secs(1_000_000)
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The typed answer of `POST /v1/cache/query`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -83,12 +83,7 @@ pub struct RateLimit {
 impl RateLimit {
     /// How long until the window resets, from now (zero if it already has).
     pub fn reset_after(&self) -> Option<Duration> {
-        let reset = UNIX_EPOCH + Duration::from_secs(self.reset?);
-        Some(
-            reset
-                .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO),
-        )
+        Some(crate::headers::until_epoch_secs(self.reset?))
     }
 }
 
