@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use vectorcache::{Client, QueryRequest};
+use vectorcache_emulator::config::generate_key;
 use vectorcache_emulator::{Emulator, EmulatorConfig};
 
-const KEY: &str = "vc_0123456789abcdef0123456789abcdef";
 const SEQUENTIAL: usize = 2_000;
 const CONCURRENT_TOTAL: usize = 20_000;
 const IN_FLIGHT: usize = 64;
@@ -24,7 +24,8 @@ fn ms(d: Duration) -> f64 {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let emulator = Emulator::start_local(EmulatorConfig::with_key(KEY), 0)
+    let key = generate_key();
+    let emulator = Emulator::start_local(EmulatorConfig::with_key(key.clone()), 0)
         .await
         .expect("emulator");
     let client = Client::builder()
