@@ -29,7 +29,7 @@ async fn main() {
         .await
         .expect("emulator");
     let client = Client::builder()
-        .api_key(KEY)
+        .api_key(key)
         .base_url(emulator.url())
         .build()
         .expect("client");
