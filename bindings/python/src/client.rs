@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use pyo3::prelude::*;
 use vectorcache::{ApiKey, QueryRequest};
 
+use crate::bridge::into_awaitable;
 use crate::config::{build_client, ClientArgs};
 use crate::errors::{closed_client, to_py_err};
 use crate::response::Answer;
@@ -227,11 +228,6 @@ impl AsyncClient {
             include_debug,
             project_id,
         );
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            match client.query(request).await {
-                Ok(answer) => Ok(Answer(answer)),
-                Err(e) => Err(Python::attach(|py| to_py_err(py, &e))),
-            }
-        })
+        into_awaitable(py, async move { client.query(request).await.map(Answer) })
     }
 }

@@ -5,6 +5,7 @@
 //! public API is the pure-Python package in `python/vectorcache/`, which re-exports these
 //! classes and adds the Python-only parts (exception classes, context managers).
 
+mod bridge;
 mod client;
 mod config;
 mod errors;
@@ -28,6 +29,11 @@ mod _native {
         m.add("DEFAULT_BASE_URL", vectorcache::DEFAULT_BASE_URL)?;
         m.add("API_KEY_ENV", vectorcache::API_KEY_ENV)?;
         m.add("BASE_URL_ENV", vectorcache::BASE_URL_ENV)?;
+        // Before the interpreter finalizes, runtime threads must be out of Python.
+        let barrier = wrap_pyfunction!(crate::bridge::wait_for_runtime_threads, m)?;
+        m.py()
+            .import("atexit")?
+            .call_method1("register", (barrier,))?;
         Ok(())
     }
 }

@@ -1,0 +1,197 @@
+//! Core futures as asyncio awaitables, and the exit barrier that keeps them safe.
+//!
+//! A runtime thread hands a result to the event loop with `call_soon_threadsafe`, which drops
+//! the GIL while it wakes the loop. By the time that thread takes the GIL back and leaves
+//! Python, the main thread may have finished `asyncio.run` and started finalizing the
+//! interpreter, and leaving Python then aborts the process ("PyGILState_Release: thread state
+//! must be current"). So every runtime thread enters Python through [`PythonEntry`], and an
+//! `atexit` hook ([`wait_for_runtime_threads`]) first bars new entries and then waits, with
+//! the GIL released, for the threads still inside.
+
+use std::future::Future;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
+use tokio::task::AbortHandle;
+
+use crate::errors::to_py_err;
+
+/// The longest the interpreter's exit waits for runtime threads inside Python.
+const EXIT_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+struct Gate {
+    /// Runtime threads inside Python (or about to be).
+    inside: usize,
+    /// Set by the exit hook: no runtime thread may enter Python any more.
+    closed: bool,
+}
+
+static GATE: Mutex<Gate> = Mutex::new(Gate {
+    inside: 0,
+    closed: false,
+});
+static LEFT: Condvar = Condvar::new();
+
+fn gate() -> std::sync::MutexGuard<'static, Gate> {
+    GATE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Permission for a runtime thread to be inside Python; dropped after it has left.
+struct PythonEntry;
+
+impl PythonEntry {
+    /// `None` once the interpreter is exiting: the caller must not touch Python.
+    fn try_enter() -> Option<Self> {
+        let mut gate = gate();
+        if gate.closed {
+            return None;
+        }
+        gate.inside += 1;
+        Some(Self)
+    }
+}
+
+impl Drop for PythonEntry {
+    fn drop(&mut self) {
+        let mut gate = gate();
+        gate.inside -= 1;
+        if gate.inside == 0 {
+            LEFT.notify_all();
+        }
+    }
+}
+
+/// Registered with `atexit`: bars runtime threads from entering Python and waits (GIL
+/// released, at most `EXIT_WAIT`) for those already inside to leave.
+#[pyfunction]
+pub fn wait_for_runtime_threads(py: Python<'_>) {
+    py.detach(|| {
+        let deadline = Instant::now() + EXIT_WAIT;
+        let mut gate = gate();
+        gate.closed = true;
+        while gate.inside > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            gate = LEFT
+                .wait_timeout(gate, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    });
+}
+
+/// Runs `future` on the shared runtime and returns an asyncio future of the running loop
+/// that resolves with its output (or raises its typed error). Cancelling the asyncio future
+/// aborts the runtime task.
+pub fn into_awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, vectorcache::Error>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let py_future = event_loop.call_method0("create_future")?;
+    let target = Target {
+        event_loop: event_loop.unbind(),
+        future: py_future.clone().unbind(),
+    };
+    let task = pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+        let outcome = future.await;
+        // Python work happens off the async workers, which must never wait for the GIL.
+        let _ = tokio::task::spawn_blocking(move || target.deliver(outcome)).await;
+    });
+    py_future.call_method1(
+        "add_done_callback",
+        (AbortOnCancel {
+            task: task.abort_handle(),
+        },),
+    )?;
+    Ok(py_future)
+}
+
+/// Where an outcome goes: an asyncio future and the loop that owns it.
+struct Target {
+    event_loop: Py<PyAny>,
+    future: Py<PyAny>,
+}
+
+impl Target {
+    fn deliver<T>(self, outcome: Result<T, vectorcache::Error>)
+    where
+        T: for<'a> IntoPyObject<'a>,
+    {
+        let Some(entry) = PythonEntry::try_enter() else {
+            // The interpreter is exiting; these references can no longer be released.
+            std::mem::forget(self);
+            return;
+        };
+        Python::attach(|py| {
+            let settle = match outcome {
+                Ok(value) => value.into_py_any(py).map(Settle::Value),
+                Err(error) => Ok(Settle::Error(
+                    to_py_err(py, &error).into_value(py).into_any(),
+                )),
+            };
+            let settle = settle.unwrap_or_else(|e| Settle::Error(e.into_value(py).into_any()));
+            let callback = SettleFuture {
+                future: self.future.clone_ref(py),
+                settle: Mutex::new(Some(settle)),
+            };
+            // A closed loop (the caller gave up on it) has nobody left to tell.
+            let _ = self
+                .event_loop
+                .call_method1(py, "call_soon_threadsafe", (callback,));
+            drop(self);
+        });
+        drop(entry);
+    }
+}
+
+enum Settle {
+    Value(Py<PyAny>),
+    Error(Py<PyAny>),
+}
+
+/// Runs on the loop's thread: settles the future unless it was cancelled meanwhile.
+#[pyclass(frozen)]
+struct SettleFuture {
+    future: Py<PyAny>,
+    settle: Mutex<Option<Settle>>,
+}
+
+#[pymethods]
+impl SettleFuture {
+    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
+        let future = self.future.bind(py);
+        let settle = self.settle.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if future.call_method0("done")?.is_truthy()? {
+            return Ok(());
+        }
+        match settle {
+            Some(Settle::Value(value)) => future.call_method1("set_result", (value,))?,
+            Some(Settle::Error(error)) => future.call_method1("set_exception", (error,))?,
+            None => return Ok(()),
+        };
+        Ok(())
+    }
+}
+
+/// The asyncio future's done-callback: a cancelled query stops its runtime task.
+#[pyclass(frozen)]
+struct AbortOnCancel {
+    task: AbortHandle,
+}
+
+#[pymethods]
+impl AbortOnCancel {
+    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        if future.call_method0("cancelled")?.is_truthy()? {
+            self.task.abort();
+        }
+        Ok(())
+    }
+}
