@@ -132,8 +132,9 @@ impl Client {
     }
 
     /// Swaps the key on this client and all its clones, keeping the connection pool: rotate
-    /// by setting the new key, testing it with a query, then revoking the old one. Requests
-    /// already in flight finish with the key they started with.
+    /// by setting the new key, testing it with a query, then revoking the old one. Each
+    /// attempt uses the key current when it starts, so a call being retried during the swap
+    /// may finish with the new key.
     pub fn set_api_key(&self, key: ApiKey) {
         let fresh = Credentials::new(key);
         // A poisoned lock only means a panic elsewhere mid-swap; the value is still whole.
@@ -181,7 +182,7 @@ impl Client {
     /// One HTTP exchange, decoded.
     async fn attempt(&self, body: &[u8]) -> Result<QueryResponse, Error> {
         let inner = &*self.inner;
-        let auth = self.credentials().header;
+        let Credentials { key, header: auth } = self.credentials();
         let mut response = inner
             .http
             .post(inner.query_url.clone())
@@ -196,7 +197,8 @@ impl Client {
         let headers = std::mem::take(response.headers_mut());
         tracing::debug!(target: "vectorcache", status, "Vectorcache answered");
         if response.status().is_success() {
-            let (bytes, truncated, failure) = read_bounded(&mut response, MAX_SUCCESS_BODY).await;
+            let (mut bytes, truncated, failure) =
+                read_bounded(&mut response, MAX_SUCCESS_BODY).await;
             if let Some(e) = failure {
                 return Err(self.transport_error(e));
             }
@@ -209,10 +211,12 @@ impl Client {
                     headers: crate::headers::to_map(&headers),
                 });
             }
+            scrub_key(&mut bytes, &key);
             decode::success(status, &headers, &bytes)
         } else {
             // An error body that breaks off mid-way is still worth decoding: the status is known.
-            let (bytes, truncated, _) = read_bounded(&mut response, MAX_ERROR_BODY).await;
+            let (mut bytes, truncated, _) = read_bounded(&mut response, MAX_ERROR_BODY).await;
+            scrub_key(&mut bytes, &key);
             Err(Error::from_api(decode::api_error(
                 status, &headers, &bytes, truncated,
             )))
@@ -232,6 +236,25 @@ impl Client {
             source: Some(Box::new(error)),
         }
     }
+}
+
+/// Replaces the key wherever the body repeats it (a proxy or upstream echoing the request
+/// headers) with its redacted form, so it cannot reach an error message or a log line.
+fn scrub_key(bytes: &mut Vec<u8>, key: &ApiKey) {
+    let secret = key.expose_secret().as_bytes();
+    if !bytes.windows(secret.len()).any(|w| w == secret) {
+        return;
+    }
+    let redacted = key.redacted();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = &bytes[..];
+    while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(redacted.as_bytes());
+        rest = &rest[at + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    *bytes = out;
 }
 
 /// Records how many attempts a transport error took.

@@ -153,7 +153,8 @@ impl ClientBuilder {
     }
 
     /// Uses a caller-configured `reqwest::Client` (proxies, TLS roots, pool settings). The
-    /// timeout set here still applies per request.
+    /// timeout set here still applies per request. With a plain `http://` (loopback) base URL,
+    /// such a client must not use a proxy: it would see the key in clear text.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -184,12 +185,20 @@ impl ClientBuilder {
         let headers = request_headers(&self.default_headers, self.user_agent_suffix.as_deref())?;
         let http = match self.http_client {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                // A redirect could carry the key elsewhere; the API never redirects.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::invalid_config(format!("cannot build the HTTP client: {e}")))?,
+            None => {
+                let mut http = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    // A redirect could carry the key elsewhere; the API never redirects.
+                    .redirect(reqwest::redirect::Policy::none());
+                if base_url.scheme() == "http" {
+                    // Plain http is allowed only to loopback; an HTTP_PROXY from the
+                    // environment would otherwise receive the key in clear text.
+                    http = http.no_proxy();
+                }
+                http.build().map_err(|e| {
+                    Error::invalid_config(format!("cannot build the HTTP client: {e}"))
+                })?
+            }
         };
         Ok(Client::from_parts(crate::client::Parts {
             http,
@@ -277,11 +286,12 @@ fn check_duration(what: &str, d: Duration) -> Result<(), Error> {
 
 /// Parses and vets the base URL: https anywhere, plain http only on loopback, no credentials.
 pub(crate) fn parse_base_url(raw: &str) -> Result<Url, Error> {
+    // The raw value is never quoted: a key passed where the URL belongs would be printed.
     let url = Url::parse(raw.trim())
-        .map_err(|e| Error::invalid_config(format!("base URL {raw:?} is not a valid URL ({e})")))?;
+        .map_err(|e| Error::invalid_config(format!("the base URL is not a valid URL ({e})")))?;
     let host = url
         .host_str()
-        .ok_or_else(|| Error::invalid_config(format!("base URL {raw:?} has no host")))?;
+        .ok_or_else(|| Error::invalid_config("the base URL has no host"))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(host) => {}

@@ -160,10 +160,15 @@ fn strip_tags(text: &str) -> String {
         out.push_str(&rest[..start]);
         out.push(' ');
         let after = &rest[start..];
-        let lower = after.get(..8).unwrap_or(after).to_ascii_lowercase();
-        let close = if lower.starts_with("<style") {
+        // Byte-wise, so a multi-byte character near the `<` costs nothing extra.
+        let head = after.as_bytes();
+        let starts = |tag: &str| {
+            head.get(..tag.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(tag.as_bytes()))
+        };
+        let close = if starts("<style") {
             "</style>"
-        } else if lower.starts_with("<script") {
+        } else if starts("<script") {
             "</script>"
         } else {
             ">"
@@ -238,6 +243,16 @@ mod tests {
             "{}",
             e.detail
         );
+    }
+
+    #[test]
+    fn multibyte_text_next_to_tags() {
+        assert_eq!(
+            detail(503, "<é>Down <b>for</b> maintenanceé<"),
+            "Service Unavailable: Down for maintenanceé"
+        );
+        let many = "<ééééé>".repeat(5000);
+        assert_eq!(detail(502, &many), "Bad Gateway (empty response body)");
     }
 
     #[test]

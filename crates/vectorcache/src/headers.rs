@@ -102,13 +102,19 @@ pub(crate) fn retry_after(
     }
     let limits = rate_limit(headers)?;
     if status == 429 || limits.remaining == Some(0) {
-        let reset = limits.reset?;
-        if reset < EPOCH_THRESHOLD {
-            return Some(Duration::from_secs(reset));
-        }
-        return Some(until_epoch_secs(reset));
+        return limits.reset.map(reset_wait);
     }
     None
+}
+
+/// How long until an `X-RateLimit-Reset` value: a Unix time, or (below `EPOCH_THRESHOLD`,
+/// as some proxies send) a number of seconds from now.
+pub(crate) fn reset_wait(reset: u64) -> Duration {
+    if reset < EPOCH_THRESHOLD {
+        Duration::from_secs(reset)
+    } else {
+        until_epoch_secs(reset)
+    }
 }
 
 /// The wait until Unix second `epoch_secs`; a time too far out to represent (a hostile or
@@ -184,6 +190,16 @@ mod tests {
         assert_eq!(retry_after(503, &h, None), None);
         let h = headers(&[("x-ratelimit-reset", "3"), ("x-ratelimit-remaining", "0")]);
         assert_eq!(retry_after(503, &h, None), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn small_resets_read_as_deltas_everywhere() {
+        let h = headers(&[("x-ratelimit-reset", "3")]);
+        assert_eq!(retry_after(429, &h, None), Some(Duration::from_secs(3)));
+        assert_eq!(
+            rate_limit(&h).unwrap().reset_after(),
+            Some(Duration::from_secs(3))
+        );
     }
 
     #[test]

@@ -81,9 +81,10 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// How long until the window resets, from now (zero if it already has).
+    /// How long until the window resets, from now (zero if it already has). A small `reset`
+    /// is read as seconds from now, as some proxies send it.
     pub fn reset_after(&self) -> Option<Duration> {
-        Some(crate::headers::until_epoch_secs(self.reset?))
+        Some(crate::headers::reset_wait(self.reset?))
     }
 }
 

@@ -95,6 +95,43 @@ async fn env_configured_client_talks_to_the_env_base_url() {
     );
 }
 
+/// With plain http (loopback only), an `HTTP_PROXY` from the environment must not be used:
+/// the proxy would receive the key in clear text.
+#[tokio::test]
+async fn loopback_http_bypasses_environment_proxies() {
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    let client = {
+        let _guard = ENV.lock().unwrap_or_else(|p| p.into_inner());
+        let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+        for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+            // SAFETY: every test of this binary that touches the environment holds ENV.
+            unsafe { std::env::set_var(name, &proxy_url) };
+        }
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(server.uri())
+            .build();
+        for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+            unsafe { std::env::remove_var(name) };
+        }
+        client.unwrap()
+    };
+    client.query(QueryRequest::new("p", "m")).await.unwrap();
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "the request went straight to the server"
+    );
+    assert!(proxy.accept().is_err(), "the proxy saw a connection");
+}
+
 #[test]
 fn builder_rejects_unusable_settings() {
     let base = || {
@@ -117,6 +154,12 @@ fn builder_rejects_unusable_settings() {
         let err = result.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{err:?}");
     }
+    let swapped = Client::builder()
+        .api_key(KEY)
+        .base_url(KEY)
+        .build()
+        .unwrap_err();
+    assert!(!swapped.to_string().contains(&KEY[3..]), "{swapped}");
     let err = Client::builder()
         .api_key("sk-proj-abc")
         .base_url("http://localhost:1")

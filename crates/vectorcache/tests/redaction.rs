@@ -100,3 +100,46 @@ async fn nothing_formats_the_key() {
     assert_redacted("the log", &logs);
     assert!(shown[2].contains("vc_0123…"), "{}", shown[2]);
 }
+
+#[tokio::test]
+async fn a_key_echoed_by_the_server_is_scrubbed() {
+    let echo = format!("upstream rejected Authorization: Bearer {KEY}");
+    let server = MockServer::start().await;
+    answer_times(&server, 1, json_error(503, &echo)).await;
+    answer_times(&server, 1, json_error(502, &echo)).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_string(format!("{{\"echo\": \"{KEY}\"")),
+    )
+    .await;
+
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // 503 and 502 are retried (and logged), then the 200 body does not decode.
+    let err = client(&server)
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, vectorcache::Error::Decode { .. }), "{err:?}");
+    assert_redacted("a decode error", &format!("{err} {err:?}"));
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("upstream rejected Authorization: Bearer vc_0123…"),
+        "{logs}"
+    );
+    assert_redacted("the retry log", &logs);
+
+    let (err, _) = failed_query(json_error(401, &echo), 0).await;
+    let api = err.api_error().unwrap();
+    assert_eq!(
+        api.detail,
+        "upstream rejected Authorization: Bearer vc_0123…"
+    );
+    assert_redacted("an API error", &format!("{err} {err:?} {}", api.body));
+}
