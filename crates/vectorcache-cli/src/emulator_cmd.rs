@@ -2,7 +2,9 @@
 
 use std::net::SocketAddr;
 
-use vectorcache_emulator::{config::redact_key, Emulator, EmulatorConfig, RateLimitConfig};
+use vectorcache_emulator::{
+    config::redact_key, Emulator, EmulatorConfig, EmulatorError, RateLimitConfig,
+};
 
 use crate::args::EmulatorArgs;
 use crate::exit;
@@ -31,7 +33,11 @@ pub async fn run(args: EmulatorArgs) -> u8 {
         Ok(emulator) => emulator,
         Err(e) => {
             eprintln!("error: cannot start the emulator: {e}");
-            return exit::FAILURE;
+            // A configuration the emulator refuses is the same class however it was given.
+            return match e {
+                EmulatorError::Config(_) => exit::CONFIG,
+                _ => exit::FAILURE,
+            };
         }
     };
     let url = emulator.url();

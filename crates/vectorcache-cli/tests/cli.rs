@@ -369,6 +369,33 @@ fn emulator_rejects_a_bad_config_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).is_empty());
+    // A key written where a table belongs: the TOML error must not quote it.
+    std::fs::write(
+        &file,
+        format!("[[projects]]\nid = \"p\"\nkeys = [\"{KEY}\"]\n"),
+    )
+    .unwrap();
+    let out = vectorcache()
+        .args(["emulator", "--port", "0", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_no_key(&out);
+    // Flags the emulator refuses are the same class as a bad file.
+    let out = vectorcache()
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--rate-limit",
+            "0",
+            "--burst",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -110,6 +110,29 @@ pub fn redact_key(key: &str) -> String {
     }
 }
 
+/// `text` with every well-formed key in it redacted: TOML type errors quote the offending
+/// value, which is a key when one is written where a table was expected.
+pub fn redact_keys_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("vc_") {
+        out.push_str(&rest[..at]);
+        let candidate = rest.get(at..at + 35).filter(|c| is_valid_key_format(c));
+        match candidate {
+            Some(key) => {
+                out.push_str(&redact_key(key));
+                rest = &rest[at + 35..];
+            }
+            None => {
+                out.push_str("vc_");
+                rest = &rest[at + 3..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Generates a random key of the documented format.
 pub fn generate_key() -> String {
     format!("vc_{:032x}", fastrand::u128(..))
@@ -143,7 +166,7 @@ impl EmulatorConfig {
     /// Parses and validates a TOML configuration.
     pub fn from_toml_str(text: &str) -> Result<Self, EmulatorError> {
         let config: EmulatorConfig =
-            toml::from_str(text).map_err(|e| EmulatorError::Config(e.message().to_owned()))?;
+            toml::from_str(text).map_err(|e| EmulatorError::Config(redact_keys_in(e.message())))?;
         config.validate()?;
         Ok(config)
     }
@@ -235,6 +258,26 @@ mod tests {
 
     const K1: &str = "vc_0123456789abcdef0123456789abcdef";
     const K2: &str = "vc_ffffffffffffffffffffffffffffffff";
+
+    #[test]
+    fn toml_type_errors_never_quote_a_key() {
+        for text in [
+            format!("[[projects]]\nid = \"p\"\nkeys = [\"{K1}\"]\n"),
+            format!("[[projects]]\nid = \"p\"\nkeys = \"{K1}\"\n"),
+            format!(
+                "[[projects]]\nid = \"p\"\nkeys = [ {{ key = \"{K2}\", revoked = \"{K1}\" }} ]\n"
+            ),
+        ] {
+            let err = EmulatorConfig::from_toml_str(&text)
+                .expect_err("a type error")
+                .to_string();
+            assert!(!err.contains(&K1[3..]) && !err.contains(&K2[3..]), "{err}");
+        }
+        assert_eq!(
+            redact_keys_in(&format!("a {K1} b vc_xyz")),
+            "a vc_0123… b vc_xyz"
+        );
+    }
 
     #[test]
     fn parses_the_documented_example() {

@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 
 /// The longest delay a fault may ask for (5 minutes).
 const MAX_DELAY_MS: u64 = 300_000;
+/// The most answers one fault object may repeat.
+const MAX_COUNT: u64 = 1_000_000;
 
 /// What should happen to one request.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,8 +84,8 @@ impl FaultQueue {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|q| q.remaining)
-            .sum()
+            // Saturating: counts are capped, but many queued faults could still add up.
+            .fold(0u64, |total, q| total.saturating_add(q.remaining))
     }
 
     /// Drops every queued fault.
@@ -150,8 +152,10 @@ fn parse_one(map: &Map<String, Value>) -> Result<(Fault, u64), String> {
         None | Some(Value::Null) => 1,
         Some(v) => v
             .as_u64()
-            .filter(|c| *c >= 1)
-            .ok_or("count must be a positive integer")?,
+            .filter(|c| (1..=MAX_COUNT).contains(c))
+            .ok_or(format!(
+                "count must be an integer between 1 and {MAX_COUNT}"
+            ))?,
     };
     let drop_connection = match map.get("drop_connection") {
         None | Some(Value::Null) => false,
@@ -226,6 +230,17 @@ mod tests {
         );
         assert!(queue.next().expect("fault").drop_connection);
         assert!(queue.next().is_none());
+    }
+
+    #[test]
+    fn huge_counts_are_refused_and_pending_never_overflows() {
+        assert!(parse_faults(br#"{"status": 500, "count": 18446744073709551615}"#).is_err());
+        let max = format!(r#"[{{"status": 500, "count": {MAX_COUNT}}}]"#);
+        let queue = FaultQueue::default();
+        for _ in 0..3 {
+            queue.push(parse_faults(max.as_bytes()).expect("the cap itself is fine"));
+        }
+        assert_eq!(queue.pending(), 3 * MAX_COUNT);
     }
 
     #[test]
