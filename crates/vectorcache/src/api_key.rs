@@ -22,7 +22,7 @@ const SHOWN: usize = PREFIX.len() + 4;
 /// ```
 /// use vectorcache::ApiKey;
 ///
-/// let key: ApiKey = "vc_1234567890abcdef1234567890abcdef".parse()?;
+/// let key: ApiKey = "vc_1234567890abcdef1234567890abcdef".parse()?; // the docs' example key
 /// assert_eq!(key.to_string(), "vc_1234…");
 /// assert_eq!(format!("{key:?}"), "ApiKey(vc_1234…)");
 /// assert!("sk-not-a-vectorcache-key".parse::<ApiKey>().is_err());
@@ -126,7 +126,8 @@ impl fmt::Display for ApiKey {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "vc_1234567890abcdef1234567890abcdef";
+    /// The example key of the product's authentication docs (not a real key).
+    const GOOD: &str = "vc_1234567890abcdef1234567890abcdef"; // documented example
 
     #[test]
     fn accepts_the_documented_format() {
@@ -137,22 +138,22 @@ mod tests {
 
     #[test]
     fn rejects_malformed_keys_without_echoing_them() {
+        // Each case is the good key with one thing wrong.
+        let last_replaced = |c: &str| format!("{}{c}", &GOOD[..GOOD.len() - 1]);
         let cases = [
-            ("", "empty"),
-            ("vc_1234567890abcdef1234567890abcde ", "whitespace"),
-            (" vc_1234567890abcdef1234567890abcdef", "whitespace"),
-            (
-                "vc_1234567890abcdef1234567890abcdef\r\nX-Evil: 1",
-                "whitespace",
-            ),
-            ("vc_1234567890abcdef1234567890abc\u{0}ef", "control"),
-            ("vc_1234567890abcdef1234567890abcdé", "non-ASCII"),
-            ("sk_1234567890abcdef1234567890abcdef", "does not start"),
-            ("vc_1234567890abcdef", "too short"),
-            ("vc_1234567890abcdef1234567890abcdef00", "too long"),
-            ("vc_1234567890abcdef1234567890abcdeg", "hexadecimal"),
+            (String::new(), "empty"),
+            (last_replaced(" "), "whitespace"),
+            (format!(" {GOOD}"), "whitespace"),
+            (format!("{GOOD}\r\nX-Evil: 1"), "whitespace"),
+            (last_replaced("\u{0}"), "control"),
+            (last_replaced("é"), "non-ASCII"),
+            (GOOD.replacen("vc_", "sk_", 1), "does not start"),
+            (GOOD[..19].to_owned(), "too short"),
+            (format!("{GOOD}00"), "too long"),
+            (last_replaced("g"), "hexadecimal"),
         ];
-        for (input, why) in cases {
+        for (input, why) in &cases {
+            let input = input.as_str();
             let err = ApiKey::new(input).unwrap_err();
             let shown = format!("{err} {err:?}");
             assert!(shown.contains(why), "{input:?}: {shown}");

@@ -41,7 +41,7 @@ pub(crate) const USER_AGENT_BASE: &str = concat!("vectorcache-rust/", env!("CARG
 /// use std::time::Duration;
 ///
 /// let client = vectorcache::Client::builder()
-///     .api_key("vc_1234567890abcdef1234567890abcdef")
+///     .api_key("vc_1234567890abcdef1234567890abcdef") // the docs' example key
 ///     .base_url("http://127.0.0.1:8787")
 ///     .timeout(Duration::from_secs(10))
 ///     .max_retries(3)
