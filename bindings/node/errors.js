@@ -1,12 +1,12 @@
 'use strict'
-// The error classes, and the one place that maps the core's error kinds onto them. The native
-// layer hands over every failure as data ({ kind, message, status, detail, headers, ... });
-// nothing here decodes HTTP: the Rust core already did.
+// The error classes. The native layer hands over every failure as data ({ kind, errorClass,
+// message, status, detail, headers, ... }); which class it becomes was decided in Rust (an
+// exhaustive match on the core's error kind), so nothing here decodes HTTP or compares kinds.
 
 /** Every error the package throws or rejects with. */
 class VectorcacheError extends Error {
   constructor(message, fields = {}) {
-    super(message)
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause })
     this.name = new.target.name
     /** The core's stable kind name, e.g. 'authentication', 'rate_limited', 'timeout'. */
     this.kind = fields.kind ?? 'unknown'
@@ -25,14 +25,17 @@ class VectorcacheError extends Error {
         ? undefined
         : { status: this.statusCode, headers: this.headers, data: fields.data ?? this.body }
   }
+
+  /** The HTTP status (as in fetch's `Response.status`); the same as `statusCode`. */
+  get status() {
+    return this.statusCode
+  }
 }
 
-/** The server answered with an error status (or a 2xx body that cannot be decoded). */
+/** The service or the network was involved: every error that is not a local mistake. */
 class VectorcacheAPIError extends VectorcacheError {}
-/** 400 and 422 from the server; also local problems with the request, the key or options (no statusCode). */
+/** 400 and 422 from the server. */
 class VectorcacheValidationError extends VectorcacheAPIError {}
-/** A missing key or unusable options (insecure base URL, bad timeout), found before any request. */
-class VectorcacheConfigurationError extends VectorcacheValidationError {}
 /** 401: missing, invalid, unknown or revoked key. */
 class VectorcacheAuthenticationError extends VectorcacheAPIError {}
 /** 403: the key may not access this project. */
@@ -41,67 +44,24 @@ class VectorcachePermissionError extends VectorcacheAPIError {}
 class VectorcacheNotFoundError extends VectorcacheAPIError {}
 /** 429; `retryAfter` is the wait the server asked for, in seconds. */
 class VectorcacheRateLimitError extends VectorcacheAPIError {}
-/** 5xx. */
+/** Any 5xx. */
 class VectorcacheServerError extends VectorcacheAPIError {}
 /** A success status whose body is not the documented JSON. */
 class VectorcacheResponseValidationError extends VectorcacheAPIError {}
 /** The connection could not be made or broke (refused, reset, DNS, TLS). */
-class VectorcacheNetworkError extends VectorcacheError {}
+class VectorcacheNetworkError extends VectorcacheAPIError {}
 /** An attempt did not complete within `timeout`. */
 class VectorcacheTimeoutError extends VectorcacheNetworkError {}
+/** A bad request (prompt, model, threshold, a field of the wrong type); nothing was sent. */
+class VectorcacheInvalidRequestError extends VectorcacheError {}
+/** No key (the message names VECTORCACHE_API_KEY), a malformed key, a bad base URL or option. */
+class VectorcacheConfigurationError extends VectorcacheError {}
 
-/** Core kind → class. The core's `status` kind (other statuses) is decided by status below. */
-const CLASS_BY_KIND = Object.freeze({
+const CLASSES = Object.freeze({
   __proto__: null,
-  bad_request: VectorcacheValidationError,
-  unprocessable_entity: VectorcacheValidationError,
-  authentication: VectorcacheAuthenticationError,
-  permission_denied: VectorcachePermissionError,
-  not_found: VectorcacheNotFoundError,
-  rate_limited: VectorcacheRateLimitError,
-  internal_server: VectorcacheServerError,
-  bad_gateway: VectorcacheServerError,
-  service_unavailable: VectorcacheServerError,
-  decode: VectorcacheResponseValidationError,
-  timeout: VectorcacheTimeoutError,
-  connection: VectorcacheNetworkError,
-  missing_api_key: VectorcacheConfigurationError,
-  invalid_config: VectorcacheConfigurationError,
-  invalid_api_key: VectorcacheValidationError,
-  invalid_request: VectorcacheValidationError,
-})
-
-/** The class for a native error: by kind, else (kind `status`, or one newer than this file) by status. */
-function classFor({ kind, status }) {
-  const byKind = CLASS_BY_KIND[kind]
-  if (byKind) return byKind
-  if (status >= 500) return VectorcacheServerError
-  if (status !== undefined && status !== null) return VectorcacheAPIError
-  return VectorcacheError
-}
-
-/** Builds the typed error from the native layer's structured error. */
-function fromNative(native) {
-  const ErrorClass = classFor(native)
-  return new ErrorClass(native.message, native)
-}
-
-/** Something the native layer threw instead of returning (a bug, or napi itself failing). */
-function fromUnexpected(cause) {
-  if (cause instanceof VectorcacheError) return cause
-  const message = cause instanceof Error ? cause.message : String(cause)
-  const error = new VectorcacheError(`unexpected failure in the native client: ${message}`, {
-    kind: 'internal',
-  })
-  error.cause = cause
-  return error
-}
-
-module.exports = {
   VectorcacheError,
   VectorcacheAPIError,
   VectorcacheValidationError,
-  VectorcacheConfigurationError,
   VectorcacheAuthenticationError,
   VectorcachePermissionError,
   VectorcacheNotFoundError,
@@ -110,6 +70,26 @@ module.exports = {
   VectorcacheResponseValidationError,
   VectorcacheNetworkError,
   VectorcacheTimeoutError,
-  fromNative,
-  fromUnexpected,
+  VectorcacheInvalidRequestError,
+  VectorcacheConfigurationError,
+})
+
+/** Builds the typed error from the native layer's structured error. */
+function fromNative(native) {
+  // An unknown name means an addon newer than this file: still a catchable VectorcacheError.
+  const ErrorClass = CLASSES[native.errorClass] ?? VectorcacheError
+  const cause = native.cause == null ? undefined : new Error(native.cause)
+  return new ErrorClass(native.message, { ...native, cause })
 }
+
+/** Something the native layer threw instead of returning (a bug, or napi itself failing). */
+function fromUnexpected(cause) {
+  if (cause instanceof VectorcacheError) return cause
+  const message = cause instanceof Error ? cause.message : String(cause)
+  return new VectorcacheError(`unexpected failure in the native client: ${message}`, {
+    kind: 'internal',
+    cause,
+  })
+}
+
+module.exports = { classes: CLASSES, fromNative, fromUnexpected }

@@ -96,12 +96,33 @@ export interface VectorcacheErrorResponse {
   data: unknown
 }
 
-/** Every error the package throws or rejects with. */
+/**
+ * Every error the package throws or rejects with.
+ *
+ * ```
+ * VectorcacheError
+ * ├── VectorcacheAPIError                 the service or the network was involved
+ * │   ├── VectorcacheValidationError      400, 422
+ * │   ├── VectorcacheAuthenticationError  401
+ * │   ├── VectorcachePermissionError      403
+ * │   ├── VectorcacheNotFoundError        404
+ * │   ├── VectorcacheRateLimitError       429
+ * │   ├── VectorcacheServerError          any 5xx
+ * │   ├── VectorcacheResponseValidationError  a 2xx body that is not the documented JSON
+ * │   └── VectorcacheNetworkError         refused, reset, DNS, TLS
+ * │       └── VectorcacheTimeoutError
+ * ├── VectorcacheInvalidRequestError      a bad request; nothing was sent
+ * └── VectorcacheConfigurationError       no key, malformed key, bad base URL or option
+ * ```
+ * Any other status (409, 302, ...) is a plain `VectorcacheAPIError`.
+ */
 export declare class VectorcacheError extends Error {
   /** The core's stable kind name. */
   readonly kind: VectorcacheErrorKind
   /** The HTTP status; `undefined` for local and transport errors. */
   readonly statusCode: number | undefined
+  /** The same as `statusCode`, named as in `fetch`'s `Response.status`. */
+  readonly status: number | undefined
   /** The server's `detail` message, decoded from whichever body shape it sent. */
   readonly detail: string | undefined
   /** Response headers with lower-case names; `{}` when there was no answer. */
@@ -111,18 +132,19 @@ export declare class VectorcacheError extends Error {
   readonly requestId: string | undefined
   /** Seconds the server asked to wait (429, 503). */
   readonly retryAfter: number | undefined
+  /** The `X-RateLimit-*` state of the answer, if the server sent it. */
   readonly rateLimit: RateLimitInfo | undefined
-  /** Attempts made, for timeouts and connection failures. */
+  /** Attempts the call made (retries included); `undefined` for local errors (nothing was sent). */
   readonly attempts: number | undefined
   /** The HTTP answer; `undefined` for local and transport errors. */
   readonly response: VectorcacheErrorResponse | undefined
+  /** The underlying error (e.g. the transport's), when there is one. */
+  readonly cause?: unknown
 }
-/** The server answered with an error status (or a 2xx body that cannot be decoded). */
+/** The service or the network was involved: every error that is not a local mistake. */
 export declare class VectorcacheAPIError extends VectorcacheError {}
-/** 400 / 422 from the server, or a local request/key/option problem (then no `statusCode`). */
+/** 400 / 422 from the server. */
 export declare class VectorcacheValidationError extends VectorcacheAPIError {}
-/** No API key (the message names `VECTORCACHE_API_KEY`) or unusable options; nothing was sent. */
-export declare class VectorcacheConfigurationError extends VectorcacheValidationError {}
 /** 401. */
 export declare class VectorcacheAuthenticationError extends VectorcacheAPIError {}
 /** 403. */
@@ -131,14 +153,18 @@ export declare class VectorcachePermissionError extends VectorcacheAPIError {}
 export declare class VectorcacheNotFoundError extends VectorcacheAPIError {}
 /** 429. */
 export declare class VectorcacheRateLimitError extends VectorcacheAPIError {}
-/** 5xx. */
+/** Any 5xx. */
 export declare class VectorcacheServerError extends VectorcacheAPIError {}
 /** A success status whose body is not the documented JSON. */
 export declare class VectorcacheResponseValidationError extends VectorcacheAPIError {}
 /** Refused, reset, DNS or TLS failure. */
-export declare class VectorcacheNetworkError extends VectorcacheError {}
+export declare class VectorcacheNetworkError extends VectorcacheAPIError {}
 /** An attempt exceeded `timeout`. */
 export declare class VectorcacheTimeoutError extends VectorcacheNetworkError {}
+/** A bad prompt, model, threshold or request field; nothing was sent. Never a `VectorcacheAPIError`. */
+export declare class VectorcacheInvalidRequestError extends VectorcacheError {}
+/** No API key (the message names `VECTORCACHE_API_KEY`), a malformed key, an insecure base URL or a bad option; nothing was sent. Never a `VectorcacheAPIError`. */
+export declare class VectorcacheConfigurationError extends VectorcacheError {}
 
 /** The configuration shown by `JSON.stringify(client)` and `util.inspect(client)`. */
 export interface RedactedConfig {
@@ -152,11 +178,11 @@ export interface RedactedConfig {
 
 /** A Vectorcache client backed by the Rust core; safe to share across concurrent queries. */
 export declare class VectorcacheClient {
-  /** @throws {VectorcacheValidationError} for a bad key or options, before any request. */
+  /** @throws {VectorcacheConfigurationError} for a missing or bad key or options, before any request. */
   constructor(config?: VectorcacheConfig)
   /** Looks `request` up in the cache; rejects with a `VectorcacheError` subclass. */
   query(request: CacheQueryRequest): Promise<CacheQueryResponse>
-  /** Rotates the key on this client; requests in flight keep the old one. */
+  /** Rotates the key on this client; requests in flight keep the old one. @throws {VectorcacheConfigurationError} for a malformed key. */
   setApiKey(apiKey: string): void
   readonly baseUrl: string
   /** The per-attempt timeout in milliseconds. */

@@ -93,17 +93,6 @@ class VectorcacheClient {
 
 module.exports = {
   VectorcacheClient,
-  VectorcacheError: errors.VectorcacheError,
-  VectorcacheAPIError: errors.VectorcacheAPIError,
-  VectorcacheValidationError: errors.VectorcacheValidationError,
-  VectorcacheConfigurationError: errors.VectorcacheConfigurationError,
-  VectorcacheAuthenticationError: errors.VectorcacheAuthenticationError,
-  VectorcachePermissionError: errors.VectorcachePermissionError,
-  VectorcacheNotFoundError: errors.VectorcacheNotFoundError,
-  VectorcacheRateLimitError: errors.VectorcacheRateLimitError,
-  VectorcacheServerError: errors.VectorcacheServerError,
-  VectorcacheResponseValidationError: errors.VectorcacheResponseValidationError,
-  VectorcacheNetworkError: errors.VectorcacheNetworkError,
-  VectorcacheTimeoutError: errors.VectorcacheTimeoutError,
+  ...errors.classes,
   VERSION: native.VERSION,
 }

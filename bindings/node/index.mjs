@@ -7,6 +7,7 @@ export const {
   VectorcacheError,
   VectorcacheAPIError,
   VectorcacheValidationError,
+  VectorcacheInvalidRequestError,
   VectorcacheConfigurationError,
   VectorcacheAuthenticationError,
   VectorcachePermissionError,

@@ -5,47 +5,102 @@ import { describe, test } from 'node:test'
 
 import * as vectorcache from 'vectorcache'
 
-import { ERROR_CASES, rejection } from './helpers/emulator.mjs'
+import { API_KEY, ERROR_CASES, rejection } from './helpers/emulator.mjs'
 import { useEmulator } from './helpers/setup.mjs'
 
 const env = useEmulator()
 
-describe('each fixture fault raises its class', () => {
+const ANCESTORS = ERROR_CASES.node_classes
+
+/** Sets a fixture case up (fault, client settings, query fields) and returns its error. */
+async function raiseCase(emulator, fixture) {
+  if (fixture.fault) await emulator.fault(fixture.fault)
+  const options = { apiKey: API_KEY, baseUrl: emulator.url, maxRetries: 0 }
+  const spelling = { api_key: 'apiKey', base_url: 'baseUrl', max_retries: 'maxRetries', timeout_ms: 'timeout' }
+  for (const [name, value] of Object.entries(fixture.client ?? {})) {
+    if (value === null) delete options[spelling[name]]
+    else options[spelling[name]] = value
+  }
+  const querySpelling = { prompt: 'prompt', similarity_threshold: 'similarityThreshold' }
+  const request = { prompt: 'What is ML?', model: 'gpt-4o' }
+  for (const [name, value] of Object.entries(fixture.query ?? {})) request[querySpelling[name]] = value
+  try {
+    await new vectorcache.VectorcacheClient(options).query(request)
+  } catch (error) {
+    return error
+  }
+  throw new Error(`${fixture.name}: expected an error`)
+}
+
+describe('every fixture case raises its class with every field', () => {
   for (const fixture of ERROR_CASES.cases) {
     test(fixture.name, async () => {
       const { emulator } = env
-      await emulator.fault(fixture.fault)
-      const error = await rejection(emulator.client().query({ prompt: 'What is AI?', model: 'gpt-4o' }))
+      const error = await raiseCase(emulator, fixture)
 
-      const ExpectedClass = vectorcache[fixture.node]
-      assert.ok(ExpectedClass, `the package exports ${fixture.node}`)
-      assert.ok(error instanceof ExpectedClass, `${error.name} is a ${fixture.node}`)
-      assert.ok(error instanceof vectorcache.VectorcacheAPIError)
-      assert.ok(error instanceof vectorcache.VectorcacheError)
-      assert.ok(error instanceof Error)
-      assert.equal(error.name, error.constructor.name)
-      assert.equal(error.kind, fixture.kind)
-      assert.equal(error.statusCode, fixture.status)
-      assert.equal(error.detail ?? null, fixture.detail)
-      assert.equal(error.retryAfter ?? null, fixture.retry_after ?? null)
-      assert.equal(typeof error.message, 'string')
-      assert.ok(error.message.length > 0)
-
-      // The guide's axios-style view of the same answer.
-      assert.equal(error.response?.status, fixture.status)
-      assert.equal(typeof error.response?.headers, 'object')
-      // Every answer, decodable or not, keeps its headers and request id.
-      assert.match(error.requestId, /^req_/)
-      assert.equal(error.headers['x-request-id'], error.requestId)
-      for (const name of Object.keys(error.headers)) assert.equal(name, name.toLowerCase())
-      if (fixture.kind !== 'decode') {
-        const body = fixture.fault.body
-        if (body !== undefined) assert.deepEqual(error.response.data, body)
+      // The class, exactly, and the hierarchy: an instance of its ancestors and nothing else.
+      assert.equal(error.constructor.name, fixture.node, `${error.name}: ${error.message}`)
+      assert.equal(error.name, fixture.node)
+      const families = new Set([fixture.node, ...ANCESTORS[fixture.node]])
+      for (const family of Object.keys(ANCESTORS)) {
+        assert.equal(error instanceof vectorcache[family], families.has(family), family)
       }
-      // A fault is one answer: with maxRetries 0 exactly one request was made.
-      assert.equal((await emulator.requests()).length, 1)
+      assert.ok(error instanceof Error)
+
+      assert.equal(error.kind, fixture.kind)
+      assert.equal(error.statusCode ?? null, fixture.status)
+      assert.equal(error.status ?? null, fixture.status)
+      assert.equal(error.detail ?? null, fixture.detail)
+      assert.ok(error.message.startsWith(fixture.message_prefix), error.message)
+      assert.equal(error.retryAfter ?? null, fixture.retry_after ?? null)
+      assert.equal(error.attempts ?? null, fixture.attempts)
+      assert.deepEqual(error.rateLimit ?? null, fixture.rate_limit ?? null)
+      if (fixture.status === null) {
+        assert.deepEqual(error.headers, {})
+        assert.equal(error.body, undefined)
+        assert.equal(error.requestId, undefined)
+        assert.equal(error.response, undefined)
+      } else {
+        const faultBody = fixture.fault.body ?? ''
+        if (typeof faultBody === 'string') assert.equal(error.body, faultBody)
+        else assert.deepEqual(JSON.parse(error.body), faultBody)
+        assert.match(error.requestId, /^req_/)
+        assert.equal(error.headers['x-request-id'], error.requestId)
+        for (const name of Object.keys(error.headers)) assert.equal(name, name.toLowerCase())
+        // The guide's axios-style view of the same answer.
+        assert.equal(error.response.status, fixture.status)
+        assert.equal(error.response.headers, error.headers)
+        if (fixture.kind !== 'decode' && typeof faultBody !== 'string') {
+          assert.deepEqual(error.response.data, faultBody)
+        }
+      }
+      for (const [name, value] of Object.entries(fixture.headers ?? {})) {
+        assert.equal(error.headers[name], value)
+      }
+      if (fixture.has_cause) {
+        assert.ok(error.cause instanceof Error, `cause: ${error.cause}`)
+        assert.ok(error.cause.message.length > 0)
+      } else {
+        assert.equal(error.cause, undefined)
+      }
+      if (fixture.requests !== null) {
+        assert.equal((await emulator.requests()).length, fixture.requests)
+      }
     })
   }
+})
+
+test('every class against every family', () => {
+  for (const [name, ancestors] of Object.entries(ANCESTORS)) {
+    const Class = vectorcache[name]
+    assert.ok(Class, `the package exports ${name}`)
+    for (const family of Object.keys(ANCESTORS)) {
+      const expected = family === name || ancestors.includes(family)
+      assert.equal(Class.prototype instanceof vectorcache[family] || Class === vectorcache[family], expected, `${name} / ${family}`)
+    }
+  }
+  const exported = Object.keys(vectorcache).filter((n) => n.endsWith('Error'))
+  assert.deepEqual(exported.sort(), Object.keys(ANCESTORS).sort())
 })
 
 test('headers of a 429 are readable as the docs do', async () => {

@@ -21,5 +21,5 @@ test('errors thrown through the ESM entry are instanceof the ESM classes and the
     error = e
   }
   assert.ok(error instanceof VectorcacheError)
-  assert.ok(error instanceof cjs.VectorcacheValidationError)
+  assert.ok(error instanceof cjs.VectorcacheConfigurationError)
 })

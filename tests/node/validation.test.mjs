@@ -6,6 +6,7 @@ import {
   VectorcacheAPIError,
   VectorcacheConfigurationError,
   VectorcacheError,
+  VectorcacheInvalidRequestError,
   VectorcacheValidationError,
 } from 'vectorcache'
 
@@ -33,8 +34,10 @@ for (const [name, request, message] of BAD_REQUESTS) {
   test(`query refuses ${name} without sending`, async () => {
     const { emulator } = env
     const error = await rejection(emulator.client().query(request))
-    assert.ok(error instanceof VectorcacheValidationError, error.name)
+    assert.ok(error instanceof VectorcacheInvalidRequestError, error.name)
     assert.ok(error instanceof VectorcacheError)
+    // A local mistake is never an API error: nothing reached the service.
+    assert.ok(!(error instanceof VectorcacheAPIError))
     assert.equal(error.kind, 'invalid_request')
     assert.equal(error.statusCode, undefined)
     assert.equal(error.response, undefined)
@@ -71,11 +74,12 @@ test('bad options throw synchronously from the constructor, nothing sent', async
   for (const [overrides, kind, message] of cases) {
     let error
     assert.throws(() => emulator.client(overrides), (e) => ((error = e), true))
-    assert.ok(error instanceof VectorcacheValidationError, `${JSON.stringify(overrides)}: ${error.name}`)
+    assert.ok(error instanceof VectorcacheConfigurationError, `${JSON.stringify(overrides)}: ${error.name}`)
+    assert.ok(!(error instanceof VectorcacheAPIError), JSON.stringify(overrides))
     assert.equal(error.kind, kind, JSON.stringify(overrides))
     assert.equal(error.statusCode, undefined)
+    assert.equal(error.attempts, undefined)
     assert.match(error.message, message)
-    if (kind === 'invalid_config') assert.ok(error instanceof VectorcacheConfigurationError)
   }
   assert.throws(() => new (emulator.client().constructor)(42), VectorcacheConfigurationError)
   assert.deepEqual(await emulator.requests(), [])
@@ -85,7 +89,7 @@ test('setApiKey refuses a malformed key with a typed error and keeps the old one
   const { emulator } = env
   const client = emulator.client()
   for (const bad of ['vc_short', 'vc_0123456789abcdef0123456789abcdef\n', 42, undefined]) {
-    assert.throws(() => client.setApiKey(bad), (e) => e instanceof VectorcacheValidationError && e.kind === 'invalid_api_key')
+    assert.throws(() => client.setApiKey(bad), (e) => e instanceof VectorcacheConfigurationError && e.kind === 'invalid_api_key')
   }
   const result = await client.query({ prompt: 'p', model: 'gpt-4o' })
   assert.equal(result.cache_hit, false)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import vectorcache
+
 from conftest import API_KEY, OTHER_KEY
 from vectorcache import (
     AsyncVectorcacheClient,
@@ -91,10 +93,10 @@ def test_insecure_base_url_message() -> None:
 
 
 @pytest.mark.parametrize("key", ["sk-1234", "vc_123", " " + API_KEY, API_KEY + "\n", "vc_" + "g" * 32])
-def test_malformed_key_is_an_invalid_request(key) -> None:
-    with pytest.raises(InvalidRequestError) as raised:
+def test_malformed_key_is_a_configuration_error(key) -> None:
+    with pytest.raises(ConfigurationError) as raised:
         VectorcacheClient(key)
-    assert isinstance(raised.value, ValueError)
+    assert not isinstance(raised.value, (InvalidRequestError, vectorcache.APIError))
     assert raised.value.kind == "invalid_api_key"
 
 

@@ -1,48 +1,103 @@
-"""Every exception class from a real HTTP answer (the shared fixture), and their attributes."""
+"""Every exception class from the shared fixture (real emulator answers, transport failures and
+local mistakes): class, hierarchy and every attribute; and the attributes' behaviour."""
 
 from __future__ import annotations
 
+import json
 import pickle
+import typing
 from typing import Any
 
 import pytest
 
 import vectorcache
-from conftest import ERROR_CASES
+from conftest import API_KEY, ERROR_CASES
 from vectorcache import (
     APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APITimeoutError,
-    BadGatewayError,
     ConfigurationError,
-    InternalServerError,
     InvalidRequestError,
     ServiceUnavailableError,
-    VectorcacheError,
 )
 
 CASES: list[dict[str, Any]] = ERROR_CASES["cases"]
+ANCESTORS: dict[str, list[str]] = ERROR_CASES["python_classes"]
+
+
+def _raise_case(case: dict[str, Any], emulator: Any) -> vectorcache.VectorcacheError:
+    """Sets the case up (fault, client settings, query fields) and returns what it raised."""
+    if "fault" in case:
+        emulator.fault(case["fault"])
+    settings: dict[str, Any] = {"api_key": API_KEY, "base_url": emulator.url, "max_retries": 0}
+    for name, value in case.get("client", {}).items():
+        if name == "timeout_ms":
+            settings["timeout"] = value / 1000
+        elif value is None:
+            settings.pop(name)
+        else:
+            settings[name] = value
+    query: dict[str, Any] = {"prompt": "What is ML?", "model": "gpt-4o", **case.get("query", {})}
+    with pytest.raises(vectorcache.VectorcacheError) as raised:
+        vectorcache.VectorcacheClient(**settings).query(**query)
+    return raised.value
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_fixture_case_raises_its_class(case: dict[str, Any], make_client, emulator) -> None:
-    emulator.fault(case["fault"])
-    expected = getattr(vectorcache, case["python"])
-    with pytest.raises(expected) as raised:
-        make_client(max_retries=0).query(prompt="What is ML?", model="gpt-4o")
-    error = raised.value
-    assert isinstance(error, VectorcacheError)
-    assert isinstance(error, APIError)
+def test_fixture_case(case: dict[str, Any], emulator) -> None:
+    error = _raise_case(case, emulator)
+    # The class, exactly, and the hierarchy: an instance of its ancestors and of nothing else.
+    assert type(error).__name__ == case["python"], repr(error)
+    expected_families = {case["python"], *ANCESTORS[case["python"]]}
+    for family in ANCESTORS:
+        assert isinstance(error, getattr(vectorcache, family)) == (family in expected_families), family
+    assert isinstance(error, ValueError) == (case["python"] == "InvalidRequestError")
+
     assert error.kind == case["kind"]
     assert error.status_code == case["status"]
-    if case["detail"] is not None:
-        assert error.detail == case["detail"]
-        assert error.message == case["detail"]
-        assert case["detail"] in str(error)
+    assert error.detail == case["detail"]
+    assert str(error).startswith(case["message_prefix"]), str(error)
+    assert error.message == (case["detail"] if case["detail"] is not None else str(error))
     assert error.retry_after == case.get("retry_after")
-    assert error.request_id and error.request_id.startswith("req_")
-    assert len(emulator.requests()) == 1  # max_retries=0: one attempt
+    assert error.attempts == case["attempts"]
+    if case["status"] is None:
+        assert (error.headers, error.body, error.request_id) == ({}, None, None)
+    else:
+        fault_body = case["fault"].get("body", "")
+        if isinstance(fault_body, str):
+            assert error.body == fault_body
+        else:
+            assert error.body is not None and json.loads(error.body) == fault_body
+        assert error.request_id is not None and error.request_id.startswith("req_")
+        assert error.headers["x-request-id"] == error.request_id
+        assert all(name == name.lower() for name in error.headers)
+    for name, value in case.get("headers", {}).items():
+        assert error.headers[name] == value
+    expected_rate_limit = case.get("rate_limit")
+    if expected_rate_limit is None:
+        assert error.rate_limit is None
+    else:
+        assert error.rate_limit is not None and error.rate_limit.to_dict() == expected_rate_limit
+    if case.get("has_cause"):
+        assert isinstance(error.__cause__, ConnectionError), repr(error.__cause__)
+        assert str(error.__cause__)
+    else:
+        assert error.__cause__ is None
+    if case["requests"] is not None:
+        assert len(emulator.requests()) == case["requests"]
+
+
+def test_every_class_against_every_family() -> None:
+    for name, ancestors in ANCESTORS.items():
+        cls = getattr(vectorcache, name)
+        for family in ANCESTORS:
+            expected = family == name or family in ancestors
+            assert issubclass(cls, getattr(vectorcache, family)) == expected, (name, family)
+    assert set(ANCESTORS) == {n for n in vectorcache._errors.__all__ if n != "ErrorKind"}
+
+
+def test_every_kind_literal_is_a_kind_the_fixture_or_core_uses() -> None:
+    kinds = set(typing.get_args(vectorcache.ErrorKind))
+    assert {c["kind"] for c in CASES} <= kinds
+    assert len(kinds) == 17
 
 
 def test_api_error_attributes(make_client, emulator) -> None:
@@ -62,63 +117,28 @@ def test_api_error_attributes(make_client, emulator) -> None:
     )
 
 
-def test_specific_5xx_classes(make_client, emulator) -> None:
-    client = make_client(max_retries=0)
-    for status, cls in [(502, BadGatewayError), (503, ServiceUnavailableError),
-                        (500, InternalServerError), (504, InternalServerError)]:
-        emulator.fault({"status": status, "body": {"detail": "x"}})
-        with pytest.raises(cls) as raised:
-            client.query(prompt="p", model="gpt-4o")
-        assert type(raised.value) is cls
-        assert isinstance(raised.value, InternalServerError)
-
-
-def test_non_5xx_other_status_is_plain_api_error(make_client, emulator) -> None:
-    emulator.fault({"status": 302, "body": "", "headers": {"Location": "https://elsewhere.example"}})
-    with pytest.raises(APIError) as raised:
-        make_client(max_retries=0).query(prompt="p", model="gpt-4o")
-    assert type(raised.value) is APIError
-    assert raised.value.status_code == 302
-
-
-def test_decode_error(make_client, emulator) -> None:
-    emulator.fault({"status": 200, "body": "{\"cache_hit\": tr"})
-    with pytest.raises(APIResponseValidationError) as raised:
-        make_client().query(prompt="p", model="gpt-4o")
-    error = raised.value
-    assert error.status_code == 200 and error.detail is None
-    assert error.body.startswith('{"cache_hit": tr')
-    assert error.request_id is not None and error.request_id.startswith("req_")
-    assert error.headers["x-request-id"] == error.request_id
-    assert str(error).startswith("could not decode the 200 response")
-    assert error.message == str(error)
-    assert len(emulator.requests()) == 1  # not retried
-
-
-def test_hierarchy() -> None:
-    assert issubclass(APITimeoutError, APIConnectionError)
-    assert issubclass(APIConnectionError, VectorcacheError)
-    assert not issubclass(APIConnectionError, APIError)
-    assert issubclass(APIResponseValidationError, APIError)
-    assert issubclass(InvalidRequestError, ValueError)
-    assert issubclass(ConfigurationError, VectorcacheError)
-    for name in vectorcache._errors.__all__:
-        assert issubclass(getattr(vectorcache, name), Exception)
-
-
 def test_every_error_reads_like_the_docs() -> None:
     # `except VectorcacheError as e: e.status_code, e.message, e.retry_after` always works.
     for error in [ConfigurationError("no key"), APIConnectionError("refused"),
                   InvalidRequestError("blank")]:
         assert (error.status_code, error.retry_after, error.request_id) == (None, None, None)
+        assert (error.detail, error.body, error.attempts, error.rate_limit) == (None,) * 4
+        assert error.headers == {}
         assert error.message == str(error)
 
 
 def test_errors_pickle_with_their_attributes(make_client, emulator) -> None:
-    emulator.fault({"status": 503, "body": {"detail": "down"}, "headers": {"Retry-After": "2"}})
+    emulator.fault({"status": 503, "body": {"detail": "down"},
+                    "headers": {"Retry-After": "2", "X-RateLimit-Limit": "10",
+                                "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800"}})
     with pytest.raises(ServiceUnavailableError) as raised:
         make_client(max_retries=0).query(prompt="p", model="gpt-4o")
     copy = pickle.loads(pickle.dumps(raised.value))
     assert type(copy) is ServiceUnavailableError
-    assert (copy.status_code, copy.message, copy.retry_after, copy.headers, str(copy)) == (
-        503, "down", 2.0, raised.value.headers, str(raised.value))
+    fields = ("status_code", "message", "detail", "retry_after", "headers", "body", "request_id",
+              "attempts", "kind")
+    assert [getattr(copy, f) for f in fields] == [getattr(raised.value, f) for f in fields]
+    assert (copy.status_code, copy.message, copy.retry_after, copy.attempts) == (503, "down", 2.0, 1)
+    assert str(copy) == str(raised.value)
+    assert copy.rate_limit == {"limit": 10, "remaining": 0, "reset": 4102444800}
+    assert type(copy.rate_limit) is vectorcache.RateLimit

@@ -8,7 +8,7 @@ from conftest import API_KEY, OTHER_KEY
 from vectorcache import (
     AsyncVectorcacheClient,
     AuthenticationError,
-    InvalidRequestError,
+    ConfigurationError,
     VectorcacheClient,
     VectorcacheError,
 )
@@ -49,12 +49,12 @@ def test_api_errors(make_client) -> None:
 
 @pytest.mark.parametrize("key", ["vc_" + "z" * 32, API_KEY + " ", "Bearer " + API_KEY, API_KEY + "00"])
 def test_malformed_key_errors(key) -> None:
-    with pytest.raises(InvalidRequestError) as raised:
+    with pytest.raises(ConfigurationError) as raised:
         VectorcacheClient(key)
     assert key.strip() not in str(raised.value) and "z" * 8 not in str(raised.value)
     _assert_clean(str(raised.value), repr(raised.value))
     client = VectorcacheClient(API_KEY)
-    with pytest.raises(InvalidRequestError) as raised:
+    with pytest.raises(ConfigurationError) as raised:
         client.set_api_key(key)
     _assert_clean(str(raised.value), repr(raised.value))
 

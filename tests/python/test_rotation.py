@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from conftest import API_KEY, OTHER_KEY
-from vectorcache import AuthenticationError, InvalidRequestError
+from vectorcache import AuthenticationError, ConfigurationError
 
 
 def test_rotate_to_a_rejected_key_and_back(make_client, emulator) -> None:
@@ -32,7 +32,7 @@ def test_rotate_to_the_accepted_key(make_client) -> None:
 
 def test_malformed_new_key_keeps_the_old_one(make_client) -> None:
     client = make_client()
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(ConfigurationError):
         client.set_api_key("sk-not-a-vectorcache-key")
     client.query(prompt="p", model="gpt-4o")
 

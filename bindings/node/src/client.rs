@@ -3,11 +3,11 @@
 use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
-use vectorcache::{ApiKey, Client, Error};
+use vectorcache::{ApiKey, Client, ClientBuilder, Error};
 
 use crate::config::ClientOptions;
 use crate::convert::object_arg;
-use crate::errors::{invalid_config, invalid_request, NativeError};
+use crate::errors::NativeError;
 use crate::request::QueryInput;
 use crate::response::QueryOutcome;
 
@@ -44,11 +44,11 @@ pub fn create_client(options: Unknown) -> CreateClientOutcome {
 }
 
 fn build(options: Unknown) -> Result<Client, Error> {
-    let options = match object_arg(options, "the client options").map_err(invalid_config)? {
-        Some(obj) => ClientOptions::read(&obj).map_err(invalid_config)?,
-        None => ClientOptions::default(),
+    let options = match object_arg(options, "the client options").map_err(Error::invalid_config)? {
+        Some(obj) => ClientOptions::read(&obj)?,
+        None => ClientOptions::read_none(),
     };
-    options.into_builder()?.build()
+    ClientBuilder::from(options).build()
 }
 
 #[napi]
@@ -70,8 +70,8 @@ impl NativeClient {
             .and_then(|obj| QueryInput::read(&obj));
         env.spawn_future(async move {
             Ok(match request {
-                Ok(input) => client.query(input.into_request()).await.into(),
-                Err(reason) => QueryOutcome::failed(invalid_request(reason).into()),
+                Ok(request) => client.query(request).await.into(),
+                Err(reason) => QueryOutcome::failed(Error::invalid_request(reason).into()),
             })
         })
     }
@@ -86,12 +86,7 @@ impl NativeClient {
         };
         // The reason never repeats the value: it may be a secret.
         let Some(key) = key else {
-            return Some(
-                Error::InvalidApiKey {
-                    reason: "the key must be a string".to_owned(),
-                }
-                .into(),
-            );
+            return Some(Error::invalid_api_key("the key must be a string").into());
         };
         match ApiKey::new(key) {
             Ok(key) => {

@@ -4,11 +4,13 @@
 use napi::bindgen_prelude::Object;
 use napi::ValueType;
 use napi_derive::napi;
-use vectorcache::{duration_from_millis_f64, retries_from_i64, ClientBuilder, Error};
+use vectorcache::bindings::{duration_from_millis_f64, retries_from_i64};
+use vectorcache::Error;
 
 use crate::convert::field;
 
-/// Options of a client. Every one is optional; explicit values beat the environment.
+/// Options of a client. Every one is optional; explicit values beat the environment. (This
+/// struct gives the generated types; the values are read into the core's `ClientOptions`.)
 #[derive(Default)]
 #[napi(object, object_to_js = false)]
 pub struct ClientOptions {
@@ -25,40 +27,37 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// Reads the options object field by field, so a wrong type names the field.
-    pub(crate) fn read(obj: &Object) -> Result<Self, String> {
-        Ok(Self {
-            api_key: field(obj, "apiKey", ValueType::String)?,
-            base_url: field(obj, "baseUrl", ValueType::String)?,
-            timeout: field(obj, "timeout", ValueType::Number)?,
-            max_retries: field(obj, "maxRetries", ValueType::Number)?,
-            project_id: field(obj, "projectId", ValueType::String)?,
-        })
+    /// The core's options when JavaScript passed none.
+    pub(crate) fn read_none() -> vectorcache::ClientOptions {
+        let mut options = vectorcache::ClientOptions::default();
+        options.user_agent_suffix = Some(USER_AGENT_SUFFIX.to_owned());
+        options
     }
 
-    /// The core builder for these options; bad values get the core's typed error.
-    pub(crate) fn into_builder(self) -> Result<ClientBuilder, Error> {
-        let mut builder = vectorcache::Client::builder()
-            .user_agent_suffix(concat!("vectorcache-node/", env!("CARGO_PKG_VERSION")));
-        if let Some(key) = self.api_key {
-            builder = builder.api_key(key);
-        }
-        if let Some(url) = self.base_url {
-            builder = builder.base_url(url);
-        }
-        if let Some(ms) = self.timeout {
-            // JavaScript gives milliseconds, the core takes seconds.
-            builder = builder.timeout(duration_from_millis_f64("timeout", ms)?);
-        }
-        if let Some(retries) = self.max_retries {
-            builder = builder.max_retries(retries_from_i64("maxRetries", whole_number(retries)?)?);
-        }
-        if let Some(project) = self.project_id {
-            builder = builder.project_id(project);
-        }
-        Ok(builder)
+    /// Reads the options object into the core's options, field by field, so a wrong type or
+    /// value names the field as JavaScript spells it. Each option is one line here.
+    pub(crate) fn read(obj: &Object) -> Result<vectorcache::ClientOptions, Error> {
+        let mut options = Self::read_none();
+        options.api_key = field(obj, "apiKey", ValueType::String).map_err(Error::invalid_config)?;
+        options.base_url =
+            field(obj, "baseUrl", ValueType::String).map_err(Error::invalid_config)?;
+        options.timeout = field(obj, "timeout", ValueType::Number)
+            .map_err(Error::invalid_config)?
+            // JavaScript gives milliseconds, the core takes durations.
+            .map(|ms| duration_from_millis_f64("timeout", ms))
+            .transpose()?;
+        options.max_retries = field(obj, "maxRetries", ValueType::Number)
+            .map_err(Error::invalid_config)?
+            .map(|n| retries_from_i64("maxRetries", whole_number(n)?))
+            .transpose()?;
+        options.project_id =
+            field(obj, "projectId", ValueType::String).map_err(Error::invalid_config)?;
+        Ok(options)
     }
 }
+
+/// Names this package in the `User-Agent` after the core's own token.
+const USER_AGENT_SUFFIX: &str = concat!("vectorcache-node/", env!("CARGO_PKG_VERSION"));
 
 /// A JS number that must be a whole number (`maxRetries`): 2.5 or NaN is refused rather than
 /// silently truncated; the range is the core's to check.
@@ -67,8 +66,8 @@ fn whole_number(n: f64) -> Result<i64, Error> {
         // Exact: a whole number below 2^53 converts without loss.
         Ok(n as i64)
     } else {
-        Err(Error::InvalidConfig {
-            reason: format!("`maxRetries` must be a whole number from 0 to 100, got {n}"),
-        })
+        Err(Error::invalid_config(format!(
+            "`maxRetries` must be a whole number from 0 to 100, got {n}"
+        )))
     }
 }

@@ -1,18 +1,23 @@
 //! The core's error in the structured form the JavaScript wrapper builds its classes from.
+//!
+//! Which class an error becomes is decided here, by an exhaustive `match` on the core's
+//! `ErrorKind` (the `bindings` feature makes it exhaustive): a kind added to the core does not
+//! compile until it is mapped. `errors.js` only looks the class up by name.
 
 use std::collections::BTreeMap;
 
 use napi_derive::napi;
-use vectorcache::Error;
+use vectorcache::{Error, ErrorCategory, ErrorKind};
 
 use crate::response::RateLimitInfo;
 
-/// A failure, as data. `kind` is the core's stable name (`authentication`, `rate_limited`,
-/// `timeout`, `invalid_request`, ...); the HTTP fields are set only when the server answered.
+/// A failure, as data. The HTTP fields are set only when the server answered.
 #[napi(object, object_from_js = false)]
 pub struct NativeError {
-    /// The core's stable kind name: how the wrapper picks the error class.
+    /// The core's stable kind name (`authentication`, `rate_limited`, `timeout`, ...).
     pub kind: String,
+    /// The name of the class in `errors.js` this error becomes.
+    pub error_class: String,
     /// The human-readable message (never contains the API key).
     pub message: String,
     /// The HTTP status, when the server answered (also for an undecodable 2xx body).
@@ -29,60 +34,77 @@ pub struct NativeError {
     pub retry_after: Option<f64>,
     /// The server's request id.
     pub request_id: Option<String>,
-    /// How many attempts a timeout or connection failure took.
+    /// How many attempts the call made; absent for local errors (nothing was sent).
     pub attempts: Option<u32>,
     /// The `X-RateLimit-*` state of the answer.
     pub rate_limit: Option<RateLimitInfo>,
+    /// The message of the underlying error (e.g. the transport's), for `error.cause`.
+    pub cause: Option<String>,
+}
+
+/// The `errors.js` class of `error`.
+fn error_class(error: &Error) -> &'static str {
+    match error.kind() {
+        ErrorKind::BadRequest | ErrorKind::UnprocessableEntity => "VectorcacheValidationError",
+        ErrorKind::Authentication => "VectorcacheAuthenticationError",
+        ErrorKind::PermissionDenied => "VectorcachePermissionError",
+        ErrorKind::NotFound => "VectorcacheNotFoundError",
+        ErrorKind::RateLimited => "VectorcacheRateLimitError",
+        ErrorKind::InternalServer | ErrorKind::BadGateway | ErrorKind::ServiceUnavailable => {
+            "VectorcacheServerError"
+        }
+        ErrorKind::Status => match error.category() {
+            ErrorCategory::Server => "VectorcacheServerError",
+            _ => "VectorcacheAPIError",
+        },
+        ErrorKind::Decode => "VectorcacheResponseValidationError",
+        ErrorKind::Timeout => "VectorcacheTimeoutError",
+        ErrorKind::Connection => "VectorcacheNetworkError",
+        ErrorKind::InvalidRequest => "VectorcacheInvalidRequestError",
+        ErrorKind::MissingApiKey | ErrorKind::InvalidApiKey | ErrorKind::InvalidConfig => {
+            "VectorcacheConfigurationError"
+        }
+    }
+}
+
+/// The causes of `error`, joined ("error sending request: connection refused").
+fn cause_chain(error: &Error) -> Option<String> {
+    let mut source = std::error::Error::source(error)?;
+    let mut chain = source.to_string();
+    while let Some(next) = source.source() {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        source = next;
+    }
+    Some(chain)
 }
 
 impl From<Error> for NativeError {
     fn from(error: Error) -> Self {
-        let mut native = Self {
+        let body = error.body().map(str::to_owned);
+        // The answer's JSON for the axios-style `error.response.data`, else its text.
+        let data = match (error.api_error(), &body) {
+            (Some(api), Some(text)) => Some(
+                api.json()
+                    .unwrap_or_else(|| serde_json::Value::String(text.clone())),
+            ),
+            (None, Some(text)) => Some(serde_json::Value::String(text.clone())),
+            _ => None,
+        };
+        Self {
             kind: error.kind().as_str().to_owned(),
+            error_class: error_class(&error).to_owned(),
             message: error.to_string(),
             status: error.status().map(u32::from),
             detail: error.detail().map(str::to_owned),
             headers: error.headers().cloned(),
-            body: None,
-            data: None,
+            body,
+            data,
             retry_after: error.retry_after().map(|d| d.as_secs_f64()),
             request_id: error.request_id().map(str::to_owned),
-            attempts: None,
-            rate_limit: None,
-        };
-        if let Some(api) = error.api_error() {
-            native.data = Some(
-                api.json()
-                    .unwrap_or_else(|| serde_json::Value::String(api.body.clone())),
-            );
-            native.body = Some(api.body.clone());
-            native.rate_limit = api.rate_limit.map(RateLimitInfo::from);
+            attempts: error.attempts(),
+            rate_limit: error.rate_limit().map(RateLimitInfo::from),
+            cause: cause_chain(&error),
         }
-        match error {
-            Error::Decode { body_snippet, .. } => {
-                native.data = Some(serde_json::Value::String(body_snippet.clone()));
-                native.body = Some(body_snippet);
-            }
-            Error::Timeout { attempts, .. } | Error::Connection { attempts, .. } => {
-                native.attempts = Some(attempts);
-            }
-            _ => {}
-        }
-        native
-    }
-}
-
-/// A local problem with what JavaScript passed (wrong type, not an object): the core's
-/// `invalid_request` kind, so it surfaces as a `VectorcacheValidationError`.
-pub(crate) fn invalid_request(reason: impl Into<String>) -> Error {
-    Error::InvalidRequest {
-        reason: reason.into(),
-    }
-}
-
-/// A local problem with the client options: the core's `invalid_config` kind.
-pub(crate) fn invalid_config(reason: impl Into<String>) -> Error {
-    Error::InvalidConfig {
-        reason: reason.into(),
     }
 }

@@ -8,7 +8,8 @@ use vectorcache::QueryRequest;
 use crate::convert::field;
 
 /// A cache query. `prompt` and `model` are required; the core rejects a missing or blank one
-/// before anything is sent.
+/// before anything is sent. (This struct gives the generated types; the values are read into
+/// the core's `QueryRequest`.)
 #[derive(Default)]
 #[napi(object, object_to_js = false)]
 pub struct QueryInput {
@@ -27,37 +28,17 @@ pub struct QueryInput {
 }
 
 impl QueryInput {
-    /// Reads the request object field by field, so a wrong type names the field.
-    pub(crate) fn read(obj: &Object) -> Result<Self, String> {
-        Ok(Self {
-            prompt: field(obj, "prompt", ValueType::String)?,
-            model: field(obj, "model", ValueType::String)?,
-            context: field(obj, "context", ValueType::String)?,
-            similarity_threshold: field(obj, "similarityThreshold", ValueType::Number)?,
-            include_debug: field(obj, "includeDebug", ValueType::Boolean)?,
-            project_id: field(obj, "projectId", ValueType::String)?,
-        })
-    }
-
-    /// The core request. A missing prompt or model becomes empty, which the core's
-    /// validation rejects with its own message.
-    pub(crate) fn into_request(self) -> QueryRequest {
-        let mut request = QueryRequest::new(
-            self.prompt.unwrap_or_default(),
-            self.model.unwrap_or_default(),
-        );
-        if let Some(threshold) = self.similarity_threshold {
-            request = request.similarity_threshold(threshold);
-        }
-        if let Some(context) = self.context {
-            request = request.context(context);
-        }
-        if let Some(debug) = self.include_debug {
-            request = request.include_debug(debug);
-        }
-        if let Some(project) = self.project_id {
-            request = request.project_id(project);
-        }
-        request
+    /// Reads the request object into the core's request, field by field, so a wrong type
+    /// names the field. A missing prompt or model becomes empty, which the core's validation
+    /// rejects with its own message. Each option is one line here.
+    pub(crate) fn read(obj: &Object) -> Result<QueryRequest, String> {
+        let prompt: Option<String> = field(obj, "prompt", ValueType::String)?;
+        let model: Option<String> = field(obj, "model", ValueType::String)?;
+        let mut request = QueryRequest::new(prompt.unwrap_or_default(), model.unwrap_or_default());
+        request.context = field(obj, "context", ValueType::String)?;
+        request.similarity_threshold = field(obj, "similarityThreshold", ValueType::Number)?;
+        request.include_debug = field(obj, "includeDebug", ValueType::Boolean)?;
+        request.project_id = field(obj, "projectId", ValueType::String)?;
+        Ok(request)
     }
 }

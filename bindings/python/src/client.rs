@@ -100,7 +100,7 @@ impl ClientBase {
     }
 }
 
-/// The arguments of `query(...)` as a core request.
+/// The arguments of `query(...)` as a core request, one line per option.
 fn request(
     prompt: String,
     model: String,
@@ -110,18 +110,10 @@ fn request(
     project_id: Option<String>,
 ) -> QueryRequest {
     let mut request = QueryRequest::new(prompt, model);
-    if let Some(threshold) = similarity_threshold {
-        request = request.similarity_threshold(threshold);
-    }
-    if let Some(context) = context {
-        request = request.context(context);
-    }
-    if include_debug {
-        request = request.include_debug(true);
-    }
-    if let Some(project) = project_id {
-        request = request.project_id(project);
-    }
+    request.similarity_threshold = similarity_threshold;
+    request.context = context;
+    request.include_debug = include_debug.then_some(true);
+    request.project_id = project_id;
     request
 }
 
@@ -152,7 +144,11 @@ impl Client {
         Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
     }
 
-    /// Looks the prompt up in the cache; see the stub for the arguments.
+    /// Looks `prompt` up in the cache (`POST /v1/cache/query`) for `model` and waits for the
+    /// answer with the GIL released. `similarity_threshold` (0..1), `context`,
+    /// `include_debug` and `project_id` are optional; the core validates every value before
+    /// anything is sent. Returns a `QueryResponse`; raises the `VectorcacheError` subclass
+    /// that `errors.rs` maps the core's error to.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None))]
     fn query(
@@ -206,7 +202,8 @@ impl AsyncClient {
         Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
     }
 
-    /// Looks the prompt up in the cache; the returned awaitable resolves on the running loop.
+    /// Looks `prompt` up in the cache; the returned awaitable resolves on the running loop.
+    /// Same arguments and errors as the sync client's `query`.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None))]
     fn query<'py>(

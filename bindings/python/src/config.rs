@@ -4,7 +4,8 @@
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt};
-use vectorcache::{duration_from_secs_f64, retries_from_i64, Client, Error};
+use vectorcache::bindings::{duration_from_secs_f64, retries_from_i64};
+use vectorcache::{Client, ClientBuilder, ClientOptions, Error};
 
 /// Names this package in the `User-Agent` after the core's own token.
 const USER_AGENT_SUFFIX: &str = concat!("vectorcache-python/", env!("CARGO_PKG_VERSION"));
@@ -18,31 +19,36 @@ pub struct ClientArgs<'py> {
     pub project_id: Option<String>,
 }
 
+impl ClientArgs<'_> {
+    /// The core's options for these arguments, one line per option; `Err` is a Python
+    /// `TypeError` for a wrong type, `Ok(Err(..))` the core's typed error for a bad value.
+    fn into_options(self) -> PyResult<Result<ClientOptions, Error>> {
+        let mut options = ClientOptions::default();
+        options.user_agent_suffix = Some(USER_AGENT_SUFFIX.to_owned());
+        options.api_key = self.api_key;
+        options.base_url = self.base_url;
+        options.project_id = self.project_id;
+        if let Some(timeout) = self.timeout {
+            match duration_from_secs_f64("timeout", seconds(&timeout)?) {
+                Ok(timeout) => options.timeout = Some(timeout),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        if let Some(retries) = self.max_retries {
+            match retries_from_i64("max_retries", whole_number(&retries)?) {
+                Ok(retries) => options.max_retries = Some(retries),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        Ok(Ok(options))
+    }
+}
+
 /// Builds the core client; `Err` carries the core's typed error or a Python `TypeError`.
 pub fn build_client(args: ClientArgs<'_>) -> PyResult<Result<Client, Error>> {
-    let mut builder = Client::builder().user_agent_suffix(USER_AGENT_SUFFIX);
-    if let Some(key) = args.api_key {
-        builder = builder.api_key(key);
-    }
-    if let Some(url) = args.base_url {
-        builder = builder.base_url(url);
-    }
-    if let Some(timeout) = args.timeout {
-        match duration_from_secs_f64("timeout", seconds(&timeout)?) {
-            Ok(timeout) => builder = builder.timeout(timeout),
-            Err(e) => return Ok(Err(e)),
-        }
-    }
-    if let Some(retries) = args.max_retries {
-        match retries_from_i64("max_retries", whole_number(&retries)?) {
-            Ok(retries) => builder = builder.max_retries(retries),
-            Err(e) => return Ok(Err(e)),
-        }
-    }
-    if let Some(project) = args.project_id {
-        builder = builder.project_id(project);
-    }
-    Ok(builder.build())
+    Ok(args
+        .into_options()?
+        .and_then(|options| ClientBuilder::from(options).build()))
 }
 
 /// A number of seconds; a value too large for a float reads as infinite so that the core

@@ -2,12 +2,16 @@
 //!
 //! The classes are plain Python classes in `vectorcache/_errors.py` (abi3 cannot subclass
 //! `Exception` from Rust); they are looked up once and cached. Which class an error becomes is
-//! decided by the core's stable `ErrorKind` name, and for `status` by the HTTP status.
+//! decided here by an exhaustive `match` on the core's `ErrorKind` (the `bindings` feature
+//! makes it exhaustive), so a kind added to the core does not compile until it is mapped.
 
+use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTimeoutError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
-use vectorcache::Error;
+use vectorcache::{Error, ErrorCategory, ErrorKind};
+
+use crate::response::RateLimit;
 
 /// The module that defines the exception classes.
 const ERRORS_MODULE: &str = "vectorcache._errors";
@@ -15,7 +19,7 @@ const ERRORS_MODULE: &str = "vectorcache._errors";
 /// The exception classes, imported once per interpreter.
 struct ErrorClasses {
     base: Py<PyType>,
-    api: Py<PyType>,
+    api_status: Py<PyType>,
     bad_request: Py<PyType>,
     authentication: Py<PyType>,
     permission_denied: Py<PyType>,
@@ -42,7 +46,7 @@ impl ErrorClasses {
         };
         Ok(Self {
             base: class("VectorcacheError")?,
-            api: class("APIError")?,
+            api_status: class("APIStatusError")?,
             bad_request: class("BadRequestError")?,
             authentication: class("AuthenticationError")?,
             permission_denied: class("PermissionDeniedError")?,
@@ -64,28 +68,29 @@ impl ErrorClasses {
         CLASSES.get_or_try_init(py, || Self::load(py))
     }
 
-    /// The class for an error of core kind `kind` (and HTTP `status`, if it had one).
-    fn for_kind(&self, kind: &str, status: Option<u16>) -> &Py<PyType> {
-        match kind {
-            "bad_request" => &self.bad_request,
-            "authentication" => &self.authentication,
-            "permission_denied" => &self.permission_denied,
-            "not_found" => &self.not_found,
-            "unprocessable_entity" => &self.unprocessable_entity,
-            "rate_limited" => &self.rate_limit,
-            "internal_server" => &self.internal_server,
-            "bad_gateway" => &self.bad_gateway,
-            "service_unavailable" => &self.service_unavailable,
-            // Every 5xx is a server error (504 included); 3xx, 408, 409, 413... stay generic.
-            "status" if status.is_some_and(|s| (500..600).contains(&s)) => &self.internal_server,
-            "status" => &self.api,
-            "decode" => &self.response_validation,
-            "timeout" => &self.timeout,
-            "connection" => &self.connection,
-            "invalid_request" | "invalid_api_key" => &self.invalid_request,
-            "missing_api_key" | "invalid_config" => &self.configuration,
-            // A kind added to the core later still raises something catchable.
-            _ => &self.base,
+    /// The class of `error`.
+    fn for_error(&self, error: &Error) -> &Py<PyType> {
+        match error.kind() {
+            ErrorKind::BadRequest => &self.bad_request,
+            ErrorKind::Authentication => &self.authentication,
+            ErrorKind::PermissionDenied => &self.permission_denied,
+            ErrorKind::NotFound => &self.not_found,
+            ErrorKind::UnprocessableEntity => &self.unprocessable_entity,
+            ErrorKind::RateLimited => &self.rate_limit,
+            ErrorKind::InternalServer => &self.internal_server,
+            ErrorKind::BadGateway => &self.bad_gateway,
+            ErrorKind::ServiceUnavailable => &self.service_unavailable,
+            ErrorKind::Status => match error.category() {
+                ErrorCategory::Server => &self.internal_server,
+                _ => &self.api_status,
+            },
+            ErrorKind::Decode => &self.response_validation,
+            ErrorKind::Timeout => &self.timeout,
+            ErrorKind::Connection => &self.connection,
+            ErrorKind::InvalidRequest => &self.invalid_request,
+            ErrorKind::MissingApiKey | ErrorKind::InvalidApiKey | ErrorKind::InvalidConfig => {
+                &self.configuration
+            }
         }
     }
 }
@@ -107,31 +112,41 @@ pub fn closed_client(py: Python<'_>) -> PyErr {
 }
 
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
-    let kind = error.kind().as_str();
-    let class = ErrorClasses::get(py)?.for_kind(kind, error.status());
+    let class = ErrorClasses::get(py)?.for_error(error);
     let kwargs = PyDict::new(py);
-    kwargs.set_item("kind", kind)?;
-    if let Some(headers) = error.headers() {
-        kwargs.set_item("headers", headers)?;
-    }
-    if let Some(api) = error.api_error() {
-        kwargs.set_item("status_code", api.status)?;
-        kwargs.set_item("detail", &api.detail)?;
-        kwargs.set_item("body", &api.body)?;
-        kwargs.set_item("retry_after", api.retry_after.map(|d| d.as_secs_f64()))?;
-        kwargs.set_item("request_id", &api.request_id)?;
-    } else if let Error::Decode {
-        status,
-        body_snippet,
-        request_id,
-        ..
-    } = error
-    {
-        kwargs.set_item("status_code", status)?;
-        kwargs.set_item("body", body_snippet)?;
-        kwargs.set_item("request_id", request_id)?;
-    }
+    kwargs.set_item("kind", error.kind().as_str())?;
+    kwargs.set_item("status_code", error.status())?;
+    kwargs.set_item("detail", error.detail())?;
+    kwargs.set_item("headers", error.headers())?;
+    kwargs.set_item("body", error.body())?;
+    kwargs.set_item("retry_after", error.retry_after().map(|d| d.as_secs_f64()))?;
+    kwargs.set_item("request_id", error.request_id())?;
+    kwargs.set_item("attempts", error.attempts())?;
+    let rate_limit = error
+        .rate_limit()
+        .map(|r| Py::new(py, RateLimit::from(r)))
+        .transpose()?;
+    kwargs.set_item("rate_limit", rate_limit)?;
     // `str(e)` is the core's Display, which never contains the key.
     let exception = class.bind(py).call((error.to_string(),), Some(&kwargs))?;
-    Ok(PyErr::from_value(exception))
+    let exception = PyErr::from_value(exception);
+    exception.set_cause(py, cause(error));
+    Ok(exception)
+}
+
+/// The underlying error as a built-in Python exception, for `__cause__`: `TimeoutError` or
+/// `ConnectionError` for transport failures, `RuntimeError` otherwise.
+fn cause(error: &Error) -> Option<PyErr> {
+    let mut source = std::error::Error::source(error)?;
+    let mut chain = source.to_string();
+    while let Some(next) = source.source() {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        source = next;
+    }
+    Some(match error.category() {
+        ErrorCategory::Timeout => PyTimeoutError::new_err(chain),
+        ErrorCategory::Connection => PyConnectionError::new_err(chain),
+        _ => PyRuntimeError::new_err(chain),
+    })
 }

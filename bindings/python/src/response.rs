@@ -222,9 +222,11 @@ fn view<'py>(
 /// The read-only mapping protocol, `to_dict`, equality and `repr`, the same for every record.
 /// (One `#[pymethods]` block per class is allowed, hence a macro rather than a trait impl.)
 macro_rules! record_methods {
-    ($ty:ty) => {
+    ($ty:ty $({ $($extra:item)* })?) => {
         #[pymethods]
         impl $ty {
+            $($($extra)*)?
+
             /// The documented fields as a plain dict (nested objects as dicts too).
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
                 self.as_dict(py)
@@ -314,4 +316,24 @@ macro_rules! record_methods {
 
 record_methods!(QueryResponse);
 record_methods!(DebugInfo);
-record_methods!(RateLimit);
+record_methods!(RateLimit {
+    /// Rate-limit state as the `X-RateLimit-*` headers give it (for tests and unpickling).
+    #[new]
+    #[pyo3(signature = (limit = None, remaining = None, reset = None))]
+    fn new(limit: Option<u64>, remaining: Option<u64>, reset: Option<u64>) -> Self {
+        Self {
+            limit,
+            remaining,
+            reset,
+        }
+    }
+
+    /// Pickles as a call of the constructor, so errors that carry one pickle too.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (Bound<'py, PyType>, (Option<u64>, Option<u64>, Option<u64>)) {
+        let r = slf.get();
+        (slf.get_type(), (r.limit, r.remaining, r.reset))
+    }
+});

@@ -36,9 +36,7 @@ async fn tour() -> Result<(), Error> {
     let key = generate_key();
     let emulator = Emulator::start_local(EmulatorConfig::with_key(key.clone()), 0)
         .await
-        .map_err(|e| Error::InvalidConfig {
-            reason: format!("cannot start the emulator: {e}"),
-        })?;
+        .map_err(|e| Error::invalid_config(format!("cannot start the emulator: {e}")))?;
     let client = Client::builder()
         .api_key(key)
         .base_url(emulator.url())

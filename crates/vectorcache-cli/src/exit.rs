@@ -1,6 +1,6 @@
 //! Exit codes: one per class of failure, so scripts can tell them apart.
 
-use vectorcache::{Error, ErrorKind};
+use vectorcache::{Error, ErrorCategory, ErrorKind};
 
 pub const SUCCESS: u8 = 0;
 /// Anything not listed below (also: the emulator could not start).
@@ -25,7 +25,8 @@ pub const UNREACHABLE: u8 = 10;
 /// A success answer whose body could not be decoded.
 pub const DECODE: u8 = 11;
 
-/// The exit code for `error`.
+/// The exit code for `error`: by its kind, and for other statuses by the core's category
+/// (every 5xx is a server error).
 pub fn code(error: &Error) -> u8 {
     match error.kind() {
         ErrorKind::MissingApiKey | ErrorKind::InvalidApiKey | ErrorKind::InvalidConfig => CONFIG,
@@ -35,10 +36,15 @@ pub fn code(error: &Error) -> u8 {
         ErrorKind::RateLimited => RATE_LIMITED,
         ErrorKind::Timeout | ErrorKind::Connection => UNREACHABLE,
         ErrorKind::Decode => DECODE,
-        _ => match error.status() {
-            Some(status) if status >= 500 => SERVER_ERROR,
-            Some(_) => CLIENT_ERROR,
-            None => FAILURE,
+        ErrorKind::InternalServer | ErrorKind::BadGateway | ErrorKind::ServiceUnavailable => {
+            SERVER_ERROR
+        }
+        ErrorKind::BadRequest | ErrorKind::NotFound | ErrorKind::UnprocessableEntity => {
+            CLIENT_ERROR
+        }
+        ErrorKind::Status => match error.category() {
+            ErrorCategory::Server => SERVER_ERROR,
+            _ => CLIENT_ERROR,
         },
     }
 }

@@ -1,6 +1,7 @@
 //! `vectorcache query`: one cache lookup through the core client.
 
-use vectorcache::{duration_from_secs_f64, Client, Error, QueryRequest};
+use vectorcache::bindings::duration_from_secs_f64;
+use vectorcache::{ClientBuilder, ClientOptions, Error, QueryRequest};
 
 use crate::args::QueryArgs;
 use crate::{exit, output};
@@ -20,27 +21,19 @@ pub async fn run(args: QueryArgs) -> u8 {
 }
 
 async fn query(args: &QueryArgs) -> Result<vectorcache::QueryResponse, Error> {
-    let mut builder =
-        Client::builder().user_agent_suffix(concat!("vectorcache-cli/", env!("CARGO_PKG_VERSION")));
-    if let Some(url) = &args.base_url {
-        builder = builder.base_url(url);
-    }
-    if let Some(secs) = args.timeout {
-        builder = builder.timeout(duration_from_secs_f64("--timeout", secs)?);
-    }
-    if let Some(retries) = args.max_retries {
-        builder = builder.max_retries(retries);
-    }
-    let client = builder.build()?;
-    let mut request = QueryRequest::new(&args.prompt, &args.model).include_debug(args.debug);
-    if let Some(context) = &args.context {
-        request = request.context(context);
-    }
-    if let Some(threshold) = args.threshold {
-        request = request.similarity_threshold(threshold);
-    }
-    if let Some(project) = &args.project {
-        request = request.project_id(project);
-    }
+    let mut options = ClientOptions::default();
+    options.user_agent_suffix = Some(concat!("vectorcache-cli/", env!("CARGO_PKG_VERSION")).into());
+    options.base_url = args.base_url.clone();
+    options.timeout = args
+        .timeout
+        .map(|secs| duration_from_secs_f64("--timeout", secs))
+        .transpose()?;
+    options.max_retries = args.max_retries;
+    let client = ClientBuilder::from(options).build()?;
+    let mut request = QueryRequest::new(&args.prompt, &args.model);
+    request.include_debug = args.debug.then_some(true);
+    request.context = args.context.clone();
+    request.similarity_threshold = args.threshold;
+    request.project_id = args.project.clone();
     client.query(request).await
 }

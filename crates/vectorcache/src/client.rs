@@ -10,7 +10,7 @@ use reqwest::Url;
 use crate::api_key::ApiKey;
 use crate::config::ClientBuilder;
 use crate::decode::{self, MAX_ERROR_BODY};
-use crate::error::Error;
+use crate::error::{DecodeError, Error};
 use crate::request::QueryRequest;
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
@@ -165,7 +165,7 @@ impl Client {
                 Err(error) => error,
             };
             let Some(wait) = self.inner.retry.delay(retry, &error) else {
-                return Err(with_attempts(error, retry + 1));
+                return Err(error.with_attempts(retry + 1));
             };
             tracing::warn!(
                 target: "vectorcache",
@@ -203,13 +203,15 @@ impl Client {
                 return Err(self.transport_error(e));
             }
             if truncated {
-                return Err(Error::Decode {
+                return Err(Error::from(DecodeError {
                     status,
                     message: format!("the body is larger than {MAX_SUCCESS_BODY} bytes"),
-                    body_snippet: String::new(),
-                    request_id: crate::headers::request_id(&headers),
+                    body: String::new(),
                     headers: crate::headers::to_map(&headers),
-                });
+                    request_id: crate::headers::request_id(&headers),
+                    rate_limit: crate::headers::rate_limit(&headers),
+                    attempts: 1,
+                }));
             }
             scrub_key(&mut bytes, &key);
             decode::success(status, &headers, &bytes)
@@ -217,7 +219,7 @@ impl Client {
             // An error body that breaks off mid-way is still worth decoding: the status is known.
             let (mut bytes, truncated, _) = read_bounded(&mut response, MAX_ERROR_BODY).await;
             scrub_key(&mut bytes, &key);
-            Err(Error::from_api(decode::api_error(
+            Err(Error::from(decode::api_error(
                 status, &headers, &bytes, truncated,
             )))
         }
@@ -255,24 +257,6 @@ fn scrub_key(bytes: &mut Vec<u8>, key: &ApiKey) {
     }
     out.extend_from_slice(rest);
     *bytes = out;
-}
-
-/// Records how many attempts a transport error took.
-fn with_attempts(error: Error, n: u32) -> Error {
-    match error {
-        Error::Timeout { timeout, .. } => Error::Timeout {
-            timeout,
-            attempts: n,
-        },
-        Error::Connection {
-            message, source, ..
-        } => Error::Connection {
-            message,
-            attempts: n,
-            source,
-        },
-        other => other,
-    }
 }
 
 /// The error and its causes on one line ("error sending request ...: connection refused").

@@ -30,9 +30,82 @@ pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 /// The `User-Agent` product token of this crate.
 pub(crate) const USER_AGENT_BASE: &str = concat!("vectorcache-rust/", env!("CARGO_PKG_VERSION"));
 
+/// Every client setting as plain data: each field left `None` (or empty) takes its default.
+///
+/// This is what the Python and Node packages and the CLI fill in, one field per option, so
+/// an option is added in one place per language; Rust code usually prefers the
+/// [`ClientBuilder`] setters, which write these same fields.
+///
+/// ```
+/// use std::time::Duration;
+/// use vectorcache::{ClientBuilder, ClientOptions};
+///
+/// let mut options = ClientOptions::default();
+/// options.api_key = Some("vc_1234567890abcdef1234567890abcdef".into()); // the docs' example key
+/// options.base_url = Some("http://127.0.0.1:8787".into());
+/// options.timeout = Some(Duration::from_secs(5));
+/// let client = ClientBuilder::from(options).build()?;
+/// assert_eq!(client.timeout(), Duration::from_secs(5));
+/// assert_eq!(client.max_retries(), vectorcache::DEFAULT_MAX_RETRIES);
+/// # Ok::<(), vectorcache::Error>(())
+/// ```
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// The API key (`vc_` + 32 hex). Default: `VECTORCACHE_API_KEY`.
+    pub api_key: Option<String>,
+    /// The service's base URL. Default: `VECTORCACHE_BASE_URL`, else [`DEFAULT_BASE_URL`].
+    pub base_url: Option<String>,
+    /// Timeout of one attempt, connection to last byte. Default: [`DEFAULT_TIMEOUT`].
+    pub timeout: Option<Duration>,
+    /// Timeout for establishing a connection. Default: [`DEFAULT_CONNECT_TIMEOUT`].
+    pub connect_timeout: Option<Duration>,
+    /// Retries after the first attempt. Default: [`DEFAULT_MAX_RETRIES`].
+    pub max_retries: Option<u32>,
+    /// First backoff between attempts when the server gives no hint. Default: 0.5 s.
+    pub initial_backoff: Option<Duration>,
+    /// Cap of the doubling backoff. Default: 8 s.
+    pub max_backoff: Option<Duration>,
+    /// The longest server-requested wait honoured. Default: [`DEFAULT_MAX_RETRY_WAIT`].
+    pub max_retry_wait: Option<Duration>,
+    /// The project every request targets unless it names its own. Default: the key's.
+    pub project_id: Option<String>,
+    /// Headers sent with every request (`Authorization` cannot be set this way).
+    pub default_headers: Vec<(String, String)>,
+    /// Appended to the `User-Agent` (`vectorcache-rust/<version> <suffix>`).
+    pub user_agent_suffix: Option<String>,
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key may not be validated yet, so show only whether one is set.
+        f.debug_struct("ClientOptions")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("initial_backoff", &self.initial_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("max_retry_wait", &self.max_retry_wait)
+            .field("project_id", &self.project_id)
+            .field(
+                "default_headers",
+                &self
+                    .default_headers
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
+            )
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Builds a [`Client`]. Every setting has a default; explicit values beat the environment
 /// (`VECTORCACHE_API_KEY`, `VECTORCACHE_BASE_URL`), which beats the built-in defaults.
-/// Problems are reported by [`build`](Self::build), never by the setters.
+/// Problems are reported by [`build`](Self::build), never by the setters. The setters write
+/// the fields of [`ClientOptions`]; `ClientBuilder::from(options)` starts from a filled one.
 ///
 /// One call takes at most `(max_retries + 1) × timeout` plus the waits between attempts, each
 /// at most `max_retry_wait`, so the total time of a call is bounded.
@@ -50,31 +123,17 @@ pub(crate) const USER_AGENT_BASE: &str = concat!("vectorcache-rust/", env!("CARG
 /// assert!(!format!("{client:?}").contains("567890abcdef"));
 /// # Ok::<(), vectorcache::Error>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct ClientBuilder {
-    api_key: Option<String>,
-    base_url: Option<String>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    retry: RetryPolicy,
-    project_id: Option<String>,
-    default_headers: Vec<(String, String)>,
-    user_agent_suffix: Option<String>,
+    options: ClientOptions,
     http_client: Option<reqwest::Client>,
 }
 
-impl Default for ClientBuilder {
-    fn default() -> Self {
+impl From<ClientOptions> for ClientBuilder {
+    fn from(options: ClientOptions) -> Self {
         Self {
-            api_key: None,
-            base_url: None,
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            retry: RetryPolicy::default(),
-            project_id: None,
-            default_headers: Vec::new(),
-            user_agent_suffix: None,
+            options,
             http_client: None,
         }
     }
@@ -88,67 +147,69 @@ impl ClientBuilder {
 
     /// The API key (`vc_` + 32 hex). Defaults to `VECTORCACHE_API_KEY`.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.options.api_key = Some(key.into());
         self
     }
 
     /// The service's base URL. Defaults to `VECTORCACHE_BASE_URL`, else
     /// `https://api.vectorcache.ai`. Plain `http://` is accepted for loopback hosts only.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
+        self.options.base_url = Some(url.into());
         self
     }
 
     /// Timeout of one attempt, connection to last byte (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.options.timeout = Some(timeout);
         self
     }
 
     /// Timeout for establishing a connection (default 10 s). Not applied to a client given
     /// with [`http_client`](Self::http_client), which keeps its own.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.options.connect_timeout = Some(timeout);
         self
     }
 
     /// Retries after the first attempt (default 2; 0 disables retrying).
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.retry.max_retries = retries;
+        self.options.max_retries = Some(retries);
         self
     }
 
     /// Backoff between attempts when the server gives no hint: `initial`, doubling each time,
     /// capped at `max`, with jitter (defaults 0.5 s and 8 s).
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.retry.initial_backoff = initial;
-        self.retry.max_backoff = max;
+        self.options.initial_backoff = Some(initial);
+        self.options.max_backoff = Some(max);
         self
     }
 
     /// The longest wait a server may ask for (`Retry-After`, `X-RateLimit-Reset`) that the
     /// client sits through; a longer one fails at once with the typed error (default 60 s).
     pub fn max_retry_wait(mut self, wait: Duration) -> Self {
-        self.retry.max_wait = wait;
+        self.options.max_retry_wait = Some(wait);
         self
     }
 
     /// The project every request targets unless it names its own (default: the key's).
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
-        self.project_id = Some(project_id.into());
+        self.options.project_id = Some(project_id.into());
         self
     }
 
     /// A header sent with every request. `Authorization` cannot be overridden this way.
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.default_headers.push((name.into(), value.into()));
+        self.options
+            .default_headers
+            .push((name.into(), value.into()));
         self
     }
 
     /// Appended to the `User-Agent` (`vectorcache-rust/<version> <suffix>`); the Python and
     /// Node packages name themselves here.
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
+        self.options.user_agent_suffix = Some(suffix.into());
         self
     }
 
@@ -162,32 +223,54 @@ impl ClientBuilder {
 
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let key = match self.api_key {
+        let ClientOptions {
+            api_key,
+            base_url,
+            timeout,
+            connect_timeout,
+            max_retries,
+            initial_backoff,
+            max_backoff,
+            max_retry_wait,
+            project_id,
+            default_headers,
+            user_agent_suffix,
+        } = self.options;
+        let key = match api_key {
             Some(key) => key,
             None => env_var(API_KEY_ENV).ok_or(Error::MissingApiKey)?,
         };
         let key = ApiKey::new(key)?;
-        let base_url = match self.base_url {
+        let base_url = match base_url {
             Some(url) => url,
             None => env_var(BASE_URL_ENV).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
         };
         let base_url = parse_base_url(&base_url)?;
         let query_url = endpoint(&base_url, "v1/cache/query");
-        check_duration("timeout", self.timeout)?;
-        check_duration("connect_timeout", self.connect_timeout)?;
-        if let Some(project) = &self.project_id {
+        let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let connect_timeout = connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        check_duration("timeout", timeout)?;
+        check_duration("connect_timeout", connect_timeout)?;
+        let defaults = RetryPolicy::default();
+        let retry = RetryPolicy {
+            max_retries: max_retries.unwrap_or(defaults.max_retries),
+            initial_backoff: initial_backoff.unwrap_or(defaults.initial_backoff),
+            max_backoff: max_backoff.unwrap_or(defaults.max_backoff),
+            max_wait: max_retry_wait.unwrap_or(defaults.max_wait),
+        };
+        if let Some(project) = &project_id {
             if project.trim().is_empty() {
                 return Err(Error::invalid_config(
                     "`project_id` must not be empty or blank",
                 ));
             }
         }
-        let headers = request_headers(&self.default_headers, self.user_agent_suffix.as_deref())?;
+        let headers = request_headers(&default_headers, user_agent_suffix.as_deref())?;
         let http = match self.http_client {
             Some(http) => http,
             None => {
                 let mut http = reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
+                    .connect_timeout(connect_timeout)
                     // A redirect could carry the key elsewhere; the API never redirects.
                     .redirect(reqwest::redirect::Policy::none());
                 if base_url.scheme() == "http" {
@@ -206,73 +289,25 @@ impl ClientBuilder {
             query_url,
             key,
             headers,
-            timeout: self.timeout,
-            retry: self.retry,
-            project_id: self.project_id,
+            timeout,
+            retry,
+            project_id,
         }))
     }
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The key may not be validated yet, so show only whether one is set.
         f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("retry", &self.retry)
-            .field("project_id", &self.project_id)
-            .field(
-                "default_headers",
-                &self
-                    .default_headers
-                    .iter()
-                    .map(|(n, _)| n)
-                    .collect::<Vec<_>>(),
-            )
-            .field("user_agent_suffix", &self.user_agent_suffix)
-            .finish_non_exhaustive()
+            .field("options", &self.options)
+            .field("http_client", &self.http_client.is_some())
+            .finish()
     }
 }
 
 /// An environment variable, treating empty as unset.
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// Converts seconds given as a float (as the Python and Node packages take them) into a
-/// `Duration`, rejecting negative, NaN and infinite values with a typed error.
-pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Error> {
-    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
-        return Err(Error::invalid_config(format!(
-            "`{what}` must be a finite, non-negative number of seconds, got {secs}"
-        )));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Converts a retry count given as a signed integer (Python `int`, JS `number`) into the
-/// `u32` the builder takes, rejecting negative and absurd values with a typed error that
-/// names the option as the caller spelled it (`max_retries`, `maxRetries`).
-pub fn retries_from_i64(what: &str, retries: i64) -> Result<u32, Error> {
-    match u32::try_from(retries) {
-        Ok(n) if n <= 100 => Ok(n),
-        _ => Err(Error::invalid_config(format!(
-            "`{what}` must be a whole number from 0 to 100, got {retries}"
-        ))),
-    }
-}
-
-/// Like [`duration_from_secs_f64`] for options given in milliseconds (the Node package's
-/// `timeout`), so the error speaks the caller's unit.
-pub fn duration_from_millis_f64(what: &str, millis: f64) -> Result<Duration, Error> {
-    if !millis.is_finite() || !(0.0..=1e12).contains(&millis) {
-        return Err(Error::invalid_config(format!(
-            "`{what}` must be a finite, non-negative number of milliseconds, got {millis}"
-        )));
-    }
-    Ok(Duration::from_secs_f64(millis / 1000.0))
 }
 
 fn check_duration(what: &str, d: Duration) -> Result<(), Error> {
@@ -425,30 +460,6 @@ mod tests {
             e("https://gw.example/vc"),
             "https://gw.example/vc/v1/cache/query"
         );
-    }
-
-    #[test]
-    fn durations_from_floats() {
-        assert_eq!(
-            duration_from_secs_f64("timeout", 1.5).unwrap(),
-            Duration::from_millis(1500)
-        );
-        for bad in [-1.0, f64::NAN, f64::INFINITY] {
-            assert!(duration_from_secs_f64("timeout", bad).is_err());
-        }
-        assert_eq!(retries_from_i64("maxRetries", 3).unwrap(), 3);
-        let err = retries_from_i64("maxRetries", -1).unwrap_err().to_string();
-        assert!(err.contains("`maxRetries`") && err.contains("-1"), "{err}");
-        assert!(retries_from_i64("max_retries", 101).is_err());
-        assert_eq!(
-            duration_from_millis_f64("timeout", 1500.0).unwrap(),
-            Duration::from_millis(1500)
-        );
-        let err = duration_from_millis_f64("timeout", -5.0)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("milliseconds, got -5"), "{err}");
-        assert!(duration_from_millis_f64("timeout", f64::NAN).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, DecodeError, Error};
 use crate::headers;
 use crate::response::QueryResponse;
 
@@ -40,12 +40,16 @@ pub(crate) fn success(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<QueryResponse, Error> {
-    let decode_error = |message: String| Error::Decode {
-        status,
-        message,
-        body_snippet: bounded(&String::from_utf8_lossy(body), MAX_SNIPPET),
-        request_id: headers::request_id(headers),
-        headers: headers::to_map(headers),
+    let decode_error = |message: String| {
+        Error::from(DecodeError {
+            status,
+            message,
+            body: bounded(&String::from_utf8_lossy(body), MAX_SNIPPET),
+            headers: headers::to_map(headers),
+            request_id: headers::request_id(headers),
+            rate_limit: headers::rate_limit(headers),
+            attempts: 1,
+        })
     };
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(decode_error("the body is empty".into()));
@@ -79,6 +83,7 @@ pub(crate) fn api_error(
         retry_after: headers::retry_after(status, headers, json.as_ref()),
         request_id: headers::request_id(headers),
         rate_limit: headers::rate_limit(headers),
+        attempts: 1,
     }
 }
 
@@ -273,11 +278,7 @@ mod tests {
             r#"{"cache_hit":true"#,
         ] {
             match success(200, &h, body.as_bytes()) {
-                Err(Error::Decode {
-                    status: 200,
-                    body_snippet,
-                    ..
-                }) => assert_eq!(body_snippet, body),
+                Err(Error::Decode(e)) if e.status == 200 => assert_eq!(e.body, body),
                 other => panic!("{body}: {other:?}"),
             }
         }

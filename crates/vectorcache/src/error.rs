@@ -66,6 +66,7 @@ pub enum Error {
     Status(Box<ApiError>),
     /// A request did not complete within the configured timeout.
     #[error("request timed out after {attempts} attempt(s) (timeout per attempt: {timeout:?})")]
+    #[non_exhaustive]
     Timeout {
         /// The per-attempt timeout in force.
         timeout: Duration,
@@ -74,6 +75,7 @@ pub enum Error {
     },
     /// The connection could not be made or broke (refused, reset, DNS, TLS).
     #[error("connection error after {attempts} attempt(s): {message}")]
+    #[non_exhaustive]
     Connection {
         /// What went wrong, without the key.
         message: String,
@@ -84,19 +86,8 @@ pub enum Error {
         source: Option<BoxError>,
     },
     /// A success status whose body is not the documented JSON.
-    #[error("could not decode the {status} response: {message}")]
-    Decode {
-        /// The HTTP status.
-        status: u16,
-        /// What did not decode.
-        message: String,
-        /// The start of the body (bounded).
-        body_snippet: String,
-        /// The request id header, if the server sent one.
-        request_id: Option<String>,
-        /// The response headers, names in lower case (bounded).
-        headers: BTreeMap<String, String>,
-    },
+    #[error("{0}")]
+    Decode(Box<DecodeError>),
     /// No API key was given and `VECTORCACHE_API_KEY` is not set.
     #[error(
         "no API key: set the {API_KEY_ENV} environment variable \
@@ -107,28 +98,34 @@ pub enum Error {
     #[error(
         "invalid API key: {reason}; a Vectorcache API key is `vc_` followed by 32 hexadecimal characters"
     )]
+    #[non_exhaustive]
     InvalidApiKey {
         /// What is wrong with it.
         reason: String,
     },
     /// The request failed local validation; nothing was sent.
     #[error("invalid request: {reason}")]
+    #[non_exhaustive]
     InvalidRequest {
         /// What is wrong, naming the field.
         reason: String,
     },
     /// The client configuration is unusable (base URL, timeout, header).
     #[error("invalid configuration: {reason}")]
+    #[non_exhaustive]
     InvalidConfig {
         /// What is wrong.
         reason: String,
     },
 }
 
-/// A stable, machine-readable name for each kind of [`Error`]; bindings map these to their
-/// own exception classes.
+/// A stable, machine-readable name for each kind of [`Error`].
+///
+/// The SDK's own bindings match on it exhaustively (they build with the internal `bindings`
+/// feature, which drops `#[non_exhaustive]`), so a kind added here does not compile in a
+/// binding until the binding maps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
+#[cfg_attr(not(feature = "bindings"), non_exhaustive)]
 pub enum ErrorKind {
     /// 400.
     BadRequest,
@@ -167,6 +164,27 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 17] = [
+        Self::BadRequest,
+        Self::Authentication,
+        Self::PermissionDenied,
+        Self::NotFound,
+        Self::UnprocessableEntity,
+        Self::RateLimited,
+        Self::InternalServer,
+        Self::BadGateway,
+        Self::ServiceUnavailable,
+        Self::Status,
+        Self::Timeout,
+        Self::Connection,
+        Self::Decode,
+        Self::MissingApiKey,
+        Self::InvalidApiKey,
+        Self::InvalidRequest,
+        Self::InvalidConfig,
+    ];
+
     /// The stable snake_case name, e.g. `"authentication"`, `"rate_limited"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -197,14 +215,44 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// The family an [`Error`] belongs to: what decides its class family in each language
+/// (Python's `APIStatusError` / `InternalServerError` / `APIConnectionError` / ..., Node's
+/// `VectorcacheAPIError` / `VectorcacheServerError` / `VectorcacheNetworkError` / ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(not(feature = "bindings"), non_exhaustive)]
+pub enum ErrorCategory {
+    /// The server answered with a non-success status below 500.
+    Status,
+    /// The server answered with a 5xx status.
+    Server,
+    /// The connection could not be made or broke.
+    Connection,
+    /// An attempt timed out.
+    Timeout,
+    /// A success status whose body could not be decoded.
+    Decode,
+    /// The request failed local validation; nothing was sent.
+    InvalidRequest,
+    /// The client's configuration (key, base URL, options) is unusable; nothing was sent.
+    Configuration,
+}
+
+impl ErrorCategory {
+    /// Whether the service or the network was involved (everything but local mistakes).
+    pub fn involved_the_service(self) -> bool {
+        !matches!(self, Self::InvalidRequest | Self::Configuration)
+    }
+}
+
 /// Statuses that are worth another attempt: transient server, proxy and rate-limit answers.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
 }
 
-impl Error {
-    /// Builds the variant that matches `api.status`.
-    pub(crate) fn from_api(api: ApiError) -> Self {
+impl From<ApiError> for Error {
+    /// The variant that matches `api.status` (`Authentication` for 401, `Status` for an
+    /// unlisted one, ...).
+    fn from(api: ApiError) -> Self {
         let api = Box::new(api);
         match api.status {
             400 => Self::BadRequest(api),
@@ -219,15 +267,32 @@ impl Error {
             _ => Self::Status(api),
         }
     }
+}
 
-    pub(crate) fn invalid_request(reason: impl Into<String>) -> Self {
+impl From<DecodeError> for Error {
+    fn from(decode: DecodeError) -> Self {
+        Self::Decode(Box::new(decode))
+    }
+}
+
+impl Error {
+    /// A local validation failure (nothing was sent), naming the field in `reason`.
+    pub fn invalid_request(reason: impl Into<String>) -> Self {
         Self::InvalidRequest {
             reason: reason.into(),
         }
     }
 
-    pub(crate) fn invalid_config(reason: impl Into<String>) -> Self {
+    /// An unusable configuration (nothing was sent).
+    pub fn invalid_config(reason: impl Into<String>) -> Self {
         Self::InvalidConfig {
+            reason: reason.into(),
+        }
+    }
+
+    /// A malformed API key; `reason` must not contain the key.
+    pub fn invalid_api_key(reason: impl Into<String>) -> Self {
+        Self::InvalidApiKey {
             reason: reason.into(),
         }
     }
@@ -247,7 +312,7 @@ impl Error {
             Self::Status(_) => ErrorKind::Status,
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Connection { .. } => ErrorKind::Connection,
-            Self::Decode { .. } => ErrorKind::Decode,
+            Self::Decode(_) => ErrorKind::Decode,
             Self::MissingApiKey => ErrorKind::MissingApiKey,
             Self::InvalidApiKey { .. } => ErrorKind::InvalidApiKey,
             Self::InvalidRequest { .. } => ErrorKind::InvalidRequest,
@@ -255,7 +320,26 @@ impl Error {
         }
     }
 
-    /// The HTTP answer behind this error, if the server answered.
+    /// The family of this error. Every 5xx answer is [`ErrorCategory::Server`], the
+    /// unlisted ones (504, 507, ...) included; every other error status is
+    /// [`ErrorCategory::Status`].
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Self::Timeout { .. } => ErrorCategory::Timeout,
+            Self::Connection { .. } => ErrorCategory::Connection,
+            Self::Decode(_) => ErrorCategory::Decode,
+            Self::InvalidRequest { .. } => ErrorCategory::InvalidRequest,
+            Self::MissingApiKey | Self::InvalidApiKey { .. } | Self::InvalidConfig { .. } => {
+                ErrorCategory::Configuration
+            }
+            _ => match self.status() {
+                Some(500..=599) => ErrorCategory::Server,
+                _ => ErrorCategory::Status,
+            },
+        }
+    }
+
+    /// The HTTP answer behind this error, if the server answered with an error status.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Self::BadRequest(e)
@@ -272,10 +356,18 @@ impl Error {
         }
     }
 
+    /// The undecodable success answer behind this error, if that is what it is.
+    pub fn decode_error(&self) -> Option<&DecodeError> {
+        match self {
+            Self::Decode(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The HTTP status, for errors that came with one (API errors and decode errors).
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Decode { status, .. } => Some(*status),
+            Self::Decode(e) => Some(e.status),
             _ => self.api_error().map(|e| e.status),
         }
     }
@@ -283,6 +375,14 @@ impl Error {
     /// The server's `detail` message, decoded, for API errors.
     pub fn detail(&self) -> Option<&str> {
         self.api_error().map(|e| e.detail.as_str())
+    }
+
+    /// The response body as text (bounded), for errors that came with a response.
+    pub fn body(&self) -> Option<&str> {
+        match self {
+            Self::Decode(e) => Some(&e.body),
+            _ => self.api_error().map(|e| e.body.as_str()),
+        }
     }
 
     /// How long the server asked the caller to wait before trying again, if it said.
@@ -293,7 +393,7 @@ impl Error {
     /// The server's request id, if it sent one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::Decode { request_id, .. } => request_id.as_deref(),
+            Self::Decode(e) => e.request_id.as_deref(),
             _ => self.api_error().and_then(|e| e.request_id.as_deref()),
         }
     }
@@ -301,8 +401,56 @@ impl Error {
     /// The response headers (lower-case names), for errors that came with a response.
     pub fn headers(&self) -> Option<&BTreeMap<String, String>> {
         match self {
-            Self::Decode { headers, .. } => Some(headers),
+            Self::Decode(e) => Some(&e.headers),
             _ => self.api_error().map(|e| &e.headers),
+        }
+    }
+
+    /// The `X-RateLimit-*` state of the answer, if the server sent it.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        match self {
+            Self::Decode(e) => e.rate_limit,
+            _ => self.api_error().and_then(|e| e.rate_limit),
+        }
+    }
+
+    /// How many attempts the call made before failing; `None` for local errors (nothing
+    /// was sent).
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Timeout { attempts, .. } | Self::Connection { attempts, .. } => Some(*attempts),
+            Self::Decode(e) => Some(e.attempts),
+            _ => self.api_error().map(|e| e.attempts),
+        }
+    }
+
+    /// Records how many attempts the call made.
+    pub(crate) fn with_attempts(mut self, n: u32) -> Self {
+        match &mut self {
+            Self::Timeout { attempts, .. } | Self::Connection { attempts, .. } => *attempts = n,
+            Self::Decode(e) => e.attempts = n,
+            other => {
+                if let Some(api) = other.api_error_mut() {
+                    api.attempts = n;
+                }
+            }
+        }
+        self
+    }
+
+    fn api_error_mut(&mut self) -> Option<&mut ApiError> {
+        match self {
+            Self::BadRequest(e)
+            | Self::Authentication(e)
+            | Self::PermissionDenied(e)
+            | Self::NotFound(e)
+            | Self::UnprocessableEntity(e)
+            | Self::RateLimited(e)
+            | Self::InternalServer(e)
+            | Self::BadGateway(e)
+            | Self::ServiceUnavailable(e)
+            | Self::Status(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -340,9 +488,38 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The `X-RateLimit-*` headers, if present.
     pub rate_limit: Option<RateLimit>,
+    /// How many attempts the call made (1 when it was not retried).
+    pub attempts: u32,
 }
 
 impl ApiError {
+    /// An answer with `status` and `detail` and nothing else (no headers, empty body, one
+    /// attempt): for tests of code that handles errors. Set the other public fields as needed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use vectorcache::{ApiError, Error, ErrorKind};
+    ///
+    /// let mut api = ApiError::new(429, "Rate limit exceeded. Please try again later.");
+    /// api.retry_after = Some(Duration::from_secs(7));
+    /// let error = Error::from(api);
+    /// assert_eq!(error.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+    /// ```
+    pub fn new(status: u16, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            headers: BTreeMap::new(),
+            body: String::new(),
+            body_truncated: false,
+            retry_after: None,
+            request_id: None,
+            rate_limit: None,
+            attempts: 1,
+        }
+    }
+
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.body).ok()
@@ -363,5 +540,130 @@ impl fmt::Display for ApiError {
             .and_then(|s| s.canonical_reason())
             .unwrap_or("HTTP error");
         write!(f, "{} {}: {}", self.status, reason, self.detail)
+    }
+}
+
+/// A success answer whose body is not the documented JSON.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The HTTP status (a 2xx).
+    pub status: u16,
+    /// What did not decode.
+    pub message: String,
+    /// The start of the body (bounded, lossy UTF-8).
+    pub body: String,
+    /// The response headers, names in lower case (bounded).
+    pub headers: BTreeMap<String, String>,
+    /// The request id header, if the server sent one.
+    pub request_id: Option<String>,
+    /// The `X-RateLimit-*` headers, if present.
+    pub rate_limit: Option<RateLimit>,
+    /// How many attempts the call made.
+    pub attempts: u32,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not decode the {} response: {}",
+            self.status, self.message
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unlisted_5xx_is_a_server_error_and_nothing_else_is() {
+        for status in [500, 502, 503, 504, 507, 599] {
+            assert_eq!(
+                Error::from(ApiError::new(status, "x")).category(),
+                ErrorCategory::Server,
+                "{status}"
+            );
+        }
+        for status in [302, 400, 401, 403, 404, 408, 409, 413, 422, 429, 499, 600] {
+            assert_eq!(
+                Error::from(ApiError::new(status, "x")).category(),
+                ErrorCategory::Status,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn categories_of_transport_and_local_errors() {
+        let cases = [
+            (
+                Error::Timeout {
+                    timeout: Duration::from_secs(1),
+                    attempts: 1,
+                },
+                ErrorCategory::Timeout,
+            ),
+            (
+                Error::Connection {
+                    message: "refused".into(),
+                    attempts: 1,
+                    source: None,
+                },
+                ErrorCategory::Connection,
+            ),
+            (Error::MissingApiKey, ErrorCategory::Configuration),
+            (
+                Error::invalid_api_key("short"),
+                ErrorCategory::Configuration,
+            ),
+            (
+                Error::invalid_config("bad url"),
+                ErrorCategory::Configuration,
+            ),
+            (
+                Error::invalid_request("blank"),
+                ErrorCategory::InvalidRequest,
+            ),
+        ];
+        for (error, category) in cases {
+            assert_eq!(error.category(), category, "{error:?}");
+            assert_eq!(
+                error.category().involved_the_service(),
+                error.attempts().is_some()
+            );
+        }
+    }
+
+    #[test]
+    fn attempts_are_recorded_on_every_answer() {
+        let api = Error::from(ApiError::new(503, "down")).with_attempts(3);
+        assert_eq!(api.attempts(), Some(3));
+        let decode = Error::from(DecodeError {
+            status: 200,
+            message: "x".into(),
+            body: "{".into(),
+            headers: BTreeMap::new(),
+            request_id: Some("req_1".into()),
+            rate_limit: None,
+            attempts: 1,
+        })
+        .with_attempts(2);
+        assert_eq!(decode.attempts(), Some(2));
+        assert_eq!(decode.status(), Some(200));
+        assert_eq!(decode.request_id(), Some("req_1"));
+        assert_eq!(decode.body(), Some("{"));
+        assert_eq!(
+            Error::invalid_request("x").with_attempts(2).attempts(),
+            None
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_name() {
+        let names: std::collections::BTreeSet<_> =
+            ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
     }
 }

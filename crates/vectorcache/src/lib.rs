@@ -21,6 +21,9 @@
 #![warn(missing_docs)]
 
 mod api_key;
+#[cfg(feature = "bindings")]
+#[doc(hidden)]
+pub mod bindings;
 mod client;
 mod config;
 mod decode;
@@ -33,11 +36,10 @@ mod retry;
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use client::Client;
 pub use config::{
-    duration_from_millis_f64, duration_from_secs_f64, retries_from_i64, ClientBuilder,
-    BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT,
+    ClientBuilder, ClientOptions, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT,
 };
-pub use error::{ApiError, Error, ErrorKind, Result};
+pub use error::{ApiError, DecodeError, Error, ErrorCategory, ErrorKind, Result};
 pub use request::{QueryRequest, DEFAULT_SIMILARITY_THRESHOLD};
 pub use response::{DebugInfo, QueryResponse, RateLimit};
 

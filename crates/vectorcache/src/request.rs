@@ -10,6 +10,9 @@ pub const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.85;
 /// A `POST /v1/cache/query` request. Options left unset are omitted from the body, so the
 /// server's defaults apply.
 ///
+/// Build it with the chained setters, or fill its public fields (the Python and Node packages
+/// and the CLI do, one line per option):
+///
 /// ```
 /// use vectorcache::QueryRequest;
 ///
@@ -18,19 +21,32 @@ pub const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.85;
 ///     .context("faq")
 ///     .include_debug(true);
 /// assert_eq!(request.prompt(), "What is AI?");
+///
+/// let mut same = QueryRequest::new("What is AI?", "gpt-4o");
+/// same.similarity_threshold = Some(0.9);
+/// same.context = Some("faq".into());
+/// same.include_debug = Some(true);
+/// assert_eq!(same, request);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct QueryRequest {
-    prompt: String,
-    model: String,
+    /// The prompt to look up (and cache on a miss). Required, not blank.
+    pub prompt: String,
+    /// The LLM model id, e.g. `gpt-4o`. Required, not blank.
+    pub model: String,
+    /// Minimum cosine similarity (0..=1) for a hit; the server's default is 0.85.
     #[serde(skip_serializing_if = "Option::is_none")]
-    similarity_threshold: Option<f64>,
+    pub similarity_threshold: Option<f64>,
+    /// Segments the cache: the same prompt under another context is another entry.
     #[serde(skip_serializing_if = "Option::is_none")]
-    context: Option<String>,
+    pub context: Option<String>,
+    /// Asks for the `debug` object (timings, matched entry) in the response.
     #[serde(skip_serializing_if = "Option::is_none")]
-    include_debug: Option<bool>,
+    pub include_debug: Option<bool>,
+    /// The project to query; overrides the client's project id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    project_id: Option<String>,
+    pub project_id: Option<String>,
 }
 
 impl QueryRequest {

@@ -167,3 +167,47 @@ fn builder_rejects_unusable_settings() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidApiKey);
 }
+
+#[tokio::test]
+async fn client_options_as_data_reach_the_wire() {
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    let mut options = vectorcache::ClientOptions::default();
+    options.api_key = Some(KEY.into());
+    options.base_url = Some(server.uri());
+    options.timeout = Some(std::time::Duration::from_millis(1500));
+    options.max_retries = Some(0);
+    options.project_id = Some("proj_options".into());
+    options.default_headers = vec![("x-team".into(), "search".into())];
+    options.user_agent_suffix = Some("vectorcache-test/options".into());
+    let debug = format!("{options:?}");
+    assert!(!debug.contains(&KEY[8..]), "{debug}");
+    let client = vectorcache::ClientBuilder::from(options).build().unwrap();
+    assert_eq!(client.timeout(), std::time::Duration::from_millis(1500));
+    assert_eq!(client.max_retries(), 0);
+    assert_eq!(client.project_id(), Some("proj_options"));
+    client.query(QueryRequest::new("p", "m")).await.unwrap();
+    let sent = &requests(&server).await[0];
+    let header = |name: &str| sent.headers.get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(header("x-team"), Some("search"));
+    assert!(header("user-agent")
+        .unwrap()
+        .ends_with(" vectorcache-test/options"));
+    let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(body["project_id"], "proj_options");
+}
+
+#[test]
+fn unset_options_take_the_documented_defaults() {
+    let mut options = vectorcache::ClientOptions::default();
+    options.api_key = Some(KEY.into());
+    options.base_url = Some("http://127.0.0.1:9".into());
+    let client = vectorcache::ClientBuilder::from(options).build().unwrap();
+    assert_eq!(client.timeout(), vectorcache::DEFAULT_TIMEOUT);
+    assert_eq!(client.max_retries(), vectorcache::DEFAULT_MAX_RETRIES);
+    assert_eq!(client.project_id(), None);
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use vectorcache::{Error, ErrorKind};
+use vectorcache::{ApiError, Error, ErrorCategory, ErrorKind};
 use wiremock::ResponseTemplate;
 
 async fn error_for(template: ResponseTemplate) -> (Error, usize) {
@@ -68,7 +68,51 @@ async fn each_documented_status_has_its_kind_and_exact_detail() {
         assert_eq!(api.header("X-Request-Id"), Some("req_9"));
         assert!(err.to_string().starts_with(&format!("{status} ")), "{err}");
         assert!(err.to_string().ends_with(detail), "{err}");
+        assert_eq!(err.body(), Some(api.body.as_str()));
+        assert_eq!(err.attempts(), Some(1));
+        let expected = if status >= 500 {
+            ErrorCategory::Server
+        } else {
+            ErrorCategory::Status
+        };
+        assert_eq!(err.category(), expected, "{status}");
     }
+}
+
+#[tokio::test]
+async fn the_rate_limit_state_of_an_error_answer() {
+    let (err, _) = error_for(
+        json_error(429, "slow down")
+            .insert_header("x-ratelimit-limit", "100")
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", "4102444800"),
+    )
+    .await;
+    let rate_limit = err.rate_limit().expect("the headers were sent");
+    assert_eq!(
+        (rate_limit.limit, rate_limit.remaining, rate_limit.reset),
+        (Some(100), Some(0), Some(4102444800))
+    );
+    let (plain, _) = error_for(json_error(429, "slow down")).await;
+    assert_eq!(plain.rate_limit(), None);
+}
+
+#[test]
+fn users_can_build_errors_for_their_own_tests() {
+    let mut api = ApiError::new(503, "down");
+    api.retry_after = Some(Duration::from_secs(2));
+    api.headers.insert("retry-after".into(), "2".into());
+    let err = Error::from(api);
+    assert_eq!(err.kind(), ErrorKind::ServiceUnavailable);
+    assert_eq!(err.category(), ErrorCategory::Server);
+    assert!(err.is_retryable());
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(err.to_string(), "503 Service Unavailable: down");
+    assert_eq!(
+        Error::from(ApiError::new(418, "teapot")).kind(),
+        ErrorKind::Status
+    );
 }
 
 #[tokio::test]

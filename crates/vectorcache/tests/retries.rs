@@ -16,6 +16,11 @@ async fn retryable_statuses_are_retried_up_to_max_retries() {
         let (err, attempts) = failed_query(json_error(status, "try again"), 3).await;
         assert_eq!(err.status(), Some(status));
         assert_eq!(attempts, 4, "{status}: 1 attempt + 3 retries");
+        assert_eq!(
+            err.attempts(),
+            Some(4),
+            "{status}: the error counts them too"
+        );
     }
 }
 
@@ -25,6 +30,7 @@ async fn client_errors_are_never_retried() {
         let (err, attempts) = failed_query(json_error(status, "no"), 5).await;
         assert!(!err.is_retryable());
         assert_eq!(attempts, 1, "{status} must not be retried");
+        assert_eq!(err.attempts(), Some(1), "{status}");
     }
 }
 

@@ -51,6 +51,8 @@ class AsyncVectorcacheClient(_NativeAsyncClient):
         include_debug: bool = False,
         project_id: Optional[str] = None,
     ) -> QueryResponse:
+        """Looks ``prompt`` up in the cache; the same arguments, result and exceptions as
+        :meth:`VectorcacheClient.query`. Cancelling the awaiting task cancels the request."""
         # A real coroutine (so `asyncio.create_task` and TaskGroups accept it) awaiting the
         # native future, which runs on the shared tokio runtime: no thread per call.
         return await super().query(

@@ -25,6 +25,13 @@ BASE_URL_ENV: str
 class RateLimit(Mapping[str, Any]):
     """The `X-RateLimit-*` state sent with an answer."""
 
+    def __new__(
+        cls,
+        limit: Optional[int] = None,
+        remaining: Optional[int] = None,
+        reset: Optional[int] = None,
+    ) -> Self: ...
+    def __reduce__(self) -> tuple[type[RateLimit], tuple[Optional[int], Optional[int], Optional[int]]]: ...
     @property
     def limit(self) -> Optional[int]: ...
     @property
@@ -100,7 +107,7 @@ class ClientBase:
     @property
     def closed(self) -> bool: ...
     def set_api_key(self, api_key: str) -> None:
-        """Swaps the key on this client (rotation); raises InvalidRequestError if malformed."""
+        """Swaps the key on this client (rotation); raises ConfigurationError if malformed."""
     def close(self) -> None:
         """Refuses further queries."""
 
@@ -123,7 +130,43 @@ class Client(ClientBase):
         context: Optional[str] = None,
         include_debug: bool = False,
         project_id: Optional[str] = None,
-    ) -> QueryResponse: ...
+    ) -> QueryResponse:
+        """Looks ``prompt`` up in the cache (``POST /v1/cache/query``).
+
+        A hit returns the cached answer to a similar earlier prompt; a miss asks ``model`` and
+        caches the fresh answer. The call waits with the GIL released (other threads run) and
+        Ctrl-C cancels it. Retryable failures (timeouts, connection errors, 408/409/429/5xx)
+        are retried up to ``max_retries`` times, honouring ``Retry-After``.
+
+        Args:
+            prompt: The prompt to look up; must not be empty or blank.
+            model: The LLM model id, e.g. ``"gpt-4o"``; must not be empty or blank.
+            similarity_threshold: Minimum cosine similarity (0 to 1) for a hit; the server's
+                default is 0.85.
+            context: A cache segment: the same prompt under another context is another entry.
+            include_debug: Adds the ``debug`` object (timings, matched entry) to the result.
+            project_id: The project to query; overrides the client's ``project_id``.
+
+        Returns:
+            The answer: ``cache_hit``, ``response``, ``similarity_score``, ``cost_saved``,
+            ``llm_provider`` (and ``debug``), readable as attributes and as a mapping.
+
+        Raises:
+            InvalidRequestError: A bad argument; nothing was sent.
+            AuthenticationError: 401, the key is unknown or revoked.
+            PermissionDeniedError: 403, the key may not access the project.
+            RateLimitError: 429 after the retries; ``retry_after`` says how long to wait.
+            InternalServerError: A 5xx after the retries (``BadGatewayError``,
+                ``ServiceUnavailableError`` for 502 and 503).
+            APIStatusError: Any other error status (``BadRequestError``, ``NotFoundError``,
+                ``UnprocessableEntityError`` for 400, 404, 422).
+            APITimeoutError: Every attempt timed out.
+            APIConnectionError: The connection failed on every attempt.
+            APIResponseValidationError: A success status with a body that is not the
+                documented JSON.
+            VectorcacheError: The client was closed.
+        """
+
 
 class AsyncClient(ClientBase):
     def __new__(
@@ -144,4 +187,10 @@ class AsyncClient(ClientBase):
         context: Optional[str] = None,
         include_debug: bool = False,
         project_id: Optional[str] = None,
-    ) -> Awaitable[QueryResponse]: ...
+    ) -> Awaitable[QueryResponse]:
+        """Looks ``prompt`` up in the cache; the awaitable resolves on the running loop.
+
+        The same arguments, result and exceptions as :meth:`Client.query`; cancelling the
+        awaiting task cancels the request.
+        """
+
