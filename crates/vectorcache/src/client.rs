@@ -1,19 +1,23 @@
 //! The client: one shared connection pool, the key (swappable), and the query call.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::Url;
 
 use crate::api_key::ApiKey;
-use crate::config::ClientBuilder;
+use crate::config::{header, ClientBuilder};
 use crate::decode::{self, MAX_ERROR_BODY};
 use crate::error::{DecodeError, Error};
 use crate::request::QueryRequest;
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
+use crate::transport::{watch_connections, HttpSettings, Transport};
 
 /// The largest success body accepted; the documented answer is a few kilobytes.
 const MAX_SUCCESS_BODY: usize = 16 * 1024 * 1024;
@@ -40,12 +44,14 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http_settings: HttpSettings,
+    transport: RwLock<Transport>,
     base_url: Url,
     query_url: Url,
     credentials: RwLock<Credentials>,
     headers: HeaderMap,
     timeout: Duration,
+    total_timeout: Option<Duration>,
     retry: RetryPolicy,
     project_id: Option<String>,
 }
@@ -69,12 +75,13 @@ impl Credentials {
 
 /// Everything the builder hands over.
 pub(crate) struct Parts {
-    pub http: reqwest::Client,
+    pub http: HttpSettings,
     pub base_url: Url,
     pub query_url: Url,
     pub key: ApiKey,
     pub headers: HeaderMap,
     pub timeout: Duration,
+    pub total_timeout: Option<Duration>,
     pub retry: RetryPolicy,
     pub project_id: Option<String>,
 }
@@ -91,19 +98,21 @@ impl Client {
         ClientBuilder::new().build()
     }
 
-    pub(crate) fn from_parts(parts: Parts) -> Self {
-        Self {
+    pub(crate) fn from_parts(parts: Parts) -> Result<Self, Error> {
+        Ok(Self {
             inner: Arc::new(Inner {
-                http: parts.http,
+                transport: RwLock::new(Transport::new(&parts.http)?),
+                http_settings: parts.http,
                 base_url: parts.base_url,
                 query_url: parts.query_url,
                 credentials: RwLock::new(Credentials::new(parts.key)),
                 headers: parts.headers,
                 timeout: parts.timeout,
+                total_timeout: parts.total_timeout,
                 retry: parts.retry,
                 project_id: parts.project_id,
             }),
-        }
+        })
     }
 
     /// The base URL requests go to.
@@ -145,6 +154,30 @@ impl Client {
             .unwrap_or_else(|p| p.into_inner()) = fresh;
     }
 
+    /// Replaces the connection pool (and the permits bounding it) with new, empty ones, on
+    /// this client and its clones. For a process that was forked: the pool's connections and
+    /// tasks belong to the parent, so the child must not touch them. They are leaked, not
+    /// dropped: dropping them could act on the parent's sockets or wait for its threads. A
+    /// client given a `reqwest::Client` keeps it (clones share its pool).
+    pub fn reset_connections(&self) -> Result<(), Error> {
+        let fresh = Transport::new(&self.inner.http_settings)?;
+        let mut transport = self
+            .inner
+            .transport
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        std::mem::forget(std::mem::replace(&mut *transport, fresh));
+        Ok(())
+    }
+
+    fn transport(&self) -> Transport {
+        self.inner
+            .transport
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     fn credentials(&self) -> Credentials {
         self.inner
             .credentials
@@ -155,18 +188,76 @@ impl Client {
 
     /// Looks `request` up in the cache (`POST /v1/cache/query`): a hit returns the cached
     /// answer, a miss a fresh one. Invalid requests fail before any I/O; retryable failures
-    /// are retried per the client's policy.
+    /// are retried per the client's policy (or the request's own settings). Dropping the
+    /// future cancels the call and closes its connection.
     pub async fn query(&self, request: QueryRequest) -> Result<QueryResponse, Error> {
-        let body = request.to_body(self.inner.project_id.as_deref())?;
+        let call = self.prepare(&request)?;
+        let attempts = AtomicU32::new(0);
+        let run = self.run(&call, &attempts);
+        let Some(total) = call.total_timeout else {
+            return run.await;
+        };
+        match tokio::time::timeout(total, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::Timeout {
+                timeout: call.timeout,
+                attempts: attempts.load(Ordering::Relaxed).max(1),
+                total: Some(total),
+            }),
+        }
+    }
+
+    /// Validates the request and resolves its settings against the client's.
+    fn prepare(&self, request: &QueryRequest) -> Result<Call, Error> {
+        let inner = &*self.inner;
+        let body = request.to_body(inner.project_id.as_deref())?;
+        let mut headers = inner.headers.clone();
+        for (name, value) in &request.headers {
+            let (name, value) = header(name, value).map_err(Error::invalid_request)?;
+            headers.insert(name, value);
+        }
+        let total_timeout = request.total_timeout.or(inner.total_timeout);
+        Ok(Call {
+            body,
+            headers,
+            timeout: request.timeout.unwrap_or(inner.timeout),
+            total_timeout,
+            deadline: total_timeout.map(|t| Instant::now() + t),
+            retry: RetryPolicy {
+                max_retries: request.max_retries.unwrap_or(inner.retry.max_retries),
+                ..inner.retry
+            },
+        })
+    }
+
+    /// The attempts of one call and the waits between them.
+    async fn run(&self, call: &Call, attempts: &AtomicU32) -> Result<QueryResponse, Error> {
         let mut retry = 0;
+        let mut stale_retried = false;
         loop {
-            let error = match self.attempt(&body).await {
+            attempts.store(retry + 1, Ordering::Relaxed);
+            let (outcome, new_connection) = watch_connections(self.attempt(call)).await;
+            let error = match outcome {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
-            let Some(wait) = self.inner.retry.delay(retry, &error) else {
+            // A pooled connection the server closed while idle fails before the server could
+            // answer: try once more at once, on a new connection, without counting a retry.
+            if !new_connection && !stale_retried && is_stale_connection(&error) {
+                stale_retried = true;
+                tracing::debug!(target: "vectorcache", error = %error, "retrying on a new connection");
+                continue;
+            }
+            let Some(wait) = call.retry.delay(retry, &error) else {
                 return Err(error.with_attempts(retry + 1));
             };
+            if let Some(deadline) = call.deadline {
+                // A wait the server asked for that would overrun the total ends the call now,
+                // with the server's own error (and its retry_after).
+                if error.retry_after().is_some() && Instant::now() + wait >= deadline {
+                    return Err(error.with_attempts(retry + 1));
+                }
+            }
             tracing::warn!(
                 target: "vectorcache",
                 error = %error,
@@ -179,20 +270,27 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange, decoded.
-    async fn attempt(&self, body: &[u8]) -> Result<QueryResponse, Error> {
+    /// One HTTP exchange, decoded. It waits for a connection permit first (that wait is not
+    /// part of the per-attempt timeout) and holds it until the body is read.
+    async fn attempt(&self, call: &Call) -> Result<QueryResponse, Error> {
         let inner = &*self.inner;
+        let transport = self.transport();
+        let _permit = transport
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::invalid_config("the connection pool was closed"))?;
         let Credentials { key, header: auth } = self.credentials();
-        let mut response = inner
+        let mut response = transport
             .http
             .post(inner.query_url.clone())
-            .headers(inner.headers.clone())
+            .headers(call.headers.clone())
             .header(AUTHORIZATION, auth)
-            .timeout(inner.timeout)
-            .body(body.to_vec())
+            .timeout(call.timeout)
+            .body(call.body.clone())
             .send()
             .await
-            .map_err(|e| self.transport_error(e))?;
+            .map_err(|e| transport_error(e, call.timeout))?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         tracing::debug!(target: "vectorcache", status, "Vectorcache answered");
@@ -200,7 +298,7 @@ impl Client {
             let (mut bytes, truncated, failure) =
                 read_bounded(&mut response, MAX_SUCCESS_BODY).await;
             if let Some(e) = failure {
-                return Err(self.transport_error(e));
+                return Err(transport_error(e, call.timeout));
             }
             if truncated {
                 return Err(Error::from(DecodeError {
@@ -224,20 +322,47 @@ impl Client {
             )))
         }
     }
+}
 
-    fn transport_error(&self, error: reqwest::Error) -> Error {
-        if error.is_timeout() {
-            return Error::Timeout {
-                timeout: self.inner.timeout,
-                attempts: 1,
-            };
-        }
-        Error::Connection {
-            message: error_chain(&error),
+/// The settings of one call: the request's own where it has them, else the client's.
+struct Call {
+    body: Vec<u8>,
+    headers: HeaderMap,
+    timeout: Duration,
+    total_timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    retry: RetryPolicy,
+}
+
+/// A transport failure as the crate's error (one attempt; the caller records the count).
+fn transport_error(error: reqwest::Error, timeout: Duration) -> Error {
+    if error.is_timeout() {
+        return Error::Timeout {
+            timeout,
             attempts: 1,
-            source: Some(Box::new(error)),
-        }
+            total: None,
+        };
     }
+    Error::Connection {
+        message: error_chain(&error),
+        attempts: 1,
+        source: Some(Box::new(error)),
+    }
+}
+
+/// Whether `error` is what a pooled connection closed by the server while idle gives: the
+/// connection broke (reset, or closed before any byte of an answer), after connecting.
+fn is_stale_connection(error: &Error) -> bool {
+    let Error::Connection {
+        source: Some(source),
+        ..
+    } = error
+    else {
+        return false;
+    };
+    source
+        .downcast_ref::<reqwest::Error>()
+        .is_some_and(|e| !e.is_connect() && !e.is_timeout() && e.is_request())
 }
 
 /// Replaces the key wherever the body repeats it (a proxy or upstream echoing the request

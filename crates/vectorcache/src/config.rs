@@ -13,6 +13,8 @@ use crate::api_key::{ApiKey, API_KEY_ENV};
 use crate::client::Client;
 use crate::error::Error;
 use crate::retry::RetryPolicy;
+use crate::transport::{HttpSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT};
+use tokio::sync::Semaphore;
 
 /// The environment variable that overrides the base URL.
 pub const BASE_URL_ENV: &str = "VECTORCACHE_BASE_URL";
@@ -74,6 +76,13 @@ pub struct ClientOptions {
     pub default_headers: Vec<(String, String)>,
     /// Appended to the `User-Agent` (`vectorcache-rust/<version> <suffix>`).
     pub user_agent_suffix: Option<String>,
+    /// Connections open at once, at most; queries beyond wait their turn. Default:
+    /// [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: Option<usize>,
+    /// How long an idle keep-alive connection is kept. Default: [`DEFAULT_POOL_IDLE_TIMEOUT`].
+    pub pool_idle_timeout: Option<Duration>,
+    /// Bounds every call as a whole (waiting for a connection, attempts, waits). Default: none.
+    pub total_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientOptions {
@@ -98,6 +107,9 @@ impl fmt::Debug for ClientOptions {
                     .collect::<Vec<_>>(),
             )
             .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("max_connections", &self.max_connections)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("total_timeout", &self.total_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -213,6 +225,28 @@ impl ClientBuilder {
         self
     }
 
+    /// Connections open at once, at most (default 100); queries beyond wait their turn, and
+    /// that wait counts toward the total timeout, not the per-attempt one.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.options.max_connections = Some(max);
+        self
+    }
+
+    /// How long an idle keep-alive connection is kept for reuse (default 4 s, below common
+    /// server keep-alive timeouts).
+    pub fn pool_idle_timeout(mut self, idle: Duration) -> Self {
+        self.options.pool_idle_timeout = Some(idle);
+        self
+    }
+
+    /// Bounds every call as a whole: waiting for a connection, every attempt, every backoff
+    /// and server-requested wait (default: no bound beyond the per-attempt timeout and the
+    /// retries). A call that runs out ends with [`Error::Timeout`].
+    pub fn total_timeout(mut self, total: Duration) -> Self {
+        self.options.total_timeout = Some(total);
+        self
+    }
+
     /// Uses a caller-configured `reqwest::Client` (proxies, TLS roots, pool settings). The
     /// timeout set here still applies per request. With a plain `http://` (loopback) base URL,
     /// such a client must not use a proxy: it would see the key in clear text.
@@ -235,6 +269,9 @@ impl ClientBuilder {
             project_id,
             default_headers,
             user_agent_suffix,
+            max_connections,
+            pool_idle_timeout,
+            total_timeout,
         } = self.options;
         let key = match api_key {
             Some(key) => key,
@@ -251,6 +288,15 @@ impl ClientBuilder {
         let connect_timeout = connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         check_duration("timeout", timeout)?;
         check_duration("connect_timeout", connect_timeout)?;
+        if let Some(total) = total_timeout {
+            check_duration("total_timeout", total)?;
+        }
+        let max_connections = max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        if !(1..=Semaphore::MAX_PERMITS).contains(&max_connections) {
+            return Err(Error::invalid_config(format!(
+                "`max_connections` must be at least 1, got {max_connections}"
+            )));
+        }
         let defaults = RetryPolicy::default();
         let retry = RetryPolicy {
             max_retries: max_retries.unwrap_or(defaults.max_retries),
@@ -266,33 +312,24 @@ impl ClientBuilder {
             }
         }
         let headers = request_headers(&default_headers, user_agent_suffix.as_deref())?;
-        let http = match self.http_client {
-            Some(http) => http,
-            None => {
-                let mut http = reqwest::Client::builder()
-                    .connect_timeout(connect_timeout)
-                    // A redirect could carry the key elsewhere; the API never redirects.
-                    .redirect(reqwest::redirect::Policy::none());
-                if base_url.scheme() == "http" {
-                    // Plain http is allowed only to loopback; an HTTP_PROXY from the
-                    // environment would otherwise receive the key in clear text.
-                    http = http.no_proxy();
-                }
-                http.build().map_err(|e| {
-                    Error::invalid_config(format!("cannot build the HTTP client: {e}"))
-                })?
-            }
+        let http = HttpSettings {
+            connect_timeout,
+            pool_idle_timeout: pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT),
+            max_connections,
+            plain_http: base_url.scheme() == "http",
+            custom: self.http_client,
         };
-        Ok(Client::from_parts(crate::client::Parts {
+        Client::from_parts(crate::client::Parts {
             http,
             base_url,
             query_url,
             key,
             headers,
             timeout,
+            total_timeout,
             retry,
             project_id,
-        }))
+        })
     }
 }
 
@@ -371,6 +408,22 @@ fn endpoint(base: &Url, path: &str) -> Url {
     url
 }
 
+/// A caller's header, checked: a valid name and value, and never `Authorization` (the key's).
+pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let header = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("{name:?} is not a valid header name"))?;
+    if header == AUTHORIZATION {
+        return Err(
+            "the Authorization header is set from the API key and cannot be given as a header"
+                .to_owned(),
+        );
+    }
+    let value = HeaderValue::from_str(value).map_err(|_| {
+        format!("the value of header {name:?} contains characters not allowed in a header")
+    })?;
+    Ok((header, value))
+}
+
 /// The fixed headers of every request: JSON in and out, the user agent, the caller's extras.
 fn request_headers(
     extra: &[(String, String)],
@@ -388,19 +441,8 @@ fn request_headers(
     })?;
     headers.insert(USER_AGENT, ua);
     for (name, value) in extra {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::invalid_config(format!("{name:?} is not a valid header name")))?;
-        if header == AUTHORIZATION {
-            return Err(Error::invalid_config(
-                "the Authorization header is set from the API key and cannot be a default header",
-            ));
-        }
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            Error::invalid_config(format!(
-                "the value of header {name:?} contains characters not allowed in a header"
-            ))
-        })?;
-        headers.insert(header, value);
+        let (name, value) = header(name, value).map_err(Error::invalid_config)?;
+        headers.insert(name, value);
     }
     Ok(headers)
 }

@@ -64,14 +64,17 @@ pub enum Error {
     /// Any other non-success status (408, 409, 413, 504, 3xx, ...).
     #[error("{0}")]
     Status(Box<ApiError>),
-    /// A request did not complete within the configured timeout.
-    #[error("request timed out after {attempts} attempt(s) (timeout per attempt: {timeout:?})")]
+    /// An attempt did not complete within the per-attempt timeout, or the whole call ran past
+    /// its total timeout (then `total` is set).
+    #[error("{}", timeout_message(*timeout, *attempts, *total))]
     #[non_exhaustive]
     Timeout {
         /// The per-attempt timeout in force.
         timeout: Duration,
         /// How many attempts were made.
         attempts: u32,
+        /// The total timeout the call exceeded, if that is what ended it.
+        total: Option<Duration>,
     },
     /// The connection could not be made or broke (refused, reset, DNS, TLS).
     #[error("connection error after {attempts} attempt(s): {message}")]
@@ -117,6 +120,18 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+}
+
+fn timeout_message(timeout: Duration, attempts: u32, total: Option<Duration>) -> String {
+    match total {
+        Some(total) => format!(
+            "the call exceeded its total timeout of {total:?} after {attempts} attempt(s) \
+             (timeout per attempt: {timeout:?})"
+        ),
+        None => format!(
+            "request timed out after {attempts} attempt(s) (timeout per attempt: {timeout:?})"
+        ),
+    }
 }
 
 /// A stable, machine-readable name for each kind of [`Error`].
@@ -602,6 +617,7 @@ mod tests {
                 Error::Timeout {
                     timeout: Duration::from_secs(1),
                     attempts: 1,
+                    total: None,
                 },
                 ErrorCategory::Timeout,
             ),

@@ -32,6 +32,7 @@ mod headers;
 mod request;
 mod response;
 mod retry;
+mod transport;
 
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use client::Client;
@@ -42,6 +43,7 @@ pub use config::{
 pub use error::{ApiError, DecodeError, Error, ErrorCategory, ErrorKind, Result};
 pub use request::{QueryRequest, DEFAULT_SIMILARITY_THRESHOLD};
 pub use response::{DebugInfo, QueryResponse, RateLimit};
+pub use transport::{DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT};
 
 /// This crate's version, as sent in the `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,5 +1,7 @@
 //! The cache query request and its local validation.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use crate::error::Error;
@@ -47,6 +49,19 @@ pub struct QueryRequest {
     /// The project to query; overrides the client's project id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
+    /// This call's per-attempt timeout, instead of the client's.
+    #[serde(skip)]
+    pub timeout: Option<Duration>,
+    /// This call's retries after the first attempt, instead of the client's.
+    #[serde(skip)]
+    pub max_retries: Option<u32>,
+    /// This call's bound on everything (waiting for a connection, every attempt, every
+    /// wait between them), instead of the client's.
+    #[serde(skip)]
+    pub total_timeout: Option<Duration>,
+    /// Headers sent with this call only, after the client's (`Authorization` cannot be set).
+    #[serde(skip)]
+    pub headers: Vec<(String, String)>,
 }
 
 impl QueryRequest {
@@ -59,6 +74,10 @@ impl QueryRequest {
             context: None,
             include_debug: None,
             project_id: None,
+            timeout: None,
+            max_retries: None,
+            total_timeout: None,
+            headers: Vec::new(),
         }
     }
 
@@ -86,6 +105,32 @@ impl QueryRequest {
         self
     }
 
+    /// This call's per-attempt timeout, instead of the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// This call's retries after the first attempt, instead of the client's.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// Bounds this whole call: waiting for a connection, every attempt and every wait
+    /// between attempts. When it runs out the call ends with [`Error::Timeout`]; a wait the
+    /// server asks for that would overrun it ends the call at once with the server's error.
+    pub fn total_timeout(mut self, total: Duration) -> Self {
+        self.total_timeout = Some(total);
+        self
+    }
+
+    /// A header sent with this call only (after the client's default headers).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
     /// The prompt.
     pub fn prompt(&self) -> &str {
         &self.prompt
@@ -109,6 +154,16 @@ impl QueryRequest {
             if !t.is_finite() || !(0.0..=1.0).contains(&t) {
                 return Err(Error::invalid_request(format!(
                     "`similarity_threshold` must be a number between 0 and 1, got {t}"
+                )));
+            }
+        }
+        for (field, value) in [
+            ("timeout", self.timeout),
+            ("total_timeout", self.total_timeout),
+        ] {
+            if value.is_some_and(|d| d.is_zero()) {
+                return Err(Error::invalid_request(format!(
+                    "`{field}` must be greater than zero"
                 )));
             }
         }

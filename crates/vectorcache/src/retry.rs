@@ -65,6 +65,7 @@ mod tests {
         let timeout = Error::Timeout {
             timeout: Duration::from_secs(1),
             attempts: 1,
+            total: None,
         };
         for (retry, nominal) in [
             (0, 500),

@@ -1,6 +1,8 @@
 //! Shared helpers for the wiremock suites.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::time::Duration;
 
 use serde_json::{json, Value};

@@ -1,0 +1,129 @@
+//! A tiny HTTP/1.1 keep-alive server on loopback whose misbehaviour the tests choose, and
+//! which counts connections (open now, the most at once, in all) and requests.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How the server answers each request.
+#[derive(Clone, Copy, Debug)]
+pub enum Behaviour {
+    /// A cache hit after `delay`.
+    HitAfter(Duration),
+    /// A 503 after `delay`.
+    UnavailableAfter(Duration),
+    /// Answers the first request of each connection; on the second, closes the connection
+    /// without a byte of answer: what a server that closed an idle keep-alive connection just
+    /// as it was reused looks like to the client.
+    CloseReusedConnections,
+}
+
+#[derive(Default, Debug)]
+pub struct Counts {
+    pub open: AtomicUsize,
+    pub peak_open: AtomicUsize,
+    pub connections: AtomicUsize,
+    pub requests: AtomicUsize,
+    /// Connections the client closed while its request was unanswered.
+    pub abandoned: AtomicUsize,
+}
+
+impl Counts {
+    pub fn get(&self, n: &AtomicUsize) -> usize {
+        n.load(Ordering::SeqCst)
+    }
+}
+
+pub struct RawServer {
+    pub url: String,
+    pub counts: Arc<Counts>,
+}
+
+impl RawServer {
+    pub async fn start(behaviour: Behaviour) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let counts = Arc::new(Counts::default());
+        let shared = counts.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let counts = shared.clone();
+                let open = counts.open.fetch_add(1, Ordering::SeqCst) + 1;
+                counts.peak_open.fetch_max(open, Ordering::SeqCst);
+                counts.connections.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    serve(socket, behaviour, &counts).await;
+                    counts.open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Self { url, counts }
+    }
+}
+
+async fn serve(socket: TcpStream, behaviour: Behaviour, counts: &Counts) {
+    let (read, mut write) = socket.into_split();
+    let mut reader = BufReader::new(read);
+    let mut served = 0;
+    loop {
+        let Some(()) = read_request(&mut reader).await else {
+            return;
+        };
+        counts.requests.fetch_add(1, Ordering::SeqCst);
+        served += 1;
+        let (delay, status, body) = match behaviour {
+            Behaviour::HitAfter(d) => (d, "200 OK", HIT),
+            Behaviour::UnavailableAfter(d) => (d, "503 Service Unavailable", DOWN),
+            Behaviour::CloseReusedConnections if served > 1 => return,
+            Behaviour::CloseReusedConnections => (Duration::ZERO, "200 OK", HIT),
+        };
+        // Waiting, but noticing when the client hangs up meanwhile.
+        let mut probe = [0u8; 1];
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            n = reader.read(&mut probe) => {
+                if matches!(n, Ok(0) | Err(_)) {
+                    counts.abandoned.fetch_add(1, Ordering::SeqCst);
+                }
+                return;
+            }
+        }
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             x-request-id: req_raw\r\n\r\n{body}",
+            body.len()
+        );
+        if write.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+const HIT: &str = r#"{"cache_hit":true,"response":"r","similarity_score":0.9,"cost_saved":0.001,"llm_provider":"cache"}"#;
+const DOWN: &str = r#"{"detail":"down"}"#;
+
+/// Reads one request (head and `content-length` body); `None` at end of stream.
+async fn read_request<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> Option<()> {
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(())
+}

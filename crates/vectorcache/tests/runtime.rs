@@ -1,0 +1,285 @@
+//! The runtime side of a call: per-request settings, the total timeout, the bound on
+//! connections, stale keep-alive connections, and cancellation by dropping the future.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::raw::{Behaviour, RawServer};
+use common::*;
+use vectorcache::{Client, Error, ErrorKind, QueryRequest};
+use wiremock::MockServer;
+
+fn raw_client(server: &RawServer) -> vectorcache::ClientBuilder {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+#[tokio::test]
+async fn a_request_timeout_beats_the_clients() {
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(800))).await;
+    let client = raw_client(&server)
+        .timeout(Duration::from_secs(30))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client
+        .query(QueryRequest::new("p", "m").timeout(Duration::from_millis(100)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { timeout, total: None, .. } if timeout == Duration::from_millis(100)),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
+    // And the client's own timeout still applies to requests that set none.
+    client.query(QueryRequest::new("p", "m")).await.unwrap();
+}
+
+#[tokio::test]
+async fn request_max_retries_and_headers_beat_the_clients() {
+    let server = MockServer::start().await;
+    answer(&server, json_error(503, "down")).await;
+    let client = builder(&server)
+        .max_retries(0)
+        .default_header("x-team", "client")
+        .build()
+        .unwrap();
+    let err = client
+        .query(
+            QueryRequest::new("p", "m")
+                .max_retries(2)
+                .header("x-team", "request")
+                .header("x-trace", "abc"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.attempts(), Some(3));
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 3);
+    for request in &sent {
+        assert_eq!(request.headers["x-team"], "request");
+        assert_eq!(request.headers["x-trace"], "abc");
+    }
+}
+
+#[tokio::test]
+async fn bad_request_settings_send_nothing() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    for request in [
+        QueryRequest::new("p", "m").timeout(Duration::ZERO),
+        QueryRequest::new("p", "m").total_timeout(Duration::ZERO),
+        QueryRequest::new("p", "m").header("authorization", "Bearer other"),
+        QueryRequest::new("p", "m").header("bad name", "v"),
+        QueryRequest::new("p", "m").header("x-ok", "a\nb"),
+    ] {
+        let err = client.query(request.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{request:?}: {err}");
+    }
+    assert!(requests(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_total_timeout_bounds_attempts_and_backoff() {
+    // The case: 503 after 0.9 s, 1 s per attempt, 5 retries, 2.5 s in all.
+    let server = RawServer::start(Behaviour::UnavailableAfter(Duration::from_millis(900))).await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .timeout(Duration::from_secs(1))
+        .max_retries(5)
+        .total_timeout(Duration::from_millis(2500))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("total timeout 2.5 s ended the call after {elapsed:?}");
+    match &err {
+        Error::Timeout {
+            total: Some(total),
+            attempts,
+            ..
+        } => {
+            assert_eq!(*total, Duration::from_millis(2500));
+            assert!((2..=3).contains(attempts), "{attempts}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("total timeout"), "{err}");
+    // Margins for a loaded 2-core machine; `make bench`-style figures are printed above.
+    assert!(elapsed >= Duration::from_millis(2500), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(3200), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_server_wait_past_the_total_ends_the_call_at_once_with_the_servers_error() {
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        json_error(429, "slow down").insert_header("retry-after", "5"),
+    )
+    .await;
+    let client = builder(&server).max_retries(3).build().unwrap();
+    let started = Instant::now();
+    let err = client
+        .query(QueryRequest::new("p", "m").total_timeout(Duration::from_secs(2)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited, "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
+    assert_eq!(requests(&server).await.len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn queries_beyond_max_connections_wait_their_turn() {
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(100))).await;
+    let client = raw_client(&server).max_connections(4).build().unwrap();
+    let queries = (0..40).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move { client.query(QueryRequest::new(format!("p{i}"), "m")).await })
+    });
+    for outcome in futures_join(queries).await {
+        outcome.unwrap();
+    }
+    let counts = &server.counts;
+    assert_eq!(counts.get(&counts.requests), 40);
+    let peak = counts.get(&counts.peak_open);
+    eprintln!(
+        "peak open connections: {peak} of at most 4; {} in all",
+        counts.get(&counts.connections)
+    );
+    assert!(peak <= 4, "{peak} connections were open at once");
+    assert!(peak >= 1);
+}
+
+#[tokio::test]
+async fn the_wait_for_a_connection_is_not_part_of_the_attempt_timeout() {
+    // One connection, three queries of 300 ms each: the last waits 600 ms for its turn, far
+    // beyond its 400 ms per-attempt timeout, and still succeeds.
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(300))).await;
+    let client = raw_client(&server)
+        .max_connections(1)
+        .timeout(Duration::from_millis(400))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let queries = (0..3).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move { client.query(QueryRequest::new(format!("p{i}"), "m")).await })
+    });
+    for outcome in futures_join(queries).await {
+        outcome.unwrap();
+    }
+    assert_eq!(server.counts.get(&server.counts.peak_open), 1);
+}
+
+#[tokio::test]
+async fn a_reused_connection_closed_by_the_server_is_retried_at_once_for_free() {
+    let server = RawServer::start(Behaviour::CloseReusedConnections).await;
+    let client = raw_client(&server).max_retries(0).build().unwrap();
+    for i in 0..5 {
+        let started = Instant::now();
+        client
+            .query(QueryRequest::new(format!("p{i}"), "m"))
+            .await
+            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
+        assert!(started.elapsed() < Duration::from_millis(500));
+    }
+    let counts = &server.counts;
+    // Every query after the first met a dead pooled connection and went again on a new one.
+    assert_eq!(counts.get(&counts.connections), 5);
+    assert_eq!(counts.get(&counts.requests), 9);
+}
+
+#[tokio::test]
+async fn a_new_connection_dropped_by_the_server_is_not_retried_for_free() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("http://{addr}"))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn dropping_the_future_cancels_the_call_and_closes_its_connection() {
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_secs(5))).await;
+    let client = raw_client(&server).build().unwrap();
+    let call = client.query(QueryRequest::new("p", "m"));
+    assert!(tokio::time::timeout(Duration::from_millis(200), call)
+        .await
+        .is_err());
+    let counts = &server.counts;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while counts.get(&counts.abandoned) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        counts.get(&counts.abandoned),
+        1,
+        "the server saw the connection close"
+    );
+    assert_eq!(counts.get(&counts.requests), 1, "nothing was retried");
+}
+
+#[tokio::test]
+async fn reset_connections_starts_a_new_pool() {
+    let server = RawServer::start(Behaviour::HitAfter(Duration::ZERO)).await;
+    let client = raw_client(&server).build().unwrap();
+    client.query(QueryRequest::new("a", "m")).await.unwrap();
+    client.query(QueryRequest::new("b", "m")).await.unwrap();
+    assert_eq!(
+        server.counts.get(&server.counts.connections),
+        1,
+        "kept alive"
+    );
+    client.reset_connections().unwrap();
+    client
+        .clone()
+        .query(QueryRequest::new("c", "m"))
+        .await
+        .unwrap();
+    assert_eq!(
+        server.counts.get(&server.counts.connections),
+        2,
+        "a new pool"
+    );
+}
+
+async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    // Spawn them all before waiting for any.
+    let handles: Vec<_> = handles.collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.expect("task"));
+    }
+    out
+}
