@@ -12,6 +12,34 @@ export interface VectorcacheConfig {
   maxRetries?: number
   /** The project every request targets unless it names its own. */
   projectId?: string
+  /** Connections open at once, at most; queries beyond wait their turn. @default 100 */
+  maxConnections?: number
+  /**
+   * Milliseconds every call may take as a whole: waiting for a connection, every attempt and
+   * every wait between attempts. When they run out the call rejects with a
+   * `VectorcacheTimeoutError`. @default none
+   */
+  totalTimeout?: number
+}
+
+/** Settings of one call, the second argument of `query`. */
+export interface QueryOptions {
+  /** This call's per-attempt timeout in milliseconds, instead of the client's. */
+  timeout?: number
+  /** This call's retries after the first attempt, instead of the client's. */
+  maxRetries?: number
+  /** Milliseconds this whole call may take, instead of the client's `totalTimeout`. */
+  totalTimeout?: number
+  /** Headers sent with this call only (not `Authorization`). */
+  headers?: Record<string, string>
+  /** The project to query, overriding the request's and the client's. */
+  projectId?: string
+  /**
+   * Cancels the call: the promise rejects at once with a `DOMException` named `'AbortError'`
+   * (as `fetch` does), the HTTP request is dropped and nothing is retried. An already aborted
+   * signal sends nothing.
+   */
+  signal?: AbortSignal
 }
 
 /** A cache query (`POST /v1/cache/query`). */
@@ -180,8 +208,11 @@ export interface RedactedConfig {
 export declare class VectorcacheClient {
   /** @throws {VectorcacheConfigurationError} for a missing or bad key or options, before any request. */
   constructor(config?: VectorcacheConfig)
-  /** Looks `request` up in the cache; rejects with a `VectorcacheError` subclass. */
-  query(request: CacheQueryRequest): Promise<CacheQueryResponse>
+  /**
+   * Looks `request` up in the cache; rejects with a `VectorcacheError` subclass (or, when
+   * `options.signal` aborts, a `DOMException` named `'AbortError'`).
+   */
+  query(request: CacheQueryRequest, options?: QueryOptions): Promise<CacheQueryResponse>
   /** Rotates the key on this client; requests in flight keep the old one. @throws {VectorcacheConfigurationError} for a malformed key. */
   setApiKey(apiKey: string): void
   readonly baseUrl: string

@@ -20,6 +20,52 @@ function callNative(fn) {
   }
 }
 
+/** The native promise's outcome; a rejection (a bug in the addon) becomes a VectorcacheError. */
+async function settled(pending) {
+  try {
+    return await pending
+  } catch (cause) {
+    throw fromUnexpected(cause)
+  }
+}
+
+/** Waits for the outcome, or rejects the moment `signal` aborts (and cancels the native task). */
+function untilAborted(pending, signal, cancel) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      cancel.cancel()
+      reject(abortError(signal))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    settled(pending).then(
+      (outcome) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(outcome)
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+/** What `fetch` rejects with when its signal aborts: a DOMException named 'AbortError'. */
+function abortError(signal) {
+  const error = new DOMException('The Vectorcache query was aborted', 'AbortError')
+  if (signal.reason !== undefined) Object.defineProperty(error, 'cause', { value: signal.reason })
+  return error
+}
+
+function isAbortSignal(value) {
+  return typeof AbortSignal !== 'undefined' && value instanceof AbortSignal
+}
+
+/** A local invalid-request error in the native layer's shape. */
+function invalidRequest(message) {
+  return { kind: 'invalid_request', errorClass: 'VectorcacheInvalidRequestError', message: `invalid request: ${message}` }
+}
+
 class VectorcacheClient {
   // The native client holds the key in Rust memory; nothing on this object carries it.
   #native
@@ -36,14 +82,26 @@ class VectorcacheClient {
     this.#native = outcome.client
   }
 
-  /** Looks a prompt up in the cache: the documented snake_case result, or a typed rejection. */
-  async query(request) {
-    let outcome
+  /**
+   * Looks a prompt up in the cache: the documented snake_case result, or a typed rejection.
+   * `options` (all optional): `timeout`, `maxRetries`, `totalTimeout` (ms), `headers`,
+   * `projectId` for this call only, and `signal`, an AbortSignal that cancels it.
+   */
+  async query(request, options) {
+    const { signal, ...settings } = options ?? {}
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
+    }
+    // An aborted signal sends nothing.
+    if (signal?.aborted) throw abortError(signal)
+    const cancel = signal ? new native.CancelToken() : undefined
+    let pending
     try {
-      outcome = await this.#native.query(request)
+      pending = this.#native.query(request, options == null ? options : settings, cancel)
     } catch (cause) {
       throw fromUnexpected(cause)
     }
+    const outcome = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
     if (outcome.error) throw fromNative(outcome.error)
     // Extra data stays out of JSON.stringify, deepEqual and spreads of the documented shape.
     return Object.defineProperties(outcome.result, {

@@ -3,12 +3,13 @@
 use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
-use vectorcache::{ApiKey, Client, ClientBuilder, Error};
+use vectorcache::{ApiKey, Client, ClientBuilder, Error, QueryRequest};
 
+use crate::cancel::CancelToken;
 use crate::config::ClientOptions;
 use crate::convert::object_arg;
 use crate::errors::NativeError;
-use crate::request::QueryInput;
+use crate::request::{QueryInput, QueryOptions};
 use crate::response::QueryOutcome;
 
 /// A Vectorcache client backed by the Rust core. Made by `createClient`; the key lives only
@@ -51,27 +52,52 @@ fn build(options: Unknown) -> Result<Client, Error> {
     ClientBuilder::from(options).build()
 }
 
+/// The request object and the per-call options as one core request.
+fn read_query(request: Unknown, options: Option<Unknown>) -> Result<QueryRequest, String> {
+    let mut query = object_arg(request, "the query")?
+        .ok_or_else(|| "the query must be an object".to_owned())
+        .and_then(|obj| QueryInput::read(&obj))?;
+    if let Some(options) = options {
+        if let Some(obj) = object_arg(options, "the query options")? {
+            QueryOptions::read_into(&obj, &mut query)?;
+        }
+    }
+    Ok(query)
+}
+
 #[napi]
 impl NativeClient {
-    /// Looks the request up in the cache on the shared tokio runtime. The promise always
-    /// resolves, to `{ result }` or `{ error }`; a bad request is refused before any I/O.
+    /// Looks the request up in the cache on the shared tokio runtime, with the per-call
+    /// `options` if given; `cancel` ends it early. The promise always resolves, to
+    /// `{ result }`, `{ error }` or (cancelled) `{ aborted: true }`; a bad request is refused
+    /// before any I/O.
     #[napi(
-        ts_args_type = "request: QueryInput",
+        ts_args_type = "request: QueryInput, options?: QueryOptions | undefined | null, cancel?: CancelToken | undefined | null",
         ts_return_type = "Promise<QueryOutcome>"
     )]
     pub fn query<'env>(
         &self,
         env: &'env Env,
         request: Unknown,
+        options: Option<Unknown>,
+        cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, QueryOutcome>> {
         let client = self.inner.clone();
-        let request = object_arg(request, "the query")
-            .and_then(|obj| obj.ok_or_else(|| "the query must be an object".to_owned()))
-            .and_then(|obj| QueryInput::read(&obj));
+        let request = read_query(request, options);
+        let cancelled = cancel.map(CancelToken::cancelled);
         env.spawn_future(async move {
-            Ok(match request {
-                Ok(request) => client.query(request).await.into(),
-                Err(reason) => QueryOutcome::failed(Error::invalid_request(reason).into()),
+            let request = match request {
+                Ok(request) => request,
+                Err(reason) => {
+                    return Ok(QueryOutcome::failed(Error::invalid_request(reason).into()))
+                }
+            };
+            Ok(match cancelled {
+                None => client.query(request).await.into(),
+                Some(cancelled) => tokio::select! {
+                    outcome = client.query(request) => outcome.into(),
+                    () = cancelled.notified() => QueryOutcome::aborted(),
+                },
             })
         })
     }

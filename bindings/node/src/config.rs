@@ -4,7 +4,7 @@
 use napi::bindgen_prelude::Object;
 use napi::ValueType;
 use napi_derive::napi;
-use vectorcache::bindings::{duration_from_millis_f64, retries_from_i64};
+use vectorcache::bindings::{connections_from_i64, duration_from_millis_f64, retries_from_i64};
 use vectorcache::Error;
 
 use crate::convert::field;
@@ -24,6 +24,11 @@ pub struct ClientOptions {
     pub max_retries: Option<f64>,
     /// The project every request targets unless it names its own.
     pub project_id: Option<String>,
+    /// Connections open at once, at most (default 100); queries beyond wait their turn.
+    pub max_connections: Option<f64>,
+    /// Milliseconds every call may take as a whole: waiting for a connection, every attempt,
+    /// every wait between attempts (default: no bound beyond `timeout` and the retries).
+    pub total_timeout: Option<f64>,
 }
 
 impl ClientOptions {
@@ -45,13 +50,25 @@ impl ClientOptions {
             .map_err(Error::invalid_config)?
             // JavaScript gives milliseconds, the core takes durations.
             .map(|ms| duration_from_millis_f64("timeout", ms))
-            .transpose()?;
+            .transpose()
+            .map_err(Error::invalid_config)?;
         options.max_retries = field(obj, "maxRetries", ValueType::Number)
             .map_err(Error::invalid_config)?
-            .map(|n| retries_from_i64("maxRetries", whole_number(n)?))
-            .transpose()?;
+            .map(|n| retries_from_i64("maxRetries", whole_number("maxRetries", n)?))
+            .transpose()
+            .map_err(Error::invalid_config)?;
         options.project_id =
             field(obj, "projectId", ValueType::String).map_err(Error::invalid_config)?;
+        options.max_connections = field(obj, "maxConnections", ValueType::Number)
+            .map_err(Error::invalid_config)?
+            .map(|n| connections_from_i64("maxConnections", whole_number("maxConnections", n)?))
+            .transpose()
+            .map_err(Error::invalid_config)?;
+        options.total_timeout = field(obj, "totalTimeout", ValueType::Number)
+            .map_err(Error::invalid_config)?
+            .map(|ms| duration_from_millis_f64("totalTimeout", ms))
+            .transpose()
+            .map_err(Error::invalid_config)?;
         Ok(options)
     }
 }
@@ -59,15 +76,13 @@ impl ClientOptions {
 /// Names this package in the `User-Agent` after the core's own token.
 const USER_AGENT_SUFFIX: &str = concat!("vectorcache-node/", env!("CARGO_PKG_VERSION"));
 
-/// A JS number that must be a whole number (`maxRetries`): 2.5 or NaN is refused rather than
-/// silently truncated; the range is the core's to check.
-fn whole_number(n: f64) -> Result<i64, Error> {
+/// A JS number that must be a whole number (`maxRetries`, `maxConnections`): 2.5 or NaN is
+/// refused rather than silently truncated; the range is the core's to check.
+pub(crate) fn whole_number(what: &str, n: f64) -> Result<i64, String> {
     if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.0e15 {
         // Exact: a whole number below 2^53 converts without loss.
         Ok(n as i64)
     } else {
-        Err(Error::invalid_config(format!(
-            "`maxRetries` must be a whole number from 0 to 100, got {n}"
-        )))
+        Err(format!("`{what}` must be a whole number, got {n}"))
     }
 }

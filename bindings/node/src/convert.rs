@@ -46,6 +46,24 @@ pub(crate) fn field<T: FromNapiValue>(
     }
 }
 
+/// Field `name` of `obj` as an object of string values (`headers`); empty when absent.
+pub(crate) fn string_map(obj: &Object, name: &str) -> Result<Vec<(String, String)>, String> {
+    let Some(map) = field::<Object>(obj, name, ValueType::Object)? else {
+        return Ok(Vec::new());
+    };
+    let keys: Vec<String> =
+        Object::keys(&map).map_err(|e| format!("cannot read `{name}`: {}", e.reason))?;
+    let mut entries = Vec::with_capacity(keys.len());
+    for key in keys {
+        let value: Option<String> = field(&map, &key, ValueType::String)
+            .map_err(|_| format!("`{name}` must map names to strings; `{key}` does not"))?;
+        if let Some(value) = value {
+            entries.push((key, value));
+        }
+    }
+    Ok(entries)
+}
+
 fn type_of(value: &Unknown) -> Result<ValueType, String> {
     value
         .get_type()

@@ -6,6 +6,7 @@
 //! core's error in structured form, and the JavaScript wrapper (`index.js`) turns it into the
 //! matching `Vectorcache*Error` class. The generated loader is `native.js` / `native.d.ts`.
 
+mod cancel;
 mod client;
 mod config;
 mod convert;
@@ -13,10 +14,11 @@ mod errors;
 mod request;
 mod response;
 
+pub use cancel::CancelToken;
 pub use client::{create_client, CreateClientOutcome, NativeClient};
 pub use config::ClientOptions;
 pub use errors::NativeError;
-pub use request::QueryInput;
+pub use request::{QueryInput, QueryOptions};
 pub use response::{DebugInfo, QueryOutcome, QueryResult, RateLimitInfo};
 
 /// The version of this package, sent as `vectorcache-node/<version>` in the `User-Agent`.

@@ -5,7 +5,10 @@ use napi::ValueType;
 use napi_derive::napi;
 use vectorcache::QueryRequest;
 
-use crate::convert::field;
+use vectorcache::bindings::{duration_from_millis_f64, retries_from_i64};
+
+use crate::config::whole_number;
+use crate::convert::{field, string_map};
 
 /// A cache query. `prompt` and `model` are required; the core rejects a missing or blank one
 /// before anything is sent. (This struct gives the generated types; the values are read into
@@ -40,5 +43,46 @@ impl QueryInput {
         request.include_debug = field(obj, "includeDebug", ValueType::Boolean)?;
         request.project_id = field(obj, "projectId", ValueType::String)?;
         Ok(request)
+    }
+}
+
+/// Per-call settings, the second argument of `query`. (This struct gives the generated
+/// types; `signal` is handled by the JavaScript wrapper.)
+#[derive(Default)]
+#[napi(object, object_to_js = false)]
+pub struct QueryOptions {
+    /// This call's per-attempt timeout in milliseconds, instead of the client's.
+    pub timeout: Option<f64>,
+    /// This call's retries after the first attempt, instead of the client's.
+    pub max_retries: Option<f64>,
+    /// Milliseconds this whole call may take (connection wait, attempts, waits between).
+    pub total_timeout: Option<f64>,
+    /// Headers sent with this call only (not `Authorization`).
+    pub headers: Option<std::collections::HashMap<String, String>>,
+    /// The project to query; overrides the request's and the client's.
+    pub project_id: Option<String>,
+}
+
+impl QueryOptions {
+    /// Reads the per-call settings into `request`, one line per option; a bad value is the
+    /// reason for an invalid-request error.
+    pub(crate) fn read_into(obj: &Object, request: &mut QueryRequest) -> Result<(), String> {
+        if let Some(ms) = field(obj, "timeout", ValueType::Number)? {
+            request.timeout = Some(duration_from_millis_f64("timeout", ms)?);
+        }
+        if let Some(n) = field(obj, "maxRetries", ValueType::Number)? {
+            request.max_retries = Some(retries_from_i64(
+                "maxRetries",
+                whole_number("maxRetries", n)?,
+            )?);
+        }
+        if let Some(ms) = field(obj, "totalTimeout", ValueType::Number)? {
+            request.total_timeout = Some(duration_from_millis_f64("totalTimeout", ms)?);
+        }
+        request.headers.extend(string_map(obj, "headers")?);
+        if let Some(project) = field(obj, "projectId", ValueType::String)? {
+            request.project_id = Some(project);
+        }
+        Ok(())
     }
 }

@@ -70,6 +70,8 @@ pub struct QueryOutcome {
     pub request_id: Option<String>,
     /// The failure, as data.
     pub error: Option<NativeError>,
+    /// Set when the query was cancelled (the wrapper has rejected already).
+    pub aborted: Option<bool>,
 }
 
 impl QueryOutcome {
@@ -79,6 +81,17 @@ impl QueryOutcome {
             rate_limit: None,
             request_id: None,
             error: Some(error),
+            aborted: None,
+        }
+    }
+
+    pub(crate) fn aborted() -> Self {
+        Self {
+            result: None,
+            rate_limit: None,
+            request_id: None,
+            error: None,
+            aborted: Some(true),
         }
     }
 }
@@ -91,6 +104,7 @@ impl From<Result<QueryResponse, Error>> for QueryOutcome {
                 request_id: answer.request_id.clone(),
                 result: Some(QueryResult::from(answer)),
                 error: None,
+                aborted: None,
             },
             Err(error) => Self::failed(error.into()),
         }

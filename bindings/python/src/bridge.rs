@@ -9,7 +9,8 @@
 //! the GIL released, for the threads still inside.
 
 use std::future::Future;
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
@@ -21,23 +22,10 @@ use crate::errors::to_py_err;
 /// The longest the interpreter's exit waits for runtime threads inside Python.
 const EXIT_WAIT: Duration = Duration::from_secs(5);
 
-#[derive(Default)]
-struct Gate {
-    /// Runtime threads inside Python (or about to be).
-    inside: usize,
-    /// Set by the exit hook: no runtime thread may enter Python any more.
-    closed: bool,
-}
-
-static GATE: Mutex<Gate> = Mutex::new(Gate {
-    inside: 0,
-    closed: false,
-});
-static LEFT: Condvar = Condvar::new();
-
-fn gate() -> std::sync::MutexGuard<'static, Gate> {
-    GATE.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// Runtime threads inside Python (or about to be).
+static INSIDE: AtomicUsize = AtomicUsize::new(0);
+/// Set by the exit hook: no runtime thread may enter Python any more.
+static CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Permission for a runtime thread to be inside Python; dropped after it has left.
 struct PythonEntry;
@@ -45,23 +33,26 @@ struct PythonEntry;
 impl PythonEntry {
     /// `None` once the interpreter is exiting: the caller must not touch Python.
     fn try_enter() -> Option<Self> {
-        let mut gate = gate();
-        if gate.closed {
+        INSIDE.fetch_add(1, Ordering::SeqCst);
+        if CLOSED.load(Ordering::SeqCst) {
+            INSIDE.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
-        gate.inside += 1;
         Some(Self)
     }
 }
 
 impl Drop for PythonEntry {
     fn drop(&mut self) {
-        let mut gate = gate();
-        gate.inside -= 1;
-        if gate.inside == 0 {
-            LEFT.notify_all();
-        }
+        INSIDE.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Registered with `os.register_at_fork(after_in_child=...)`: the parent's runtime threads
+/// that were inside Python do not exist in the child, so they no longer count.
+#[pyfunction]
+pub fn forget_parent_threads() {
+    INSIDE.store(0, Ordering::SeqCst);
 }
 
 /// Registered with `atexit`: bars runtime threads from entering Python and waits (GIL
@@ -69,23 +60,17 @@ impl Drop for PythonEntry {
 #[pyfunction]
 pub fn wait_for_runtime_threads(py: Python<'_>) {
     py.detach(|| {
+        CLOSED.store(true, Ordering::SeqCst);
+        // Seconds at most, at exit only: polling keeps the gate free of locks, so a fork can
+        // never leave it held.
         let deadline = Instant::now() + EXIT_WAIT;
-        let mut gate = gate();
-        gate.closed = true;
-        while gate.inside > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            gate = LEFT
-                .wait_timeout(gate, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+        while INSIDE.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
         }
     });
 }
 
-/// Runs `future` on the shared runtime and returns an asyncio future of the running loop
+/// Runs `future` on the runtime and returns an asyncio future of the running loop
 /// that resolves with its output (or raises its typed error). Cancelling the asyncio future
 /// aborts the runtime task.
 pub fn into_awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
@@ -99,7 +84,7 @@ where
         event_loop: event_loop.unbind(),
         future: py_future.clone().unbind(),
     };
-    let task = pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+    let task = crate::runtime::handle()?.spawn(async move {
         let outcome = future.await;
         // Python work happens off the async workers, which must never wait for the GIL.
         let _ = tokio::task::spawn_blocking(move || target.deliver(outcome)).await;

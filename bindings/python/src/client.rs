@@ -1,14 +1,15 @@
 //! The sync and async clients: thin wrappers over one core `vectorcache::Client` each, sharing
-//! one multi-threaded tokio runtime (pyo3-async-runtimes'). The pure-Python package subclasses
+//! the process's tokio runtime (runtime.rs). The pure-Python package subclasses
 //! them to add the context-manager protocols.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use vectorcache::{ApiKey, QueryRequest};
 
 use crate::bridge::into_awaitable;
-use crate::config::{build_client, ClientArgs};
+use crate::config::{build_client, ClientArgs, QueryArgs};
 use crate::errors::{closed_client, to_py_err};
 use crate::response::Answer;
 use crate::runtime::wait_detached;
@@ -18,6 +19,9 @@ use crate::runtime::wait_detached;
 pub struct ClientBase {
     core: vectorcache::Client,
     closed: AtomicBool,
+    /// The process the connection pool belongs to; another one (a forked child) builds its own.
+    pid: AtomicU32,
+    pid_change: Mutex<()>,
 }
 
 impl ClientBase {
@@ -26,15 +30,40 @@ impl ClientBase {
         Ok(Self {
             core,
             closed: AtomicBool::new(false),
+            pid: AtomicU32::new(std::process::id()),
+            pid_change: Mutex::new(()),
         })
     }
 
-    /// A handle on the core client for one call (a cheap `Arc` clone), unless closed.
+    /// A handle on the core client for one call (a cheap `Arc` clone), unless closed. In a
+    /// forked child, the parent's pooled connections are set aside first: they are the
+    /// parent's sockets, served by tasks of a runtime that has no threads here.
     fn open_client(&self, py: Python<'_>) -> PyResult<vectorcache::Client> {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed_client(py));
         }
+        let pid = std::process::id();
+        if self.pid.load(Ordering::Acquire) != pid {
+            let _one_at_a_time = self.pid_change.lock().unwrap_or_else(|p| p.into_inner());
+            if self.pid.load(Ordering::Acquire) != pid {
+                self.core
+                    .reset_connections()
+                    .map_err(|e| to_py_err(py, &e))?;
+                self.pid.store(pid, Ordering::Release);
+            }
+        }
         Ok(self.core.clone())
+    }
+
+    /// The core request for `args`, and the client to send it with.
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        args: QueryArgs<'_>,
+    ) -> PyResult<(vectorcache::Client, QueryRequest)> {
+        let client = self.open_client(py)?;
+        let request = args.into_request()?.map_err(|e| to_py_err(py, &e))?;
+        Ok((client, request))
     }
 }
 
@@ -100,23 +129,6 @@ impl ClientBase {
     }
 }
 
-/// The arguments of `query(...)` as a core request, one line per option.
-fn request(
-    prompt: String,
-    model: String,
-    similarity_threshold: Option<f64>,
-    context: Option<String>,
-    include_debug: bool,
-    project_id: Option<String>,
-) -> QueryRequest {
-    let mut request = QueryRequest::new(prompt, model);
-    request.similarity_threshold = similarity_threshold;
-    request.context = context;
-    request.include_debug = include_debug.then_some(true);
-    request.project_id = project_id;
-    request
-}
-
 /// The blocking client. `query` runs on the shared runtime and waits with the GIL released,
 /// so threads overlap; Ctrl-C interrupts it.
 #[pyclass(frozen, extends = ClientBase, subclass, module = "vectorcache._native")]
@@ -125,7 +137,8 @@ pub struct Client {}
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None))]
     fn new<'py>(
         py: Python<'py>,
         api_key: Option<String>,
@@ -133,6 +146,8 @@ impl Client {
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
         project_id: Option<String>,
+        max_connections: Option<Bound<'py, PyAny>>,
+        total_timeout: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let args = ClientArgs {
             api_key,
@@ -140,6 +155,8 @@ impl Client {
             timeout,
             max_retries,
             project_id,
+            max_connections,
+            total_timeout,
         };
         Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
     }
@@ -150,26 +167,34 @@ impl Client {
     /// anything is sent. Returns a `QueryResponse`; raises the `VectorcacheError` subclass
     /// that `errors.rs` maps the core's error to.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None))]
-    fn query(
-        slf: PyRef<'_, Self>,
-        py: Python<'_>,
+    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None, timeout = None, max_retries = None, total_timeout = None, extra_headers = None))]
+    fn query<'py>(
+        slf: PyRef<'py, Self>,
+        py: Python<'py>,
         prompt: String,
         model: String,
         similarity_threshold: Option<f64>,
         context: Option<String>,
         include_debug: bool,
         project_id: Option<String>,
+        timeout: Option<Bound<'py, PyAny>>,
+        max_retries: Option<Bound<'py, PyAny>>,
+        total_timeout: Option<Bound<'py, PyAny>>,
+        extra_headers: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Answer> {
-        let client = slf.as_super().open_client(py)?;
-        let request = request(
+        let args = QueryArgs {
             prompt,
             model,
             similarity_threshold,
             context,
             include_debug,
             project_id,
-        );
+            timeout,
+            max_retries,
+            total_timeout,
+            extra_headers,
+        };
+        let (client, request) = slf.as_super().prepare(py, args)?;
         let outcome = wait_detached(py, async move { client.query(request).await })?;
         outcome.map(Answer).map_err(|e| to_py_err(py, &e))
     }
@@ -183,7 +208,8 @@ pub struct AsyncClient {}
 #[pymethods]
 impl AsyncClient {
     #[new]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None))]
     fn new<'py>(
         py: Python<'py>,
         api_key: Option<String>,
@@ -191,6 +217,8 @@ impl AsyncClient {
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
         project_id: Option<String>,
+        max_connections: Option<Bound<'py, PyAny>>,
+        total_timeout: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let args = ClientArgs {
             api_key,
@@ -198,6 +226,8 @@ impl AsyncClient {
             timeout,
             max_retries,
             project_id,
+            max_connections,
+            total_timeout,
         };
         Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
     }
@@ -205,7 +235,7 @@ impl AsyncClient {
     /// Looks `prompt` up in the cache; the returned awaitable resolves on the running loop.
     /// Same arguments and errors as the sync client's `query`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None))]
+    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None, timeout = None, max_retries = None, total_timeout = None, extra_headers = None))]
     fn query<'py>(
         slf: PyRef<'py, Self>,
         py: Python<'py>,
@@ -215,16 +245,24 @@ impl AsyncClient {
         context: Option<String>,
         include_debug: bool,
         project_id: Option<String>,
+        timeout: Option<Bound<'py, PyAny>>,
+        max_retries: Option<Bound<'py, PyAny>>,
+        total_timeout: Option<Bound<'py, PyAny>>,
+        extra_headers: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let client = slf.as_super().open_client(py)?;
-        let request = request(
+        let args = QueryArgs {
             prompt,
             model,
             similarity_threshold,
             context,
             include_debug,
             project_id,
-        );
+            timeout,
+            max_retries,
+            total_timeout,
+            extra_headers,
+        };
+        let (client, request) = slf.as_super().prepare(py, args)?;
         into_awaitable(py, async move { client.query(request).await.map(Answer) })
     }
 }

@@ -29,11 +29,20 @@ mod _native {
         m.add("DEFAULT_BASE_URL", vectorcache::DEFAULT_BASE_URL)?;
         m.add("API_KEY_ENV", vectorcache::API_KEY_ENV)?;
         m.add("BASE_URL_ENV", vectorcache::BASE_URL_ENV)?;
+        let py = m.py();
         // Before the interpreter finalizes, runtime threads must be out of Python.
         let barrier = wrap_pyfunction!(crate::bridge::wait_for_runtime_threads, m)?;
-        m.py()
-            .import("atexit")?
-            .call_method1("register", (barrier,))?;
+        py.import("atexit")?.call_method1("register", (barrier,))?;
+        // A forked child has none of the parent's runtime threads (the runtime and each
+        // client's connections are rebuilt there on first use; see runtime.rs, client.rs).
+        let os = py.import("os")?;
+        if os.hasattr("register_at_fork")? {
+            // (Windows has no fork.)
+            let forget = wrap_pyfunction!(crate::bridge::forget_parent_threads, m)?;
+            let kwargs = pyo3::types::PyDict::new(py);
+            kwargs.set_item("after_in_child", forget)?;
+            os.call_method("register_at_fork", (), Some(&kwargs))?;
+        }
         Ok(())
     }
 }

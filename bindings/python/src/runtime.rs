@@ -1,18 +1,56 @@
-//! The one tokio runtime of the module (pyo3-async-runtimes' multi-threaded one), and the
-//! blocking wait of the sync client on it.
+//! The tokio runtime of this process, and the blocking wait of the sync client on it.
+//!
+//! A forked child inherits the parent's runtime object but none of its worker threads, so
+//! anything spawned on it would wait forever (gunicorn `--preload`, Celery's prefork pool,
+//! `multiprocessing` with `fork`). The runtime is therefore kept per process id: the first
+//! call in a new process builds a new one, and the parent's is leaked there, never dropped
+//! (dropping it would wait for threads that do not exist in the child).
 
 use std::future::Future;
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use tokio::runtime::{Handle, Runtime};
 
 /// How often a blocked call looks for signals (Ctrl-C) while it waits.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Runs `future` on the shared runtime and waits for its output with the GIL released, so
-/// other Python threads run meanwhile. Between waits of `SIGNAL_CHECK_INTERVAL` it checks for
+/// The runtime and the process it was built in.
+struct ProcessRuntime {
+    pid: u32,
+    runtime: &'static Runtime,
+}
+
+// Only taken with the GIL held (every caller holds it), so a fork, which Python makes with
+// the GIL held, never leaves it locked in the child.
+static RUNTIME: Mutex<Option<ProcessRuntime>> = Mutex::new(None);
+
+/// A handle on this process's runtime, built on first use in each process.
+pub fn handle() -> PyResult<Handle> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(current) = slot.as_ref().filter(|r| r.pid == pid) {
+        return Ok(current.runtime.handle().clone());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("vectorcache")
+        .build()
+        .map_err(|e| {
+            PyRuntimeError::new_err(format!("cannot start the Vectorcache runtime: {e}"))
+        })?;
+    // 'static: the runtime lives as long as the process (and is leaked in a forked child).
+    let runtime: &'static Runtime = Box::leak(Box::new(runtime));
+    // The parent's runtime, if this is a forked child, is forgotten with the old slot value.
+    *slot = Some(ProcessRuntime { pid, runtime });
+    Ok(runtime.handle().clone())
+}
+
+/// Runs `future` on the runtime and waits for its output with the GIL released, so other
+/// Python threads run meanwhile. Between waits of `SIGNAL_CHECK_INTERVAL` it checks for
 /// signals: Ctrl-C raises `KeyboardInterrupt` at once and cancels the future.
 pub fn wait_detached<F>(py: Python<'_>, future: F) -> PyResult<F::Output>
 where
@@ -20,7 +58,7 @@ where
     F::Output: Send + 'static,
 {
     let (sender, mut receiver) = mpsc::sync_channel(1);
-    let task = pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
+    let task = handle()?.spawn(async move {
         // The receiver is gone only if the caller was interrupted: nobody to tell then.
         let _ = sender.send(future.await);
     });

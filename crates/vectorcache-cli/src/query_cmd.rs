@@ -26,7 +26,7 @@ async fn query(args: &QueryArgs) -> Result<vectorcache::QueryResponse, Error> {
     options.base_url = args.base_url.clone();
     options.timeout = args
         .timeout
-        .map(|secs| duration_from_secs_f64("--timeout", secs))
+        .map(|secs| duration_from_secs_f64("--timeout", secs).map_err(Error::invalid_config))
         .transpose()?;
     options.max_retries = args.max_retries;
     let client = ClientBuilder::from(options).build()?;

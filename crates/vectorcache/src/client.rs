@@ -19,6 +19,9 @@ use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
 use crate::transport::{watch_connections, HttpSettings, Transport};
 
+/// Yields after an exchange before its connection permit is handed on (see `attempt`).
+const HANDOVER_YIELDS: usize = 2;
+
 /// The largest success body accepted; the documented answer is a few kilobytes.
 const MAX_SUCCESS_BODY: usize = 16 * 1024 * 1024;
 
@@ -270,16 +273,29 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange, decoded. It waits for a connection permit first (that wait is not
-    /// part of the per-attempt timeout) and holds it until the body is read.
+    /// One attempt: a connection permit (that wait is not part of the per-attempt timeout),
+    /// then the exchange.
     async fn attempt(&self, call: &Call) -> Result<QueryResponse, Error> {
-        let inner = &*self.inner;
         let transport = self.transport();
-        let _permit = transport
+        let permit = transport
             .permits
             .acquire()
             .await
             .map_err(|_| Error::invalid_config("the connection pool was closed"))?;
+        let outcome = self.exchange(call, &transport).await;
+        // The connection goes back to the pool from a task of the pool's own, woken as the
+        // body ends: let it run before the next query in line may look for an idle
+        // connection, or that query would open one more than the bound.
+        for _ in 0..HANDOVER_YIELDS {
+            tokio::task::yield_now().await;
+        }
+        drop(permit);
+        outcome
+    }
+
+    /// One HTTP exchange, decoded.
+    async fn exchange(&self, call: &Call, transport: &Transport) -> Result<QueryResponse, Error> {
+        let inner = &*self.inner;
         let Credentials { key, header: auth } = self.credentials();
         let mut response = transport
             .http

@@ -1,6 +1,8 @@
 //! The HTTP side of a client: the reqwest client with its connection pool, the bound on open
 //! connections, and what lets a call tell a fresh connection from a reused one.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -39,6 +41,8 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub fn new(settings: &HttpSettings) -> Result<Self, Error> {
+        let permits = Arc::new(Semaphore::new(settings.max_connections));
+        let layer_permits = permits.clone();
         let http = match &settings.custom {
             Some(http) => http.clone(),
             None => {
@@ -46,7 +50,10 @@ impl Transport {
                     .connect_timeout(settings.connect_timeout)
                     .pool_idle_timeout(settings.pool_idle_timeout)
                     .pool_max_idle_per_host(settings.max_connections)
-                    .connector_layer(tower::layer::layer_fn(MarkNewConnections))
+                    .connector_layer(tower::layer::layer_fn(move |inner| NewConnections {
+                        inner,
+                        permits: layer_permits.clone(),
+                    }))
                     // A redirect could carry the key elsewhere; the API never redirects.
                     .redirect(reqwest::redirect::Policy::none());
                 if settings.plain_http {
@@ -59,10 +66,7 @@ impl Transport {
                 })?
             }
         };
-        Ok(Self {
-            http,
-            permits: Arc::new(Semaphore::new(settings.max_connections)),
-        })
+        Ok(Self { http, permits })
     }
 }
 
@@ -79,25 +83,74 @@ pub(crate) async fn watch_connections<F: std::future::Future>(attempt: F) -> (F:
     (output, opened.load(Ordering::Relaxed))
 }
 
-/// A connector layer that marks the running attempt when it connects. The pool calls the
-/// connector from the request's own task only when it has no idle connection to hand out.
-#[derive(Clone)]
-struct MarkNewConnections<S>(S);
+/// How long a new connection waits, when every permit is taken, for a connection that is on
+/// its way back to the pool (see [`NewConnections`]).
+const HANDOVER_GRACE: Duration = Duration::from_millis(1);
 
-impl<S, R> tower::Service<R> for MarkNewConnections<S>
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The connector layer: marks the running attempt when it connects (the pool calls the
+/// connector from the request's own task only when it has no idle connection to hand out),
+/// and keeps the pool within `max_connections`.
+///
+/// The pool races each checkout against a connect; when a pooled connection comes back
+/// first, it finishes the connect in the background and keeps that connection too, one more
+/// than the bound. So when the bound is reached, a connect first gives a connection on its
+/// way back to the pool a moment to arrive, and a connect left in the background (its
+/// request was served by the pool meanwhile) gives up instead of opening a surplus socket.
+#[derive(Clone)]
+struct NewConnections<S> {
+    inner: S,
+    permits: Arc<Semaphore>,
+}
+
+impl<S, R> tower::Service<R> for NewConnections<S>
 where
     S: tower::Service<R>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+    S::Error: Into<BoxError>,
 {
     type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.0.poll_ready(cx)
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: R) -> Self::Future {
-        let _ = NEW_CONNECTION.try_with(|opened| opened.store(true, Ordering::Relaxed));
-        self.0.call(request)
+        let watcher = NEW_CONNECTION
+            .try_with(|opened| {
+                opened.store(true, Ordering::Relaxed);
+                opened.clone()
+            })
+            .ok();
+        let at_the_bound = self.permits.available_permits() == 0;
+        let connect = self.inner.call(request);
+        Box::pin(async move {
+            if at_the_bound {
+                tokio::time::sleep(HANDOVER_GRACE).await;
+                if !still_wanted(watcher.as_ref()) {
+                    return Err("the pool served the request meanwhile".into());
+                }
+            }
+            let connection = connect.await.map_err(Into::into)?;
+            if at_the_bound && !still_wanted(watcher.as_ref()) {
+                return Err("the pool served the request meanwhile".into());
+            }
+            Ok(connection)
+        })
+    }
+}
+
+/// Whether the attempt that asked for a connection still waits for this one: the pool moves a
+/// connect that lost the race into a task of its own, where the attempt's mark is not set.
+fn still_wanted(watcher: Option<&Arc<AtomicBool>>) -> bool {
+    match watcher {
+        Some(mine) => NEW_CONNECTION
+            .try_with(|current| Arc::ptr_eq(current, mine))
+            .unwrap_or(false),
+        None => true,
     }
 }

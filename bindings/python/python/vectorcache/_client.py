@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Optional, Type
+from typing import Mapping, Optional, Type
 
 from ._native import AsyncClient as _NativeAsyncClient
 from ._native import Client as _NativeClient
@@ -16,7 +16,10 @@ class VectorcacheClient(_NativeClient):
     """The blocking client. Thread-safe: ``query`` releases the GIL, so threads overlap.
 
     ``VectorcacheClient()`` reads ``VECTORCACHE_API_KEY`` and ``VECTORCACHE_BASE_URL``;
-    explicit arguments win::
+    explicit arguments win. ``max_connections`` (default 100) bounds the sockets open at once
+    (queries beyond wait their turn); ``total_timeout`` (seconds, default none) bounds every
+    call as a whole. Safe across ``os.fork()``: a forked child (gunicorn ``--preload``,
+    Celery, ``multiprocessing``) gets its own runtime and connections on first use::
 
         with VectorcacheClient(api_key="vc_...", timeout=10.0) as client:
             result = client.query(prompt="What is ML?", model="gpt-4o")
@@ -50,6 +53,10 @@ class AsyncVectorcacheClient(_NativeAsyncClient):
         context: Optional[str] = None,
         include_debug: bool = False,
         project_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        total_timeout: Optional[float] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
     ) -> QueryResponse:
         """Looks ``prompt`` up in the cache; the same arguments, result and exceptions as
         :meth:`VectorcacheClient.query`. Cancelling the awaiting task cancels the request."""
@@ -62,6 +69,10 @@ class AsyncVectorcacheClient(_NativeAsyncClient):
             context=context,
             include_debug=include_debug,
             project_id=project_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            total_timeout=total_timeout,
+            extra_headers=extra_headers,
         )
 
     async def aclose(self) -> None:

@@ -120,6 +120,8 @@ class Client(ClientBase):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         project_id: Optional[str] = None,
+        max_connections: Optional[int] = None,
+        total_timeout: Optional[float] = None,
     ) -> Self: ...
     def query(
         self,
@@ -130,6 +132,10 @@ class Client(ClientBase):
         context: Optional[str] = None,
         include_debug: bool = False,
         project_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        total_timeout: Optional[float] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
     ) -> QueryResponse:
         """Looks ``prompt`` up in the cache (``POST /v1/cache/query``).
 
@@ -146,6 +152,13 @@ class Client(ClientBase):
             context: A cache segment: the same prompt under another context is another entry.
             include_debug: Adds the ``debug`` object (timings, matched entry) to the result.
             project_id: The project to query; overrides the client's ``project_id``.
+            timeout: This call's per-attempt timeout in seconds, instead of the client's.
+            max_retries: This call's retries, instead of the client's.
+            total_timeout: Seconds this whole call may take: waiting for a connection, every
+                attempt and every wait between attempts (instead of the client's). When they
+                run out, ``APITimeoutError``; a server-requested wait that would overrun them
+                ends the call at once with the server's error.
+            extra_headers: Headers sent with this call only (not ``Authorization``).
 
         Returns:
             The answer: ``cache_hit``, ``response``, ``similarity_score``, ``cost_saved``,
@@ -160,7 +173,7 @@ class Client(ClientBase):
                 ``ServiceUnavailableError`` for 502 and 503).
             APIStatusError: Any other error status (``BadRequestError``, ``NotFoundError``,
                 ``UnprocessableEntityError`` for 400, 404, 422).
-            APITimeoutError: Every attempt timed out.
+            APITimeoutError: Every attempt timed out, or ``total_timeout`` ran out.
             APIConnectionError: The connection failed on every attempt.
             APIResponseValidationError: A success status with a body that is not the
                 documented JSON.
@@ -177,6 +190,8 @@ class AsyncClient(ClientBase):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         project_id: Optional[str] = None,
+        max_connections: Optional[int] = None,
+        total_timeout: Optional[float] = None,
     ) -> Self: ...
     def query(
         self,
@@ -187,6 +202,10 @@ class AsyncClient(ClientBase):
         context: Optional[str] = None,
         include_debug: bool = False,
         project_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        total_timeout: Optional[float] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
     ) -> Awaitable[QueryResponse]:
         """Looks ``prompt`` up in the cache; the awaitable resolves on the running loop.
 

@@ -1,0 +1,225 @@
+// The runtime in production settings: cancellation with an AbortSignal, per-call settings,
+// the total timeout, and a bounded pool under a 1,024 open-file limit.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+
+import {
+  VectorcacheClient,
+  VectorcacheConfigurationError,
+  VectorcacheInvalidRequestError,
+  VectorcacheRateLimitError,
+  VectorcacheTimeoutError,
+} from 'vectorcache'
+
+import { API_KEY, PROJECT, rejection } from './helpers/emulator.mjs'
+import { useEmulator } from './helpers/setup.mjs'
+
+const env = useEmulator()
+
+const HIT = JSON.stringify({ cache_hit: true, response: 'r', similarity_score: 0.9, cost_saved: 0.001, llm_provider: 'cache' })
+
+/** A loopback server answering each query after `delayMs` (a hit, or `status`), which counts
+ * requests, connections open at once, and requests whose connection closed unanswered. */
+async function slowServer({ delayMs, status = 200, body = HIT }) {
+  const stats = { requests: 0, open: 0, peakOpen: 0, closedUnanswered: 0 }
+  const server = http.createServer((req, res) => {
+    stats.requests += 1
+    req.resume()
+    let answered = false
+    const timer = setTimeout(() => {
+      answered = true
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body)
+    }, delayMs)
+    res.on('close', () => {
+      if (!answered) {
+        clearTimeout(timer)
+        stats.closedUnanswered += 1
+      }
+    })
+  })
+  server.keepAliveTimeout = 10_000
+  server.on('connection', (socket) => {
+    stats.open += 1
+    stats.peakOpen = Math.max(stats.peakOpen, stats.open)
+    socket.on('close', () => (stats.open -= 1))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}`
+  return {
+    url,
+    stats,
+    client: (options = {}) => new VectorcacheClient({ apiKey: API_KEY, baseUrl: url, maxRetries: 0, ...options }),
+    close: () => {
+      server.closeAllConnections()
+      return new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+async function waitFor(condition, ms = 2000) {
+  const deadline = Date.now() + ms
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+  return condition()
+}
+
+let slow
+before(async () => {
+  slow = await slowServer({ delayMs: 2000 })
+})
+after(() => slow.close())
+
+test('an abort at 100 ms rejects at once with AbortError and closes the connection', async () => {
+  const controller = new AbortController()
+  const before = slow.stats.closedUnanswered
+  setTimeout(() => controller.abort(), 100)
+  const started = performance.now()
+  const error = await rejection(slow.client().query({ prompt: 'p', model: 'gpt-4o' }, { signal: controller.signal }))
+  const elapsed = performance.now() - started
+  assert.equal(error.name, 'AbortError')
+  assert.ok(error instanceof DOMException)
+  assert.ok(elapsed >= 90 && elapsed < 150 + 100, `rejected after ${elapsed.toFixed(1)} ms`)
+  assert.ok(await waitFor(() => slow.stats.closedUnanswered === before + 1), 'the server saw the connection close')
+})
+
+test('an aborted query is not retried', async () => {
+  const down = await slowServer({ delayMs: 50, status: 503, body: '{"detail":"down"}' })
+  try {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 80)
+    const error = await rejection(
+      down.client({ maxRetries: 5 }).query({ prompt: 'p', model: 'gpt-4o' }, { signal: controller.signal }),
+    )
+    assert.equal(error.name, 'AbortError')
+    const seen = down.stats.requests
+    await new Promise((r) => setTimeout(r, 1500)) // longer than the backoffs that would follow
+    assert.equal(down.stats.requests, seen, 'no attempt after the abort')
+    assert.ok(seen <= 2)
+  } finally {
+    await down.close()
+  }
+})
+
+test('an already aborted signal sends nothing', async () => {
+  const before = slow.stats.requests
+  const controller = new AbortController()
+  controller.abort(new Error('changed my mind'))
+  const error = await rejection(slow.client().query({ prompt: 'p', model: 'gpt-4o' }, { signal: controller.signal }))
+  assert.equal(error.name, 'AbortError')
+  assert.equal(error.cause.message, 'changed my mind')
+  await new Promise((r) => setTimeout(r, 100))
+  assert.equal(slow.stats.requests, before)
+})
+
+test('a signal that is not an AbortSignal is an invalid request', async () => {
+  const error = await rejection(slow.client().query({ prompt: 'p', model: 'gpt-4o' }, { signal: 'stop' }))
+  assert.ok(error instanceof VectorcacheInvalidRequestError, error.name)
+})
+
+test('a per-call timeout beats the client timeout', async () => {
+  const started = performance.now()
+  const error = await rejection(
+    slow.client({ timeout: 30_000 }).query({ prompt: 'p', model: 'gpt-4o' }, { timeout: 200 }),
+  )
+  assert.ok(error instanceof VectorcacheTimeoutError, error.name)
+  assert.ok(performance.now() - started < 1500)
+})
+
+test('totalTimeout bounds the whole call: 503 after 0.9 s, 1 s per attempt, 5 retries, 2.5 s', async () => {
+  const down = await slowServer({ delayMs: 900, status: 503, body: '{"detail":"down"}' })
+  try {
+    const started = performance.now()
+    const error = await rejection(
+      down.client({ timeout: 1000, maxRetries: 5 }).query({ prompt: 'p', model: 'gpt-4o' }, { totalTimeout: 2500 }),
+    )
+    const elapsed = performance.now() - started
+    console.log(`totalTimeout 2500 ms ended the call after ${elapsed.toFixed(0)} ms`)
+    assert.ok(error instanceof VectorcacheTimeoutError, error.name)
+    assert.match(error.message, /total timeout/)
+    assert.ok(elapsed >= 2490 && elapsed < 3200, `${elapsed} ms`)
+  } finally {
+    await down.close()
+  }
+})
+
+test("a client's totalTimeout ends a server wait that would overrun it at once", async () => {
+  const { emulator } = env
+  await emulator.fault({ status: 429, body: { detail: 'slow down' }, headers: { 'Retry-After': '5' }, count: 5 })
+  const started = performance.now()
+  const error = await rejection(emulator.client({ maxRetries: 3, totalTimeout: 2000 }).query({ prompt: 'p', model: 'gpt-4o' }))
+  assert.ok(error instanceof VectorcacheRateLimitError, error.name)
+  assert.equal(error.retryAfter, 5)
+  assert.ok(performance.now() - started < 1000)
+  assert.equal((await emulator.requests()).length, 1)
+})
+
+test('per-call maxRetries, headers and projectId reach the wire', async () => {
+  const { emulator } = env
+  await emulator.fault({ status: 503, body: { detail: 'down' }, headers: { 'Retry-After': '0' }, count: 2 })
+  const result = await emulator
+    .client({ maxRetries: 0 })
+    .query({ prompt: 'p', model: 'gpt-4o' }, { maxRetries: 2, headers: { 'X-Trace': 'abc' }, projectId: 'proj_default' })
+  assert.equal(typeof result.response, 'string')
+  const sent = await emulator.requests()
+  assert.equal(sent.length, 3)
+  for (const request of sent) {
+    assert.equal(request.headers['x-trace'], 'abc')
+    assert.equal(request.body.project_id, 'proj_default')
+  }
+})
+
+test('bad per-call settings send nothing; bad client settings are configuration errors', async () => {
+  const { emulator } = env
+  for (const options of [
+    { timeout: -1 },
+    { timeout: 'soon' },
+    { maxRetries: 1.5 },
+    { totalTimeout: Number.NaN },
+    { headers: { Authorization: 'Bearer x' } },
+    { headers: { 'X-Ok': 5 } },
+    { headers: 'x-trace: 1' },
+  ]) {
+    const error = await rejection(emulator.client().query({ prompt: 'p', model: 'gpt-4o' }, options))
+    assert.ok(error instanceof VectorcacheInvalidRequestError, `${JSON.stringify(options)}: ${error.name} ${error.message}`)
+  }
+  assert.deepEqual(await emulator.requests(), [])
+  for (const options of [{ maxConnections: 0 }, { maxConnections: 2.5 }, { totalTimeout: -1 }, { maxConnections: '10' }]) {
+    assert.throws(() => emulator.client(options), VectorcacheConfigurationError, JSON.stringify(options))
+  }
+})
+
+test('2,000 concurrent queries under a 1,024 open-file limit: no errors, at most maxConnections sockets', async () => {
+  const server = await slowServer({ delayMs: 1000 })
+  try {
+    const maxConnections = 400
+    const script = path.join(PROJECT, 'fd-limit-run.mjs')
+    writeFileSync(
+      script,
+      `import { VectorcacheClient } from 'vectorcache'
+const client = new VectorcacheClient({ apiKey: '${API_KEY}', baseUrl: '${server.url}', maxRetries: 0, maxConnections: ${maxConnections} })
+const outcomes = await Promise.allSettled(Array.from({ length: 2000 }, (_, i) => client.query({ prompt: 'q' + i, model: 'gpt-4o' })))
+const failed = outcomes.filter((o) => o.status === 'rejected')
+console.log(JSON.stringify({ failed: failed.length, first: failed[0]?.reason?.message }))
+`,
+    )
+    // Asynchronously: this process's event loop serves the queries meanwhile.
+    const child = await new Promise((resolve) => {
+      const proc = spawn('bash', ['-c', `ulimit -n 1024 && exec node ${JSON.stringify(script)}`], { cwd: PROJECT })
+      let out = ''
+      proc.stdout.on('data', (d) => (out += d))
+      proc.stderr.on('data', (d) => (out += d))
+      proc.on('exit', (code) => resolve({ code, out }))
+    })
+    assert.equal(child.code, 0, child.out)
+    const report = JSON.parse(child.out.trim().split('\n').pop())
+    console.log(`2000 queries, ${report.failed} failed, at most ${server.stats.peakOpen} connections open at once`)
+    assert.equal(report.failed, 0, report.first)
+    assert.equal(server.stats.requests, 2000)
+    assert.ok(server.stats.peakOpen <= maxConnections, `${server.stats.peakOpen} open at once`)
+  } finally {
+    await server.close()
+  }
+})

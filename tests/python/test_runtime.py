@@ -1,0 +1,274 @@
+"""The runtime in production settings: fork() (gunicorn --preload, Celery, multiprocessing),
+a bounded connection pool under a low open-file limit, per-request settings and the total
+timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+from typing import Any, Callable, Optional
+
+import pytest
+
+import vectorcache
+from conftest import API_KEY
+from vectorcache import (
+    APITimeoutError,
+    AsyncVectorcacheClient,
+    ConfigurationError,
+    InvalidRequestError,
+    VectorcacheClient,
+)
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+
+#: Set before forking; the worker processes inherit it.
+_INHERITED: Optional[VectorcacheClient] = None
+
+
+def _wait_child(pid: int, limit_s: float) -> int:
+    """The child's exit status; kills it (and fails the test) if it runs past `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail(f"the forked child hung for {limit_s}s")
+
+
+def _in_child(check: Callable[[], None]) -> int:
+    """Runs `check` in a forked child; the child exits 0 if it passed, 1 if it raised."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            check()
+            code = 0
+        except BaseException as e:  # report, then exit without running the parent's cleanup
+            print(f"child failed: {e!r}", flush=True)
+        os._exit(code)
+    return pid
+
+
+def _timed(limit_s: float, what: str, call: Callable[[], Any]) -> Any:
+    started = time.monotonic()
+    result = call()
+    elapsed = time.monotonic() - started
+    assert elapsed < limit_s, f"{what} took {elapsed:.2f}s"
+    return result
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_clients_work_in_a_forked_child(round_: int, make_client, make_async_client, emulator) -> None:
+    parent = make_client()
+    parent_async = make_async_client()
+    parent.query(prompt="before the fork", model="gpt-4o")
+    asyncio.run(parent_async.query(prompt="async before the fork", model="gpt-4o"))
+
+    def check() -> None:
+        hit = _timed(1.0, "inherited sync", lambda: parent.query(prompt="before the fork", model="gpt-4o"))
+        assert hit.cache_hit
+        fresh = make_client()
+        _timed(1.0, "new sync", lambda: fresh.query(prompt="in the child", model="gpt-4o"))
+        _timed(1.0, "inherited async", lambda: asyncio.run(
+            parent_async.query(prompt="async in the child", model="gpt-4o")))
+        fresh_async = make_async_client()
+        _timed(1.0, "new async", lambda: asyncio.run(
+            fresh_async.query(prompt="new async in the child", model="gpt-4o")))
+
+    assert _wait_child(_in_child(check), limit_s=20) == 0
+    # The parent goes on with its own connections and runtime.
+    assert parent.query(prompt="in the child", model="gpt-4o").cache_hit
+    assert asyncio.run(parent_async.query(prompt="new async in the child", model="gpt-4o")).cache_hit
+
+
+def test_a_child_forked_while_queries_are_in_flight(make_client, emulator) -> None:
+    client = make_client()
+    client.query(prompt="warm", model="gpt-4o")
+    emulator.fault({"delay_ms": 300, "count": 4})
+    busy = [threading.Thread(target=client.query, kwargs={"prompt": f"busy {i}", "model": "gpt-4o"})
+            for i in range(4)]
+    for thread in busy:
+        thread.start()
+    time.sleep(0.05)  # the four are waiting for their answers when the fork happens
+    pid = _in_child(lambda: _timed(2.0, "query in the child", lambda: client.query(
+        prompt="warm", model="gpt-4o")))
+    assert _wait_child(pid, limit_s=20) == 0
+    for thread in busy:
+        thread.join(10)
+    assert client.query(prompt="warm", model="gpt-4o").cache_hit
+
+
+def _worker(i: int) -> bool:
+    assert _INHERITED is not None
+    return _INHERITED.query(prompt=f"worker question {i % 7}", model="gpt-4o").response != ""
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_multiprocessing_fork_pool(round_: int, make_client, emulator) -> None:
+    global _INHERITED
+    _INHERITED = make_client()
+    _INHERITED.query(prompt="the parent asks first", model="gpt-4o")
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        answers = pool.map_async(_worker, range(200), chunksize=50).get(timeout=60)
+    assert answers == [True] * 200
+    assert len(emulator.requests()) == 201
+
+
+def _sockets_to(port: int) -> set[str]:
+    """The inodes of this process's TCP connections to `port`."""
+    inodes = set()
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            with open(table) as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    if int(fields[2].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        except FileNotFoundError:
+            pass
+    mine = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            mine.add(link[8:-1])
+    return mine
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_2000_concurrent_queries_under_a_1024_file_limit(make_async_client, emulator) -> None:
+    max_connections = 400
+    emulator.fault({"delay_ms": 1000, "count": 2000})
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    port = int(emulator.url.rsplit(":", 1)[1])
+    # Idle connections of earlier tests' clients are not this client's.
+    earlier = _sockets_to(port)
+    peak = [0]
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.is_set():
+            peak[0] = max(peak[0], len(_sockets_to(port) - earlier))
+            time.sleep(0.02)
+
+    async def run() -> list[Any]:
+        async with make_async_client(max_connections=max_connections, max_retries=0) as client:
+            return await asyncio.gather(
+                *(client.query(prompt=f"question {i}", model="gpt-4o") for i in range(2000)),
+                return_exceptions=True,
+            )
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        started = time.monotonic()
+        outcomes = asyncio.run(run())
+        elapsed = time.monotonic() - started
+    finally:
+        sampling.set()
+        sampler.join()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    print(f"2000 queries in {elapsed:.1f}s, at most {peak[0]} sockets open at once")
+    assert errors == []
+    assert 0 < peak[0] <= max_connections
+    # 2000 answers of 1 s each through 400 connections take at least 5 s.
+    assert elapsed >= 2000 / max_connections * 1.0 * 0.95
+
+
+def test_a_request_timeout_beats_the_clients(make_client, make_async_client, emulator) -> None:
+    emulator.fault({"delay_ms": 1500, "count": 2})
+    client = make_client(timeout=30, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError):
+        client.query(prompt="p", model="gpt-4o", timeout=0.2)
+    assert time.monotonic() - started < 1.2
+
+    async def run() -> None:
+        async with make_async_client(timeout=30, max_retries=0) as aclient:
+            await aclient.query(prompt="p", model="gpt-4o", timeout=0.2)
+
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError):
+        asyncio.run(run())
+    assert time.monotonic() - started < 1.2
+
+
+def test_the_total_timeout_bounds_the_whole_call(make_client, emulator) -> None:
+    # 503 after 0.9 s, 1 s per attempt, 5 retries: the 2.5 s total ends it.
+    emulator.fault({"status": 503, "body": {"detail": "down"}, "delay_ms": 900, "count": 10})
+    client = make_client(timeout=1.0, max_retries=5)
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError) as raised:
+        client.query(prompt="p", model="gpt-4o", total_timeout=2.5)
+    elapsed = time.monotonic() - started
+    print(f"total_timeout=2.5 ended the call after {elapsed:.3f}s")
+    assert "total timeout" in str(raised.value)
+    assert raised.value.attempts in (2, 3)
+    assert 2.5 <= elapsed < 3.2
+
+
+def test_the_clients_total_timeout_and_a_server_wait_past_it(make_client, emulator) -> None:
+    emulator.fault({"status": 429, "body": {"detail": "slow down"}, "headers": {"Retry-After": "5"},
+                    "count": 5})
+    client = make_client(max_retries=3, total_timeout=2.0)
+    started = time.monotonic()
+    with pytest.raises(vectorcache.RateLimitError) as raised:
+        client.query(prompt="p", model="gpt-4o")
+    assert time.monotonic() - started < 1.0
+    assert raised.value.retry_after == 5.0
+    assert len(emulator.requests()) == 1
+
+
+def test_request_retries_and_headers(make_client, emulator) -> None:
+    emulator.fault({"status": 503, "body": {"detail": "down"}, "headers": {"Retry-After": "0"},
+                    "count": 3})
+    client = make_client(max_retries=0)
+    result = client.query(prompt="p", model="gpt-4o", max_retries=3,
+                          extra_headers={"X-Trace": "abc", "X-Team": "search"})
+    assert result.response
+    sent = emulator.requests()
+    assert len(sent) == 4
+    assert all(r["headers"]["x-trace"] == "abc" and r["headers"]["x-team"] == "search" for r in sent)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"timeout": -1}, {"timeout": 0}, {"total_timeout": float("nan")}, {"max_retries": -1},
+    {"max_retries": 101}, {"extra_headers": {"Authorization": "Bearer x"}},
+    {"extra_headers": {"bad name": "v"}},
+])
+def test_bad_request_settings_send_nothing(kwargs: dict[str, Any], make_client, emulator) -> None:
+    with pytest.raises(InvalidRequestError):
+        make_client().query(prompt="p", model="gpt-4o", **kwargs)
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("kwargs", [{"max_connections": 0}, {"max_connections": -5},
+                                    {"total_timeout": -1.0}, {"total_timeout": 0}])
+def test_bad_client_settings(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError):
+        VectorcacheClient(API_KEY, base_url="http://127.0.0.1:9", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"max_connections": "10"}, {"max_connections": True},
+                                    {"extra_headers": [("a", "b")]}, {"extra_headers": {"a": 1}}])
+def test_wrong_types_are_type_errors(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(TypeError):
+        if "extra_headers" in kwargs:
+            VectorcacheClient(API_KEY, base_url="http://127.0.0.1:9").query(
+                prompt="p", model="gpt-4o", **kwargs)
+        else:
+            AsyncVectorcacheClient(API_KEY, base_url="http://127.0.0.1:9", **kwargs)
