@@ -52,6 +52,11 @@ impl ApiKey {
     pub(crate) fn expose_secret(&self) -> &str {
         &self.0
     }
+
+    /// The 32 hexadecimal digits after `vc_`, for finding echoes of the key (scrub.rs).
+    pub(crate) fn secret_digits(&self) -> &str {
+        &self.0[3..]
+    }
 }
 
 /// Why `key` is not a well-formed API key, in words that never repeat the key itself.

@@ -17,6 +17,7 @@ use crate::error::{DecodeError, Error};
 use crate::request::QueryRequest;
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
+use crate::scrub::{scrub, scrub_headers};
 use crate::transport::{watch_connections, HttpSettings, Transport};
 
 /// Yields after an exchange before its connection permit is handed on (see `attempt`).
@@ -308,11 +309,12 @@ impl Client {
             .await
             .map_err(|e| transport_error(e, call.timeout))?;
         let status = response.status().as_u16();
-        let headers = std::mem::take(response.headers_mut());
+        let mut headers = std::mem::take(response.headers_mut());
+        scrub_headers(&mut headers, &key);
         tracing::debug!(target: "vectorcache", status, "Vectorcache answered");
         if response.status().is_success() {
-            let (mut bytes, truncated, failure) =
-                read_bounded(&mut response, MAX_SUCCESS_BODY).await;
+            let (bytes, truncated, failure) =
+                read_scrubbed(&mut response, MAX_SUCCESS_BODY, &key).await;
             if let Some(e) = failure {
                 return Err(transport_error(e, call.timeout));
             }
@@ -327,12 +329,10 @@ impl Client {
                     attempts: 1,
                 }));
             }
-            scrub_key(&mut bytes, &key);
             decode::success(status, &headers, &bytes)
         } else {
             // An error body that breaks off mid-way is still worth decoding: the status is known.
-            let (mut bytes, truncated, _) = read_bounded(&mut response, MAX_ERROR_BODY).await;
-            scrub_key(&mut bytes, &key);
+            let (bytes, truncated, _) = read_scrubbed(&mut response, MAX_ERROR_BODY, &key).await;
             Err(Error::from(decode::api_error(
                 status, &headers, &bytes, truncated,
             )))
@@ -381,23 +381,22 @@ fn is_stale_connection(error: &Error) -> bool {
         .is_some_and(|e| !e.is_connect() && !e.is_timeout() && e.is_request())
 }
 
-/// Replaces the key wherever the body repeats it (a proxy or upstream echoing the request
-/// headers) with its redacted form, so it cannot reach an error message or a log line.
-fn scrub_key(bytes: &mut Vec<u8>, key: &ApiKey) {
-    let secret = key.expose_secret().as_bytes();
-    if !bytes.windows(secret.len()).any(|w| w == secret) {
-        return;
+/// Reads at most `limit` bytes of the body with every echo of the key scrubbed, as
+/// [`read_bounded`] does. The scrubbing happens before the cut (reading a key's length
+/// further), so a key that straddles the limit does not survive in part.
+async fn read_scrubbed(
+    response: &mut reqwest::Response,
+    limit: usize,
+    key: &ApiKey,
+) -> (Vec<u8>, bool, Option<reqwest::Error>) {
+    let slack = key.expose_secret().len();
+    let (mut bytes, mut truncated, failure) = read_bounded(response, limit + slack).await;
+    scrub(&mut bytes, key);
+    if bytes.len() > limit {
+        bytes.truncate(limit);
+        truncated = true;
     }
-    let redacted = key.redacted();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = &bytes[..];
-    while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(redacted.as_bytes());
-        rest = &rest[at + secret.len()..];
-    }
-    out.extend_from_slice(rest);
-    *bytes = out;
+    (bytes, truncated, failure)
 }
 
 /// The error and its causes on one line ("error sending request ...: connection refused").

@@ -32,6 +32,7 @@ mod headers;
 mod request;
 mod response;
 mod retry;
+mod scrub;
 mod transport;
 
 pub use api_key::{ApiKey, API_KEY_ENV};

@@ -130,7 +130,7 @@ async fn a_key_echoed_by_the_server_is_scrubbed() {
     assert_redacted("a decode error", &format!("{err} {err:?}"));
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
-        logs.contains("upstream rejected Authorization: Bearer vc_0123…"),
+        logs.contains("upstream rejected Authorization: Bearer [redacted]"),
         "{logs}"
     );
     assert_redacted("the retry log", &logs);
@@ -139,7 +139,57 @@ async fn a_key_echoed_by_the_server_is_scrubbed() {
     let api = err.api_error().unwrap();
     assert_eq!(
         api.detail,
-        "upstream rejected Authorization: Bearer vc_0123…"
+        "upstream rejected Authorization: Bearer [redacted]"
     );
     assert_redacted("an API error", &format!("{err} {err:?} {}", api.body));
+}
+
+#[tokio::test]
+async fn a_key_echoed_in_headers_is_scrubbed_everywhere() {
+    let tail = &KEY[KEY.len() - 24..];
+    let (err, _) = failed_query(
+        json_error(401, "Invalid API key")
+            .insert_header(
+                "www-authenticate",
+                format!("Bearer error=\"invalid_token\", token=\"{KEY}\"").as_str(),
+            )
+            .insert_header("x-debug-authorization", format!("Bearer {KEY}").as_str())
+            .insert_header("x-partial", &KEY[5..25]),
+        0,
+    )
+    .await;
+    let api = err.api_error().unwrap();
+    assert_eq!(
+        api.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\", token=\"[redacted]\"")
+    );
+    assert_eq!(
+        api.header("x-debug-authorization"),
+        Some("Bearer [redacted]")
+    );
+    assert_eq!(api.header("x-partial"), Some("[redacted]"));
+    let shown = format!("{err} {err:?} {err:#?} {:?}", err.headers());
+    assert!(!shown.contains(tail), "{shown}");
+}
+
+#[tokio::test]
+async fn a_key_across_the_body_limit_is_scrubbed_before_the_cut() {
+    // 64 KiB is where error bodies are cut; put the key across that line.
+    let limit = 64 * 1024;
+    for offset in [10, 17, 20, 30] {
+        let body = format!("{}{KEY}{}", "x".repeat(limit - offset), "y".repeat(100));
+        let (err, _) = failed_query(ResponseTemplate::new(500).set_body_string(body), 0).await;
+        let api = err.api_error().unwrap();
+        assert!(api.body_truncated);
+        assert!(api.body.len() <= limit);
+        // Not even a short fragment is left where the key was cut.
+        for piece in [&KEY[..8], &KEY[3..19], &KEY[KEY.len() - 16..]] {
+            assert!(
+                !api.body.contains(piece),
+                "offset {offset}: {}",
+                &api.body[limit - 40..]
+            );
+        }
+        assert!(!format!("{err:?}").contains(&KEY[3..19]));
+    }
 }
