@@ -52,6 +52,8 @@ class VectorcacheResponseValidationError extends VectorcacheAPIError {}
 class VectorcacheNetworkError extends VectorcacheAPIError {}
 /** An attempt did not complete within `timeout`. */
 class VectorcacheTimeoutError extends VectorcacheNetworkError {}
+/** The server's TLS certificate is not trusted; `ca` or NODE_EXTRA_CA_CERTS adds a CA. Never retried. */
+class VectorcacheCertificateError extends VectorcacheNetworkError {}
 /** A bad request (prompt, model, threshold, a field of the wrong type); nothing was sent. */
 class VectorcacheInvalidRequestError extends VectorcacheError {}
 /** No key (the message names VECTORCACHE_API_KEY), a malformed key, a bad base URL or option. */
@@ -70,6 +72,7 @@ const CLASSES = Object.freeze({
   VectorcacheResponseValidationError,
   VectorcacheNetworkError,
   VectorcacheTimeoutError,
+  VectorcacheCertificateError,
   VectorcacheInvalidRequestError,
   VectorcacheConfigurationError,
 })

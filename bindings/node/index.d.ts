@@ -108,6 +108,7 @@ export type VectorcacheErrorKind =
   | 'status'
   | 'timeout'
   | 'connection'
+  | 'certificate'
   | 'decode'
   | 'missing_api_key'
   | 'invalid_api_key'
@@ -138,7 +139,8 @@ export interface VectorcacheErrorResponse {
  * │   ├── VectorcacheServerError          any 5xx
  * │   ├── VectorcacheResponseValidationError  a 2xx body that is not the documented JSON
  * │   └── VectorcacheNetworkError         refused, reset, DNS, TLS
- * │       └── VectorcacheTimeoutError
+ * │       ├── VectorcacheTimeoutError
+ * │       └── VectorcacheCertificateError  the server's certificate is not trusted
  * ├── VectorcacheInvalidRequestError      a bad request; nothing was sent
  * └── VectorcacheConfigurationError       no key, malformed key, bad base URL or option
  * ```
@@ -189,6 +191,8 @@ export declare class VectorcacheResponseValidationError extends VectorcacheAPIEr
 export declare class VectorcacheNetworkError extends VectorcacheAPIError {}
 /** An attempt exceeded `timeout`. */
 export declare class VectorcacheTimeoutError extends VectorcacheNetworkError {}
+/** The server's TLS certificate is not trusted (never retried); the `ca` option or `NODE_EXTRA_CA_CERTS` adds a CA. */
+export declare class VectorcacheCertificateError extends VectorcacheNetworkError {}
 /** A bad prompt, model, threshold or request field; nothing was sent. Never a `VectorcacheAPIError`. */
 export declare class VectorcacheInvalidRequestError extends VectorcacheError {}
 /** No API key (the message names `VECTORCACHE_API_KEY`), a malformed key, an insecure base URL or a bad option; nothing was sent. Never a `VectorcacheAPIError`. */

@@ -17,6 +17,7 @@ export const {
   VectorcacheResponseValidationError,
   VectorcacheNetworkError,
   VectorcacheTimeoutError,
+  VectorcacheCertificateError,
   VERSION,
 } = cjs
 

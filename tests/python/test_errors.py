@@ -97,7 +97,7 @@ def test_every_class_against_every_family() -> None:
 def test_every_kind_literal_is_a_kind_the_fixture_or_core_uses() -> None:
     kinds = set(typing.get_args(vectorcache.ErrorKind))
     assert {c["kind"] for c in CASES} <= kinds
-    assert len(kinds) == 17
+    assert len(kinds) == 18
 
 
 def test_api_error_attributes(make_client, emulator) -> None:

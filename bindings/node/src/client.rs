@@ -1,13 +1,13 @@
 //! The native client: one core `Client` (shared connection pool, swappable key) per instance.
 
-use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, Unknown};
-use napi::{Env, ValueType};
+use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::Env;
 use napi_derive::napi;
 use vectorcache::{ApiKey, Client, ClientBuilder, Error, QueryRequest};
 
 use crate::cancel::CancelToken;
 use crate::config::ClientOptions;
-use crate::convert::object_arg;
+use crate::convert::{object_arg, text};
 use crate::errors::NativeError;
 use crate::request::{QueryInput, QueryOptions};
 use crate::response::QueryOutcome;
@@ -106,13 +106,15 @@ impl NativeClient {
     /// `invalid_api_key` error instead of throwing when the key is malformed.
     #[napi(ts_args_type = "key: string")]
     pub fn set_api_key(&self, key: Unknown) -> Option<NativeError> {
-        let key = match key.get_type() {
-            Ok(ValueType::String) => String::from_unknown(key).ok(),
-            _ => None,
-        };
         // The reason never repeats the value: it may be a secret.
-        let Some(key) = key else {
-            return Some(Error::invalid_api_key("the key must be a string").into());
+        let key = match text(key, "apiKey") {
+            Ok(key) => key,
+            Err(_) => {
+                return Some(
+                    Error::invalid_api_key("the key must be a string of `vc_` and hex digits")
+                        .into(),
+                )
+            }
         };
         match ApiKey::new(key) {
             Ok(key) => {

@@ -7,7 +7,7 @@ use napi_derive::napi;
 use vectorcache::bindings::{connections_from_i64, duration_from_millis_f64, retries_from_i64};
 use vectorcache::Error;
 
-use crate::convert::field;
+use crate::convert::{either_name, field, only_known_keys, pem_list, text_field};
 
 /// Options of a client. Every one is optional; explicit values beat the environment. (This
 /// struct gives the generated types; the values are read into the core's `ClientOptions`.)
@@ -29,6 +29,13 @@ pub struct ClientOptions {
     /// Milliseconds every call may take as a whole: waiting for a connection, every attempt,
     /// every wait between attempts (default: no bound beyond `timeout` and the retries).
     pub total_timeout: Option<f64>,
+    /// CA certificates to trust beside the system's (PEM text or Buffer, or an array of them),
+    /// as Node's own `https` options take them. `NODE_EXTRA_CA_CERTS` adds a file too.
+    #[napi(ts_type = "string | Buffer | Array<string | Buffer>")]
+    pub ca: Option<serde_json::Value>,
+    /// The proxy for every request (`http://[user:password@]host:port`), instead of the
+    /// `HTTPS_PROXY` environment. Its credentials are never shown.
+    pub proxy: Option<String>,
 }
 
 impl ClientOptions {
@@ -36,6 +43,11 @@ impl ClientOptions {
     pub(crate) fn read_none() -> vectorcache::ClientOptions {
         let mut options = vectorcache::ClientOptions::default();
         options.user_agent_suffix = Some(USER_AGENT_SUFFIX.to_owned());
+        // Node's own variable for extra CAs; Node reads it for its TLS, the core for ours.
+        options.ca_bundle = std::env::var_os(NODE_EXTRA_CA_CERTS)
+            .filter(|path| !path.is_empty())
+            .map(Into::into);
+        options.trust_advice = Some(TRUST_ADVICE.to_owned());
         options
     }
 
@@ -43,9 +55,11 @@ impl ClientOptions {
     /// value names the field as JavaScript spells it. Each option is one line here.
     pub(crate) fn read(obj: &Object) -> Result<vectorcache::ClientOptions, Error> {
         let mut options = Self::read_none();
-        options.api_key = field(obj, "apiKey", ValueType::String).map_err(Error::invalid_config)?;
+        only_known_keys(obj, CLIENT_OPTIONS, "client option").map_err(Error::invalid_config)?;
+        options.api_key = text_field(obj, "apiKey").map_err(Error::invalid_config)?;
+        // `baseURL` is how one documentation guide (and the OpenAI SDK) spells it.
         options.base_url =
-            field(obj, "baseUrl", ValueType::String).map_err(Error::invalid_config)?;
+            either_name(obj, "baseUrl", "baseURL", text_field).map_err(Error::invalid_config)?;
         options.timeout = field(obj, "timeout", ValueType::Number)
             .map_err(Error::invalid_config)?
             // JavaScript gives milliseconds, the core takes durations.
@@ -57,8 +71,7 @@ impl ClientOptions {
             .map(|n| retries_from_i64("maxRetries", whole_number("maxRetries", n)?))
             .transpose()
             .map_err(Error::invalid_config)?;
-        options.project_id =
-            field(obj, "projectId", ValueType::String).map_err(Error::invalid_config)?;
+        options.project_id = text_field(obj, "projectId").map_err(Error::invalid_config)?;
         options.max_connections = field(obj, "maxConnections", ValueType::Number)
             .map_err(Error::invalid_config)?
             .map(|n| connections_from_i64("maxConnections", whole_number("maxConnections", n)?))
@@ -69,9 +82,30 @@ impl ClientOptions {
             .map(|ms| duration_from_millis_f64("totalTimeout", ms))
             .transpose()
             .map_err(Error::invalid_config)?;
+        options.root_certificates = pem_list(obj, "ca").map_err(Error::invalid_config)?;
+        options.proxy = text_field(obj, "proxy").map_err(Error::invalid_config)?;
         Ok(options)
     }
 }
+
+/// Every key a client options object may have.
+const CLIENT_OPTIONS: &[&str] = &[
+    "apiKey",
+    "baseUrl",
+    "baseURL",
+    "timeout",
+    "maxRetries",
+    "projectId",
+    "maxConnections",
+    "totalTimeout",
+    "ca",
+    "proxy",
+];
+
+const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";
+/// How an untrusted-certificate error tells a Node user to trust a CA.
+const TRUST_ADVICE: &str = "to trust its CA, pass its PEM as the client's `ca` option or set \
+     NODE_EXTRA_CA_CERTS to a file holding it";
 
 /// Names this package in the `User-Agent` after the core's own token.
 const USER_AGENT_SUFFIX: &str = concat!("vectorcache-node/", env!("CARGO_PKG_VERSION"));

@@ -60,6 +60,7 @@ fn error_class(error: &Error) -> &'static str {
         ErrorKind::Decode => "VectorcacheResponseValidationError",
         ErrorKind::Timeout => "VectorcacheTimeoutError",
         ErrorKind::Connection => "VectorcacheNetworkError",
+        ErrorKind::Certificate => "VectorcacheCertificateError",
         ErrorKind::InvalidRequest => "VectorcacheInvalidRequestError",
         ErrorKind::MissingApiKey | ErrorKind::InvalidApiKey | ErrorKind::InvalidConfig => {
             "VectorcacheConfigurationError"

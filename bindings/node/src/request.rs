@@ -8,7 +8,7 @@ use vectorcache::QueryRequest;
 use vectorcache::bindings::{duration_from_millis_f64, retries_from_i64};
 
 use crate::config::whole_number;
-use crate::convert::{field, string_map};
+use crate::convert::{either_name, field, only_known_keys, string_map, text_field};
 
 /// A cache query. `prompt` and `model` are required; the core rejects a missing or blank one
 /// before anything is sent. (This struct gives the generated types; the values are read into
@@ -35,15 +35,49 @@ impl QueryInput {
     /// names the field. A missing prompt or model becomes empty, which the core's validation
     /// rejects with its own message. Each option is one line here.
     pub(crate) fn read(obj: &Object) -> Result<QueryRequest, String> {
-        let prompt: Option<String> = field(obj, "prompt", ValueType::String)?;
-        let model: Option<String> = field(obj, "model", ValueType::String)?;
+        only_known_keys(obj, REQUEST_FIELDS, "query field")?;
+        let prompt = text_field(obj, "prompt")?;
+        let model = text_field(obj, "model")?;
         let mut request = QueryRequest::new(prompt.unwrap_or_default(), model.unwrap_or_default());
-        request.context = field(obj, "context", ValueType::String)?;
-        request.similarity_threshold = field(obj, "similarityThreshold", ValueType::Number)?;
-        request.include_debug = field(obj, "includeDebug", ValueType::Boolean)?;
-        request.project_id = field(obj, "projectId", ValueType::String)?;
+        request.context = text_field(obj, "context")?;
+        // The documented wire names (snake_case) are accepted beside the camelCase ones.
+        request.similarity_threshold =
+            either_name(obj, "similarityThreshold", "similarity_threshold", number)?;
+        request.include_debug = either_name(obj, "includeDebug", "include_debug", boolean)?;
+        request.project_id = either_name(obj, "projectId", "project_id", text_field)?;
         Ok(request)
     }
+}
+
+/// Every key a query object may have.
+const REQUEST_FIELDS: &[&str] = &[
+    "prompt",
+    "model",
+    "context",
+    "similarityThreshold",
+    "similarity_threshold",
+    "includeDebug",
+    "include_debug",
+    "projectId",
+    "project_id",
+];
+
+/// Every key the per-call options may have (`signal` is the wrapper's).
+const QUERY_OPTIONS: &[&str] = &[
+    "timeout",
+    "maxRetries",
+    "totalTimeout",
+    "headers",
+    "projectId",
+    "signal",
+];
+
+fn number(obj: &Object, name: &str) -> Result<Option<f64>, String> {
+    field(obj, name, ValueType::Number)
+}
+
+fn boolean(obj: &Object, name: &str) -> Result<Option<bool>, String> {
+    field(obj, name, ValueType::Boolean)
 }
 
 /// Per-call settings, the second argument of `query`. (This struct gives the generated
@@ -67,6 +101,7 @@ impl QueryOptions {
     /// Reads the per-call settings into `request`, one line per option; a bad value is the
     /// reason for an invalid-request error.
     pub(crate) fn read_into(obj: &Object, request: &mut QueryRequest) -> Result<(), String> {
+        only_known_keys(obj, QUERY_OPTIONS, "query option")?;
         if let Some(ms) = field(obj, "timeout", ValueType::Number)? {
             request.timeout = Some(duration_from_millis_f64("timeout", ms)?);
         }
@@ -80,7 +115,7 @@ impl QueryOptions {
             request.total_timeout = Some(duration_from_millis_f64("totalTimeout", ms)?);
         }
         request.headers.extend(string_map(obj, "headers")?);
-        if let Some(project) = field(obj, "projectId", ValueType::String)? {
+        if let Some(project) = text_field(obj, "projectId")? {
             request.project_id = Some(project);
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! the process's tokio runtime (runtime.rs). The pure-Python package subclasses
 //! them to add the context-manager protocols.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 
@@ -9,7 +10,7 @@ use pyo3::prelude::*;
 use vectorcache::{ApiKey, QueryRequest};
 
 use crate::bridge::into_awaitable;
-use crate::config::{build_client, ClientArgs, QueryArgs};
+use crate::config::{api_key_arg, build_client, ClientArgs, QueryArgs};
 use crate::errors::{closed_client, to_py_err};
 use crate::response::Answer;
 use crate::runtime::wait_detached;
@@ -100,8 +101,10 @@ impl ClientBase {
     }
 
     /// Swaps the API key (rotation); requests already in flight keep the old one.
-    fn set_api_key(&self, py: Python<'_>, api_key: String) -> PyResult<()> {
-        let key = ApiKey::new(api_key).map_err(|e| to_py_err(py, &e))?;
+    fn set_api_key(&self, py: Python<'_>, api_key: Bound<'_, PyAny>) -> PyResult<()> {
+        let key = api_key_arg(&api_key)?
+            .and_then(ApiKey::new)
+            .map_err(|e| to_py_err(py, &e))?;
         self.core.set_api_key(key);
         Ok(())
     }
@@ -138,16 +141,18 @@ pub struct Client {}
 impl Client {
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None))]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None, ca_bundle = None, proxy = None))]
     fn new<'py>(
         py: Python<'py>,
-        api_key: Option<String>,
-        base_url: Option<String>,
+        api_key: Option<Bound<'py, PyAny>>,
+        base_url: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
-        project_id: Option<String>,
+        project_id: Option<Bound<'py, PyAny>>,
         max_connections: Option<Bound<'py, PyAny>>,
         total_timeout: Option<Bound<'py, PyAny>>,
+        ca_bundle: Option<PathBuf>,
+        proxy: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let args = ClientArgs {
             api_key,
@@ -157,6 +162,8 @@ impl Client {
             project_id,
             max_connections,
             total_timeout,
+            ca_bundle,
+            proxy,
         };
         Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
     }
@@ -171,12 +178,12 @@ impl Client {
     fn query<'py>(
         slf: PyRef<'py, Self>,
         py: Python<'py>,
-        prompt: String,
-        model: String,
-        similarity_threshold: Option<f64>,
-        context: Option<String>,
+        prompt: Bound<'py, PyAny>,
+        model: Bound<'py, PyAny>,
+        similarity_threshold: Option<Bound<'py, PyAny>>,
+        context: Option<Bound<'py, PyAny>>,
         include_debug: bool,
-        project_id: Option<String>,
+        project_id: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
         total_timeout: Option<Bound<'py, PyAny>>,
@@ -209,16 +216,18 @@ pub struct AsyncClient {}
 impl AsyncClient {
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None))]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None, ca_bundle = None, proxy = None))]
     fn new<'py>(
         py: Python<'py>,
-        api_key: Option<String>,
-        base_url: Option<String>,
+        api_key: Option<Bound<'py, PyAny>>,
+        base_url: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
-        project_id: Option<String>,
+        project_id: Option<Bound<'py, PyAny>>,
         max_connections: Option<Bound<'py, PyAny>>,
         total_timeout: Option<Bound<'py, PyAny>>,
+        ca_bundle: Option<PathBuf>,
+        proxy: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
         let args = ClientArgs {
             api_key,
@@ -228,6 +237,8 @@ impl AsyncClient {
             project_id,
             max_connections,
             total_timeout,
+            ca_bundle,
+            proxy,
         };
         Ok(PyClassInitializer::from(ClientBase::new(py, args)?).add_subclass(Self {}))
     }
@@ -239,12 +250,12 @@ impl AsyncClient {
     fn query<'py>(
         slf: PyRef<'py, Self>,
         py: Python<'py>,
-        prompt: String,
-        model: String,
-        similarity_threshold: Option<f64>,
-        context: Option<String>,
+        prompt: Bound<'py, PyAny>,
+        model: Bound<'py, PyAny>,
+        similarity_threshold: Option<Bound<'py, PyAny>>,
+        context: Option<Bound<'py, PyAny>>,
         include_debug: bool,
-        project_id: Option<String>,
+        project_id: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
         total_timeout: Option<Bound<'py, PyAny>>,

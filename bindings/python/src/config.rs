@@ -2,11 +2,14 @@
 //! query's (`query(...)`), one line per option. The checks themselves (key format, https,
 //! ranges) are the core's; this only converts Python values.
 
+use std::path::PathBuf;
+
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PyMapping};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyMapping, PyString};
 use vectorcache::bindings::{
-    connections_from_i64, duration_from_secs_f64, retries_from_i64, Reason,
+    connections_from_i64, connections_out_of_range, duration_from_secs_f64, lone_surrogate,
+    retries_from_i64, retries_out_of_range, threshold_out_of_range, Reason,
 };
 use vectorcache::{Client, ClientBuilder, ClientOptions, Error, QueryRequest};
 
@@ -29,14 +32,20 @@ pub type Converted<T> = PyResult<Result<T, Error>>;
 
 /// The keyword arguments of `VectorcacheClient(...)`, as given.
 pub struct ClientArgs<'py> {
-    pub api_key: Option<String>,
-    pub base_url: Option<String>,
+    pub api_key: Option<Bound<'py, PyAny>>,
+    pub base_url: Option<Bound<'py, PyAny>>,
     pub timeout: Option<Bound<'py, PyAny>>,
     pub max_retries: Option<Bound<'py, PyAny>>,
-    pub project_id: Option<String>,
+    pub project_id: Option<Bound<'py, PyAny>>,
     pub max_connections: Option<Bound<'py, PyAny>>,
     pub total_timeout: Option<Bound<'py, PyAny>>,
+    pub ca_bundle: Option<PathBuf>,
+    pub proxy: Option<Bound<'py, PyAny>>,
 }
+
+/// How an untrusted-certificate error tells a Python user to trust a CA.
+const TRUST_ADVICE: &str = "to trust its CA, pass ca_bundle=\"path/to/ca.pem\" to the client, \
+     or point SSL_CERT_FILE / SSL_CERT_DIR at it";
 
 impl ClientArgs<'_> {
     /// The core's options for these arguments, one line per option.
@@ -44,9 +53,10 @@ impl ClientArgs<'_> {
         let bad = Error::invalid_config;
         let mut options = ClientOptions::default();
         options.user_agent_suffix = Some(USER_AGENT_SUFFIX.to_owned());
-        options.api_key = self.api_key;
-        options.base_url = self.base_url;
-        options.project_id = self.project_id;
+        options.api_key = ok_or_return!(optional_text("api_key", self.api_key.as_ref(), bad)?);
+        options.base_url = ok_or_return!(optional_text("base_url", self.base_url.as_ref(), bad)?);
+        options.project_id =
+            ok_or_return!(optional_text("project_id", self.project_id.as_ref(), bad)?);
         options.timeout = ok_or_return!(duration("timeout", self.timeout.as_ref(), bad)?);
         options.max_retries =
             ok_or_return!(retries("max_retries", self.max_retries.as_ref(), bad)?);
@@ -56,6 +66,9 @@ impl ClientArgs<'_> {
         )?);
         options.total_timeout =
             ok_or_return!(duration("total_timeout", self.total_timeout.as_ref(), bad)?);
+        options.ca_bundle = self.ca_bundle;
+        options.proxy = ok_or_return!(optional_text("proxy", self.proxy.as_ref(), bad)?);
+        options.trust_advice = Some(TRUST_ADVICE.to_owned());
         Ok(Ok(options))
     }
 }
@@ -69,12 +82,12 @@ pub fn build_client(args: ClientArgs<'_>) -> Converted<Client> {
 
 /// The keyword arguments of `query(...)`, as given.
 pub struct QueryArgs<'py> {
-    pub prompt: String,
-    pub model: String,
-    pub similarity_threshold: Option<f64>,
-    pub context: Option<String>,
+    pub prompt: Bound<'py, PyAny>,
+    pub model: Bound<'py, PyAny>,
+    pub similarity_threshold: Option<Bound<'py, PyAny>>,
+    pub context: Option<Bound<'py, PyAny>>,
     pub include_debug: bool,
-    pub project_id: Option<String>,
+    pub project_id: Option<Bound<'py, PyAny>>,
     pub timeout: Option<Bound<'py, PyAny>>,
     pub max_retries: Option<Bound<'py, PyAny>>,
     pub total_timeout: Option<Bound<'py, PyAny>>,
@@ -85,17 +98,21 @@ impl QueryArgs<'_> {
     /// The core request for these arguments, one line per option.
     pub fn into_request(self) -> Converted<QueryRequest> {
         let bad = Error::invalid_request;
-        let mut request = QueryRequest::new(self.prompt, self.model);
-        request.similarity_threshold = self.similarity_threshold;
-        request.context = self.context;
+        let prompt = ok_or_return!(text("prompt", &self.prompt, bad)?);
+        let model = ok_or_return!(text("model", &self.model, bad)?);
+        let mut request = QueryRequest::new(prompt, model);
+        request.similarity_threshold =
+            ok_or_return!(threshold(self.similarity_threshold.as_ref())?);
+        request.context = ok_or_return!(optional_text("context", self.context.as_ref(), bad)?);
         request.include_debug = self.include_debug.then_some(true);
-        request.project_id = self.project_id;
+        request.project_id =
+            ok_or_return!(optional_text("project_id", self.project_id.as_ref(), bad)?);
         request.timeout = ok_or_return!(duration("timeout", self.timeout.as_ref(), bad)?);
         request.max_retries =
             ok_or_return!(retries("max_retries", self.max_retries.as_ref(), bad)?);
         request.total_timeout =
             ok_or_return!(duration("total_timeout", self.total_timeout.as_ref(), bad)?);
-        request.headers = headers(self.extra_headers.as_ref())?;
+        request.headers = ok_or_return!(headers(self.extra_headers.as_ref())?);
         Ok(Ok(request))
     }
 }
@@ -121,24 +138,30 @@ fn retries(
     let Some(value) = value else {
         return Ok(Ok(None));
     };
-    Ok(retries_from_i64(what, whole_number(what, value)?)
-        .map(Some)
-        .map_err(bad))
+    Ok(match whole_number(what, value)? {
+        Whole::Fits(n) => retries_from_i64(what, n),
+        Whole::Huge(shown) => Err(retries_out_of_range(what, &shown)),
+    }
+    .map(Some)
+    .map_err(bad))
 }
 
 fn connections(what: &str, value: Option<&Bound<'_, PyAny>>) -> Converted<Option<usize>> {
     let Some(value) = value else {
         return Ok(Ok(None));
     };
-    Ok(connections_from_i64(what, whole_number(what, value)?)
-        .map(Some)
-        .map_err(Error::invalid_config))
+    Ok(match whole_number(what, value)? {
+        Whole::Fits(n) => connections_from_i64(what, n),
+        Whole::Huge(shown) => Err(connections_out_of_range(what, &shown)),
+    }
+    .map(Some)
+    .map_err(Error::invalid_config))
 }
 
 /// `extra_headers`: a mapping of header names to values, both `str`.
-fn headers(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
+fn headers(value: Option<&Bound<'_, PyAny>>) -> Converted<Vec<(String, String)>> {
     let Some(value) = value else {
-        return Ok(Vec::new());
+        return Ok(Ok(Vec::new()));
     };
     let mapping = value.cast::<PyMapping>().map_err(|_| {
         PyTypeError::new_err(format!(
@@ -149,21 +172,80 @@ fn headers(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> 
     let mut headers = Vec::new();
     for item in mapping.items()?.iter() {
         let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
-        match (name.extract::<String>(), value.extract::<String>()) {
-            (Ok(name), Ok(value)) => headers.push((name, value)),
-            _ => {
-                return Err(PyTypeError::new_err(
-                    "`extra_headers` must be a mapping of str to str",
-                ))
-            }
-        }
+        let name = ok_or_return!(text("extra_headers", &name, Error::invalid_request)?);
+        let value = ok_or_return!(text("extra_headers", &value, Error::invalid_request)?);
+        headers.push((name, value));
     }
-    Ok(headers)
+    Ok(Ok(headers))
+}
+
+/// The key given to `set_api_key`, as text.
+pub fn api_key_arg(value: &Bound<'_, PyAny>) -> Converted<String> {
+    text("api_key", value, Error::invalid_config)
+}
+
+/// A `str` argument. Not a `str`: `TypeError`; a `str` with a lone surrogate (which has no
+/// UTF-8 form): the SDK's error naming the argument.
+fn text(what: &str, value: &Bound<'_, PyAny>, bad: fn(Reason) -> Error) -> Converted<String> {
+    let text = value.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!("`{what}` must be a str, got {}", type_name(value)))
+    })?;
+    // (to_cow: abi3 for Python 3.9 has no to_str.)
+    Ok(match text.to_cow() {
+        Ok(text) => Ok(text.into_owned()),
+        Err(_) => Err(bad(lone_surrogate(what))),
+    })
+}
+
+fn optional_text(
+    what: &str,
+    value: Option<&Bound<'_, PyAny>>,
+    bad: fn(Reason) -> Error,
+) -> Converted<Option<String>> {
+    match value {
+        None => Ok(Ok(None)),
+        Some(value) => Ok(text(what, value, bad)?.map(Some)),
+    }
+}
+
+/// `similarity_threshold`: an int or a float, not a bool. One too large for a float is
+/// refused with its own value, not as `inf`.
+fn threshold(value: Option<&Bound<'_, PyAny>>) -> Converted<Option<f64>> {
+    let Some(value) = value else {
+        return Ok(Ok(None));
+    };
+    let number = value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>();
+    if value.is_instance_of::<PyBool>() || !number {
+        return Err(PyTypeError::new_err(format!(
+            "`similarity_threshold` must be a number, got {}",
+            type_name(value)
+        )));
+    }
+    Ok(match value.extract::<f64>() {
+        Ok(t) => Ok(Some(t)),
+        Err(_) => Err(Error::invalid_request(threshold_out_of_range(&shown(
+            value,
+        )?))),
+    })
+}
+
+/// A value as Python prints it, cut short: an error message shows what was given.
+fn shown(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let text = value.str()?.to_string();
+    Ok(match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}… ({} digits)", &text[..cut], text.len()),
+        None => text,
+    })
 }
 
 /// A number of seconds; a value too large for a float reads as infinite so that the core
 /// rejects it with its typed error rather than Python raising `OverflowError`.
 fn seconds(what: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "`{what}` must be a number of seconds, got bool"
+        )));
+    }
     match value.extract::<f64>() {
         Ok(secs) => Ok(secs),
         Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Ok(f64::INFINITY),
@@ -174,8 +256,14 @@ fn seconds(what: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
     }
 }
 
-/// A whole number; one beyond `i64` saturates so that the core rejects it with its typed error.
-fn whole_number(what: &str, value: &Bound<'_, PyAny>) -> PyResult<i64> {
+/// An `int` argument: one that fits 64 bits, or one that does not (shown as written).
+enum Whole {
+    Fits(i64),
+    Huge(String),
+}
+
+/// An `int` (not a `bool`); `TypeError` for anything else.
+fn whole_number(what: &str, value: &Bound<'_, PyAny>) -> PyResult<Whole> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(format!(
             "`{what}` must be an int, got {}",
@@ -183,9 +271,8 @@ fn whole_number(what: &str, value: &Bound<'_, PyAny>) -> PyResult<i64> {
         )));
     }
     match value.extract::<i64>() {
-        Ok(n) => Ok(n),
-        Err(_) if value.gt(0)? => Ok(i64::MAX),
-        Err(_) => Ok(i64::MIN),
+        Ok(n) => Ok(Whole::Fits(n)),
+        Err(_) => Ok(Whole::Huge(shown(value)?)),
     }
 }
 

@@ -32,6 +32,7 @@ struct ErrorClasses {
     response_validation: Py<PyType>,
     connection: Py<PyType>,
     timeout: Py<PyType>,
+    certificate: Py<PyType>,
     invalid_request: Py<PyType>,
     configuration: Py<PyType>,
 }
@@ -59,6 +60,7 @@ impl ErrorClasses {
             response_validation: class("APIResponseValidationError")?,
             connection: class("APIConnectionError")?,
             timeout: class("APITimeoutError")?,
+            certificate: class("APICertificateError")?,
             invalid_request: class("InvalidRequestError")?,
             configuration: class("ConfigurationError")?,
         })
@@ -87,6 +89,7 @@ impl ErrorClasses {
             ErrorKind::Decode => &self.response_validation,
             ErrorKind::Timeout => &self.timeout,
             ErrorKind::Connection => &self.connection,
+            ErrorKind::Certificate => &self.certificate,
             ErrorKind::InvalidRequest => &self.invalid_request,
             ErrorKind::MissingApiKey | ErrorKind::InvalidApiKey | ErrorKind::InvalidConfig => {
                 &self.configuration

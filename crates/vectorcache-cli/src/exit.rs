@@ -20,7 +20,7 @@ pub const RATE_LIMITED: u8 = 7;
 pub const CLIENT_ERROR: u8 = 8;
 /// 5xx answers.
 pub const SERVER_ERROR: u8 = 9;
-/// Timeouts and connection failures.
+/// Timeouts, connection failures and untrusted certificates.
 pub const UNREACHABLE: u8 = 10;
 /// A success answer whose body could not be decoded.
 pub const DECODE: u8 = 11;
@@ -34,7 +34,7 @@ pub fn code(error: &Error) -> u8 {
         ErrorKind::Authentication => AUTHENTICATION,
         ErrorKind::PermissionDenied => PERMISSION_DENIED,
         ErrorKind::RateLimited => RATE_LIMITED,
-        ErrorKind::Timeout | ErrorKind::Connection => UNREACHABLE,
+        ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::Certificate => UNREACHABLE,
         ErrorKind::Decode => DECODE,
         ErrorKind::InternalServer | ErrorKind::BadGateway | ErrorKind::ServiceUnavailable => {
             SERVER_ERROR

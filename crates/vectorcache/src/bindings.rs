@@ -37,10 +37,29 @@ pub fn duration_from_millis_f64(what: &str, millis: f64) -> Result<Duration, Rea
 pub fn retries_from_i64(what: &str, retries: i64) -> Result<u32, Reason> {
     match u32::try_from(retries) {
         Ok(n) if n <= 100 => Ok(n),
-        _ => Err(format!(
-            "`{what}` must be a whole number from 0 to 100, got {retries}"
-        )),
+        _ => Err(retries_out_of_range(what, &retries)),
     }
+}
+
+/// Why a retry count is refused; `shown` is the value as the caller wrote it (a Python int
+/// beyond 64 bits is shown whole, not saturated).
+pub fn retries_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason {
+    format!("`{what}` must be a whole number from 0 to 100, got {shown}")
+}
+
+/// Why a similarity threshold is refused (the core's own message), for a value that does not
+/// even fit a float.
+pub fn threshold_out_of_range(shown: &dyn std::fmt::Display) -> Reason {
+    crate::request::threshold_problem(shown)
+}
+
+/// Why a text value is refused: it holds a lone UTF-16 surrogate, which has no UTF-8 form
+/// (Node would silently turn it into U+FFFD, making two different prompts one cache key).
+pub fn lone_surrogate(what: &str) -> Reason {
+    format!(
+        "`{what}` contains a lone UTF-16 surrogate (half of a character), which cannot be \
+         sent as UTF-8; remove it or pair it"
+    )
 }
 
 /// The most connections a client may be allowed to open.
@@ -50,10 +69,13 @@ const MAX_CONNECTIONS_LIMIT: usize = 100_000;
 pub fn connections_from_i64(what: &str, n: i64) -> Result<usize, Reason> {
     match usize::try_from(n) {
         Ok(n) if (1..=MAX_CONNECTIONS_LIMIT).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "`{what}` must be a whole number from 1 to {MAX_CONNECTIONS_LIMIT}, got {n}"
-        )),
+        _ => Err(connections_out_of_range(what, &n)),
     }
+}
+
+/// Why a connection count is refused; `shown` is the value as the caller wrote it.
+pub fn connections_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason {
+    format!("`{what}` must be a whole number from 1 to {MAX_CONNECTIONS_LIMIT}, got {shown}")
 }
 
 #[cfg(test)]

@@ -294,6 +294,29 @@ impl Client {
         outcome
     }
 
+    /// A transport failure as the crate's error (one attempt; the caller records the count).
+    fn transport_error(&self, error: reqwest::Error, timeout: Duration) -> Error {
+        if error.is_timeout() {
+            return Error::Timeout {
+                timeout,
+                attempts: 1,
+                total: None,
+            };
+        }
+        if let Some(reason) = untrusted_certificate(&error) {
+            return Error::Certificate {
+                reason,
+                advice: self.inner.http_settings.trust_advice.clone(),
+                source: Some(Box::new(error)),
+            };
+        }
+        Error::Connection {
+            message: error_chain(&error),
+            attempts: 1,
+            source: Some(Box::new(error)),
+        }
+    }
+
     /// One HTTP exchange, decoded.
     async fn exchange(&self, call: &Call, transport: &Transport) -> Result<QueryResponse, Error> {
         let inner = &*self.inner;
@@ -307,7 +330,7 @@ impl Client {
             .body(call.body.clone())
             .send()
             .await
-            .map_err(|e| transport_error(e, call.timeout))?;
+            .map_err(|e| self.transport_error(e, call.timeout))?;
         let status = response.status().as_u16();
         let mut headers = std::mem::take(response.headers_mut());
         scrub_headers(&mut headers, &key);
@@ -316,7 +339,7 @@ impl Client {
             let (bytes, truncated, failure) =
                 read_scrubbed(&mut response, MAX_SUCCESS_BODY, &key).await;
             if let Some(e) = failure {
-                return Err(transport_error(e, call.timeout));
+                return Err(self.transport_error(e, call.timeout));
             }
             if truncated {
                 return Err(Error::from(DecodeError {
@@ -350,20 +373,22 @@ struct Call {
     retry: RetryPolicy,
 }
 
-/// A transport failure as the crate's error (one attempt; the caller records the count).
-fn transport_error(error: reqwest::Error, timeout: Duration) -> Error {
-    if error.is_timeout() {
-        return Error::Timeout {
-            timeout,
-            attempts: 1,
-            total: None,
+/// What is wrong with the server's certificate, if that is why the connection failed.
+fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(rustls::Error::InvalidCertificate(problem)) = error.downcast_ref() {
+            return Some(format!("{problem:?}"));
+        }
+        // An io::Error's source() skips the error it wraps (where rustls' travels).
+        current = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
         };
     }
-    Error::Connection {
-        message: error_chain(&error),
-        attempts: 1,
-        source: Some(Box::new(error)),
-    }
+    None
 }
 
 /// Whether `error` is what a pooled connection closed by the server while idle gives: the

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::header::{
@@ -83,6 +84,17 @@ pub struct ClientOptions {
     pub pool_idle_timeout: Option<Duration>,
     /// Bounds every call as a whole (waiting for a connection, attempts, waits). Default: none.
     pub total_timeout: Option<Duration>,
+    /// CA certificates (PEM, one or more each) trusted beside the system's trust store and
+    /// the bundled roots: a TLS-inspecting proxy's CA, a private gateway's.
+    pub root_certificates: Vec<Vec<u8>>,
+    /// A PEM file of CA certificates to trust as well (read when the client is built).
+    pub ca_bundle: Option<PathBuf>,
+    /// The proxy for every request (`http://[user:password@]host:port`), instead of the
+    /// `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` environment. Its credentials are never shown.
+    pub proxy: Option<String>,
+    /// How an untrusted-certificate error tells the user to trust a CA; the Python and Node
+    /// packages name their own option and variable here.
+    pub trust_advice: Option<String>,
 }
 
 impl fmt::Debug for ClientOptions {
@@ -110,6 +122,9 @@ impl fmt::Debug for ClientOptions {
             .field("max_connections", &self.max_connections)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("total_timeout", &self.total_timeout)
+            .field("root_certificates", &self.root_certificates.len())
+            .field("ca_bundle", &self.ca_bundle)
+            .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
             .finish_non_exhaustive()
     }
 }
@@ -247,6 +262,28 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the CA certificate(s) in `pem` as well as the system's trust store and the
+    /// bundled roots (a TLS-inspecting proxy's CA, a private gateway's). The environment's
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` replace the system store, as in OpenSSL.
+    pub fn add_root_certificate(mut self, pem: &[u8]) -> Self {
+        self.options.root_certificates.push(pem.to_vec());
+        self
+    }
+
+    /// Trusts the CA certificates of a PEM file as well (read by [`build`](Self::build)).
+    pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
+        self.options.ca_bundle = Some(path.into());
+        self
+    }
+
+    /// Sends every request through this proxy (`http://[user:password@]host:port`; HTTPS
+    /// goes through a `CONNECT` tunnel) instead of the one the environment names
+    /// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, which apply otherwise).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.options.proxy = Some(url.into());
+        self
+    }
+
     /// Uses a caller-configured `reqwest::Client` (proxies, TLS roots, pool settings). The
     /// timeout set here still applies per request. With a plain `http://` (loopback) base URL,
     /// such a client must not use a proxy: it would see the key in clear text.
@@ -272,6 +309,10 @@ impl ClientBuilder {
             max_connections,
             pool_idle_timeout,
             total_timeout,
+            root_certificates,
+            ca_bundle,
+            proxy,
+            trust_advice,
         } = self.options;
         let key = match api_key {
             Some(key) => key,
@@ -312,11 +353,18 @@ impl ClientBuilder {
             }
         }
         let headers = request_headers(&default_headers, user_agent_suffix.as_deref())?;
+        let plain_http = base_url.scheme() == "http";
         let http = HttpSettings {
             connect_timeout,
             pool_idle_timeout: pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT),
             max_connections,
-            plain_http: base_url.scheme() == "http",
+            plain_http,
+            root_certificates: certificates(&root_certificates, ca_bundle.as_deref())?,
+            proxy: proxy
+                .as_deref()
+                .map(|p| parse_proxy(p, plain_http))
+                .transpose()?,
+            trust_advice: trust_advice.unwrap_or_else(|| DEFAULT_TRUST_ADVICE.to_owned()),
             custom: self.http_client,
         };
         Client::from_parts(crate::client::Parts {
@@ -339,6 +387,75 @@ impl fmt::Debug for ClientBuilder {
             .field("options", &self.options)
             .field("http_client", &self.http_client.is_some())
             .finish()
+    }
+}
+
+/// How the Rust crate trusts another CA; the bindings say it in their own terms.
+const DEFAULT_TRUST_ADVICE: &str =
+    "to trust its CA, pass it to ClientBuilder::add_root_certificate or \
+     ClientBuilder::ca_bundle, or point SSL_CERT_FILE / SSL_CERT_DIR at it";
+
+/// The CA certificates to add: the PEM blobs given, then the bundle file's.
+fn certificates(
+    pems: &[Vec<u8>],
+    bundle: Option<&Path>,
+) -> Result<Vec<reqwest::Certificate>, Error> {
+    let mut all = Vec::new();
+    for pem in pems {
+        all.extend(pem_certificates(pem).map_err(|reason| {
+            Error::invalid_config(format!("a root certificate is not usable: {reason}"))
+        })?);
+    }
+    if let Some(path) = bundle {
+        let shown = path.display();
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::invalid_config(format!("cannot read the CA bundle {shown}: {e}"))
+        })?;
+        all.extend(pem_certificates(&pem).map_err(|reason| {
+            Error::invalid_config(format!("the CA bundle {shown} is not usable: {reason}"))
+        })?);
+    }
+    Ok(all)
+}
+
+fn pem_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
+    let certificates = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|_| "it is not PEM-encoded X.509".to_owned())?;
+    if certificates.is_empty() {
+        return Err("it holds no \"BEGIN CERTIFICATE\" block".to_owned());
+    }
+    Ok(certificates)
+}
+
+/// The proxy option, checked. Its value is never quoted: it may hold a password.
+fn parse_proxy(raw: &str, plain_http: bool) -> Result<reqwest::Proxy, Error> {
+    if plain_http {
+        return Err(Error::invalid_config(
+            "a proxy would see the API key in clear text over a plain http base URL; \
+             use an https base URL with a proxy",
+        ));
+    }
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::invalid_config(format!("the proxy is not a valid URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || url.host().is_none() {
+        return Err(Error::invalid_config(
+            "the proxy must be an http://, https:// or socks5:// URL with a host",
+        ));
+    }
+    reqwest::Proxy::all(url.as_str())
+        .map_err(|_| Error::invalid_config("the proxy URL is not usable"))
+}
+
+/// A URL with any `user:password@` removed, for display.
+pub(crate) fn redact_userinfo(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            format!("{url} (credentials hidden)")
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "<unparsable URL>".to_owned(),
     }
 }
 

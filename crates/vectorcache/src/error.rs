@@ -88,6 +88,19 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// The server's TLS certificate is not trusted (unknown issuer, expired, wrong name).
+    /// Not retried: another attempt meets the same certificate.
+    #[error("the server's TLS certificate is not trusted ({reason}); {advice}")]
+    #[non_exhaustive]
+    Certificate {
+        /// What is wrong with the certificate.
+        reason: String,
+        /// How to trust the CA that issued it, in the caller's language.
+        advice: String,
+        /// The underlying TLS error.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// A success status whose body is not the documented JSON.
     #[error("{0}")]
     Decode(Box<DecodeError>),
@@ -166,6 +179,8 @@ pub enum ErrorKind {
     Timeout,
     /// Connection failure.
     Connection,
+    /// Untrusted server certificate.
+    Certificate,
     /// Undecodable success body.
     Decode,
     /// No key configured.
@@ -180,7 +195,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         Self::BadRequest,
         Self::Authentication,
         Self::PermissionDenied,
@@ -193,6 +208,7 @@ impl ErrorKind {
         Self::Status,
         Self::Timeout,
         Self::Connection,
+        Self::Certificate,
         Self::Decode,
         Self::MissingApiKey,
         Self::InvalidApiKey,
@@ -215,6 +231,7 @@ impl ErrorKind {
             Self::Status => "status",
             Self::Timeout => "timeout",
             Self::Connection => "connection",
+            Self::Certificate => "certificate",
             Self::Decode => "decode",
             Self::MissingApiKey => "missing_api_key",
             Self::InvalidApiKey => "invalid_api_key",
@@ -327,6 +344,7 @@ impl Error {
             Self::Status(_) => ErrorKind::Status,
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Connection { .. } => ErrorKind::Connection,
+            Self::Certificate { .. } => ErrorKind::Certificate,
             Self::Decode(_) => ErrorKind::Decode,
             Self::MissingApiKey => ErrorKind::MissingApiKey,
             Self::InvalidApiKey { .. } => ErrorKind::InvalidApiKey,
@@ -341,7 +359,7 @@ impl Error {
     pub fn category(&self) -> ErrorCategory {
         match self {
             Self::Timeout { .. } => ErrorCategory::Timeout,
-            Self::Connection { .. } => ErrorCategory::Connection,
+            Self::Connection { .. } | Self::Certificate { .. } => ErrorCategory::Connection,
             Self::Decode(_) => ErrorCategory::Decode,
             Self::InvalidRequest { .. } => ErrorCategory::InvalidRequest,
             Self::MissingApiKey | Self::InvalidApiKey { .. } | Self::InvalidConfig { .. } => {
@@ -434,6 +452,8 @@ impl Error {
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Self::Timeout { attempts, .. } | Self::Connection { attempts, .. } => Some(*attempts),
+            // Never retried: one attempt.
+            Self::Certificate { .. } => Some(1),
             Self::Decode(e) => Some(e.attempts),
             _ => self.api_error().map(|e| e.attempts),
         }
@@ -470,7 +490,8 @@ impl Error {
     }
 
     /// Whether another attempt could succeed: timeouts, connection failures and the
-    /// statuses 408, 409, 429, 500, 502, 503 and 504. Never 400, 401, 403, 404 or 422.
+    /// statuses 408, 409, 429, 500, 502, 503 and 504. Never 400, 401, 403, 404 or 422, nor
+    /// an untrusted certificate.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Timeout { .. } | Self::Connection { .. } => true,

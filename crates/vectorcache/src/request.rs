@@ -152,9 +152,7 @@ impl QueryRequest {
         }
         if let Some(t) = self.similarity_threshold {
             if !t.is_finite() || !(0.0..=1.0).contains(&t) {
-                return Err(Error::invalid_request(format!(
-                    "`similarity_threshold` must be a number between 0 and 1, got {t}"
-                )));
+                return Err(Error::invalid_request(threshold_problem(&t)));
             }
         }
         for (field, value) in [
@@ -191,6 +189,11 @@ impl QueryRequest {
         };
         body.map_err(|e| Error::invalid_request(format!("cannot encode the request: {e}")))
     }
+}
+
+/// Why a similarity threshold is refused; `shown` is the value as the caller wrote it.
+pub(crate) fn threshold_problem(shown: &dyn std::fmt::Display) -> String {
+    format!("`similarity_threshold` must be a number between 0 and 1, got {shown}")
 }
 
 #[cfg(test)]

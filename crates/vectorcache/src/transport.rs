@@ -26,6 +26,12 @@ pub(crate) struct HttpSettings {
     pub max_connections: usize,
     /// Plain http (loopback only): no proxy may see the key in clear text.
     pub plain_http: bool,
+    /// CA certificates trusted beside the system's and the bundled roots.
+    pub root_certificates: Vec<reqwest::Certificate>,
+    /// The proxy option; without one, the environment's proxies apply (https only).
+    pub proxy: Option<reqwest::Proxy>,
+    /// What an untrusted-certificate error advises.
+    pub trust_advice: String,
     /// A caller-configured client, used as it is.
     pub custom: Option<reqwest::Client>,
 }
@@ -56,7 +62,12 @@ impl Transport {
                     }))
                     // A redirect could carry the key elsewhere; the API never redirects.
                     .redirect(reqwest::redirect::Policy::none());
-                if settings.plain_http {
+                for certificate in &settings.root_certificates {
+                    http = http.add_root_certificate(certificate.clone());
+                }
+                if let Some(proxy) = &settings.proxy {
+                    http = http.proxy(proxy.clone());
+                } else if settings.plain_http {
                     // Plain http is allowed only to loopback; an HTTP_PROXY from the
                     // environment would otherwise receive the key in clear text.
                     http = http.no_proxy();

@@ -14,6 +14,7 @@ from collections.abc import Mapping as _Mapping
 
 from ._client import AsyncVectorcacheClient, VectorcacheClient
 from ._errors import (
+    APICertificateError,
     APIConnectionError,
     APIError,
     APIResponseValidationError,
@@ -69,6 +70,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIConnectionError",
     "APITimeoutError",
+    "APICertificateError",
     "InvalidRequestError",
     "ConfigurationError",
     "ErrorKind",

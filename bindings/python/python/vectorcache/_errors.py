@@ -19,7 +19,8 @@ The hierarchy follows openai-python's::
     │   │       ├── BadGatewayError             502
     │   │       └── ServiceUnavailableError     503
     │   ├── APIConnectionError          refused, reset, DNS, TLS
-    │   │   └── APITimeoutError
+    │   │   ├── APITimeoutError
+    │   │   └── APICertificateError     the server's certificate is not trusted
     │   └── APIResponseValidationError  a 2xx body that is not the documented JSON
     ├── InvalidRequestError (also a ValueError)  a bad argument; nothing was sent
     └── ConfigurationError              no key, malformed key, bad base URL or option
@@ -59,6 +60,7 @@ __all__ = [
     "ServiceUnavailableError",
     "APIConnectionError",
     "APITimeoutError",
+    "APICertificateError",
     "APIResponseValidationError",
     "InvalidRequestError",
     "ConfigurationError",
@@ -78,6 +80,7 @@ ErrorKind = Literal[
     "status",
     "timeout",
     "connection",
+    "certificate",
     "decode",
     "missing_api_key",
     "invalid_api_key",
@@ -193,6 +196,11 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """A request did not complete within the configured timeout."""
+
+
+class APICertificateError(APIConnectionError):
+    """The server's TLS certificate is not trusted (never retried): pass ``ca_bundle=`` or set
+    ``SSL_CERT_FILE`` to trust the CA that issued it (a TLS-inspecting proxy's, say)."""
 
 
 class APIResponseValidationError(APIError):

@@ -1,5 +1,6 @@
 # Types of the compiled module (bindings/python/src). Private: import from `vectorcache`.
-from typing import Any, Awaitable, Iterator, Mapping, Optional, final
+import os
+from typing import Any, Awaitable, Iterator, Mapping, Optional, Union, final
 
 from typing_extensions import Self
 
@@ -122,6 +123,8 @@ class Client(ClientBase):
         project_id: Optional[str] = None,
         max_connections: Optional[int] = None,
         total_timeout: Optional[float] = None,
+        ca_bundle: Optional[Union[str, os.PathLike[str]]] = None,
+        proxy: Optional[str] = None,
     ) -> Self: ...
     def query(
         self,
@@ -174,6 +177,7 @@ class Client(ClientBase):
             APIStatusError: Any other error status (``BadRequestError``, ``NotFoundError``,
                 ``UnprocessableEntityError`` for 400, 404, 422).
             APITimeoutError: Every attempt timed out, or ``total_timeout`` ran out.
+            APICertificateError: The server's TLS certificate is not trusted (not retried).
             APIConnectionError: The connection failed on every attempt.
             APIResponseValidationError: A success status with a body that is not the
                 documented JSON.
@@ -192,6 +196,8 @@ class AsyncClient(ClientBase):
         project_id: Optional[str] = None,
         max_connections: Optional[int] = None,
         total_timeout: Optional[float] = None,
+        ca_bundle: Optional[Union[str, os.PathLike[str]]] = None,
+        proxy: Optional[str] = None,
     ) -> Self: ...
     def query(
         self,

@@ -1,6 +1,7 @@
 //! Shared helpers for the wiremock suites.
 #![allow(dead_code)]
 
+pub mod ca;
 pub mod raw;
 
 use std::time::Duration;

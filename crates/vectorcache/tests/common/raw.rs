@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 
 /// How the server answers each request.
 #[derive(Clone, Copy, Debug)]
@@ -44,8 +44,18 @@ pub struct RawServer {
 
 impl RawServer {
     pub async fn start(behaviour: Behaviour) -> Self {
+        Self::start_with(behaviour, None).await
+    }
+
+    /// The same server behind TLS (`https://`), with the acceptor's certificate.
+    pub async fn start_tls(behaviour: Behaviour, tls: tokio_rustls::TlsAcceptor) -> Self {
+        Self::start_with(behaviour, Some(tls)).await
+    }
+
+    async fn start_with(behaviour: Behaviour, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let counts = Arc::new(Counts::default());
         let shared = counts.clone();
         tokio::spawn(async move {
@@ -54,8 +64,17 @@ impl RawServer {
                 let open = counts.open.fetch_add(1, Ordering::SeqCst) + 1;
                 counts.peak_open.fetch_max(open, Ordering::SeqCst);
                 counts.connections.fetch_add(1, Ordering::SeqCst);
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    serve(socket, behaviour, &counts).await;
+                    match tls {
+                        None => serve(socket, behaviour, &counts).await,
+                        Some(tls) => {
+                            // A client that refuses the certificate ends the handshake.
+                            if let Ok(stream) = tls.accept(socket).await {
+                                serve(stream, behaviour, &counts).await;
+                            }
+                        }
+                    }
                     counts.open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
@@ -64,8 +83,8 @@ impl RawServer {
     }
 }
 
-async fn serve(socket: TcpStream, behaviour: Behaviour, counts: &Counts) {
-    let (read, mut write) = socket.into_split();
+async fn serve<S: AsyncRead + AsyncWrite>(socket: S, behaviour: Behaviour, counts: &Counts) {
+    let (read, mut write) = tokio::io::split(socket);
     let mut reader = BufReader::new(read);
     let mut served = 0;
     loop {

@@ -1,0 +1,173 @@
+//! TLS trust and proxies: a local HTTPS server whose CA is made at test time, a CONNECT proxy.
+
+mod common;
+
+use std::time::Duration;
+
+use common::ca::{connect_proxy, private_ca};
+use common::raw::{Behaviour, RawServer};
+use common::KEY;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use vectorcache::{Client, Error, ErrorCategory, ErrorKind, QueryRequest};
+
+fn builder(url: &str) -> vectorcache::ClientBuilder {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(url)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(2))
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_once_with_its_own_error() {
+    let (_, acceptor) = private_ca();
+    let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
+    let err = builder(&server.url)
+        .max_retries(3)
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Certificate, "{err:?}");
+    assert_eq!(err.category(), ErrorCategory::Connection);
+    assert!(!err.is_retryable());
+    assert_eq!(err.attempts(), Some(1));
+    let message = err.to_string();
+    assert!(message.contains("not trusted"), "{message}");
+    assert!(message.contains("UnknownIssuer"), "{message}");
+    assert!(message.contains("add_root_certificate") && message.contains("SSL_CERT_FILE"));
+    assert_eq!(
+        server.counts.get(&server.counts.connections),
+        1,
+        "not retried"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[tokio::test]
+async fn a_private_ca_is_trusted_through_the_option_or_a_bundle_file() {
+    let (ca_pem, acceptor) = private_ca();
+    let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
+    let answer = builder(&server.url)
+        .add_root_certificate(ca_pem.as_bytes())
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap();
+    assert!(answer.cache_hit);
+
+    let dir = std::env::temp_dir().join(format!("vectorcache-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("ca.pem");
+    std::fs::write(&bundle, &ca_pem).unwrap();
+    let answer = builder(&server.url)
+        .ca_bundle(&bundle)
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap();
+    assert!(answer.cache_hit);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unusable_trust_and_proxy_settings_are_configuration_errors() {
+    let cases: Vec<(vectorcache::ClientBuilder, &str)> = vec![
+        (
+            builder("https://api.example.com").add_root_certificate(b"not a certificate"),
+            "root certificate",
+        ),
+        (
+            builder("https://api.example.com").ca_bundle("/nonexistent/ca.pem"),
+            "/nonexistent/ca.pem",
+        ),
+        (
+            builder("https://api.example.com").proxy("not a url with hunter2"),
+            "proxy",
+        ),
+        (
+            builder("https://api.example.com").proxy("ftp://user:hunter2@proxy.example:21"),
+            "proxy",
+        ),
+        (
+            builder("http://127.0.0.1:9").proxy("http://proxy.example:3128"),
+            "clear text",
+        ),
+    ];
+    for (builder, expected) in cases {
+        let err = builder.build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{err}");
+        let message = err.to_string();
+        assert!(message.contains(expected), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[test]
+fn proxy_credentials_never_show() {
+    let builder = builder("https://api.example.com").proxy("http://alice:hunter2@127.0.0.1:3128");
+    let client = builder.clone().build().unwrap();
+    for shown in [format!("{builder:?}"), format!("{client:?}")] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+    assert!(format!("{builder:?}").contains("credentials hidden"));
+}
+
+#[tokio::test]
+async fn the_proxy_option_tunnels_through_a_connect_proxy_with_its_credentials() {
+    let (ca_pem, acceptor) = private_ca();
+    let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
+    let (proxy, seen) = connect_proxy().await;
+    let answer = builder(&server.url)
+        .add_root_certificate(ca_pem.as_bytes())
+        .proxy(&proxy)
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap();
+    assert!(answer.cache_hit);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let target = server.url.trim_start_matches("https://");
+    assert!(
+        seen[0].starts_with(&format!("CONNECT {target} HTTP/1.1")),
+        "{}",
+        seen[0]
+    );
+    // Basic alice:hunter2
+    assert!(
+        seen[0].contains("YWxpY2U6aHVudGVyMg=="),
+        "the proxy got the credentials: {}",
+        seen[0]
+    );
+    // The proxy sees only the tunnel: the key travels inside TLS.
+    assert!(!seen[0].contains(KEY));
+}
+
+#[tokio::test]
+async fn a_proxy_that_refuses_is_a_connection_error_without_its_password() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket
+                .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+                .await;
+        }
+    });
+    let err = builder("https://api.example.com")
+        .max_retries(0)
+        .proxy(format!("http://alice:hunter2@{addr}"))
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
