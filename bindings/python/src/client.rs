@@ -7,13 +7,18 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
 use vectorcache::{ApiKey, QueryRequest};
 
+use crate::batch::{Outcomes, Prepared};
 use crate::bridge::into_awaitable;
-use crate::config::{api_key_arg, build_client, ClientArgs, QueryArgs};
+use crate::config::{api_key_arg, batch_concurrency, build_client, ClientArgs, QueryArgs};
 use crate::errors::{closed_client, to_py_err};
 use crate::response::Answer;
 use crate::runtime::wait_detached;
+
+/// Requests of a batch in flight at once, unless the caller says.
+const DEFAULT_CONCURRENCY: i64 = 16;
 
 /// What both clients share: the core client, its settings, and whether it was closed.
 #[pyclass(frozen, subclass, module = "vectorcache._native")]
@@ -54,6 +59,18 @@ impl ClientBase {
             }
         }
         Ok(self.core.clone())
+    }
+
+    /// The batch's requests and the client to send them with, plus the concurrency.
+    fn prepare_batch(
+        &self,
+        py: Python<'_>,
+        requests: &Bound<'_, PyAny>,
+        concurrency: &Bound<'_, PyAny>,
+    ) -> PyResult<(vectorcache::Client, Prepared, usize)> {
+        let client = self.open_client(py)?;
+        let concurrency = batch_concurrency(concurrency)?.map_err(|e| to_py_err(py, &e))?;
+        Ok((client, crate::batch::prepare(requests)?, concurrency))
     }
 
     /// The core request for `args`, and the client to send it with.
@@ -107,6 +124,36 @@ impl ClientBase {
             .map_err(|e| to_py_err(py, &e))?;
         self.core.set_api_key(key);
         Ok(())
+    }
+
+    /// A snapshot of this client's usage as a dict (the package wraps it in `Stats`).
+    #[pyo3(name = "_stats")]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = self.core.stats();
+        let dict = PyDict::new(py);
+        dict.set_item("queries", stats.queries)?;
+        dict.set_item("hits", stats.hits)?;
+        dict.set_item("misses", stats.misses)?;
+        dict.set_item("hit_rate", stats.hit_rate)?;
+        dict.set_item("cost_saved", stats.cost_saved)?;
+        let errors = PyDict::new(py);
+        for (kind, count) in &stats.errors {
+            errors.set_item(kind.as_str(), count)?;
+        }
+        dict.set_item("errors", errors)?;
+        dict.set_item("retries", stats.retries)?;
+        let latency = PyDict::new(py);
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        latency.set_item("p50", ms(stats.latency.p50))?;
+        latency.set_item("p95", ms(stats.latency.p95))?;
+        latency.set_item("p99", ms(stats.latency.p99))?;
+        dict.set_item("latency_ms", latency)?;
+        Ok(dict)
+    }
+
+    /// Starts the statistics afresh.
+    fn reset_stats(&self) {
+        self.core.reset_stats();
     }
 
     /// Refuses further queries. The connection pool goes with the object.
@@ -205,6 +252,26 @@ impl Client {
         let outcome = wait_detached(py, async move { client.query(request).await })?;
         outcome.map(Answer).map_err(|e| to_py_err(py, &e))
     }
+
+    /// Looks every request up, at most `concurrency` at once, in one call; see the stub.
+    #[pyo3(signature = (requests, *, concurrency = None))]
+    fn query_many<'py>(
+        slf: PyRef<'py, Self>,
+        py: Python<'py>,
+        requests: Bound<'py, PyAny>,
+        concurrency: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let concurrency = concurrency
+            .unwrap_or_else(|| DEFAULT_CONCURRENCY.into_pyobject(py).unwrap().into_any());
+        let (client, prepared, concurrency) =
+            slf.as_super().prepare_batch(py, &requests, &concurrency)?;
+        let Prepared { requests, refused } = prepared;
+        let answers = wait_detached(
+            py,
+            async move { client.query_many(requests, concurrency).await },
+        )?;
+        Outcomes { refused, answers }.into_pyobject(py)
+    }
 }
 
 /// The asyncio client: `query` returns an asyncio future driven by the shared tokio
@@ -275,5 +342,24 @@ impl AsyncClient {
         };
         let (client, request) = slf.as_super().prepare(py, args)?;
         into_awaitable(py, async move { client.query(request).await.map(Answer) })
+    }
+
+    /// Like the sync client's `query_many`; the returned awaitable resolves on the loop.
+    #[pyo3(signature = (requests, *, concurrency = None))]
+    fn query_many<'py>(
+        slf: PyRef<'py, Self>,
+        py: Python<'py>,
+        requests: Bound<'py, PyAny>,
+        concurrency: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let concurrency = concurrency
+            .unwrap_or_else(|| DEFAULT_CONCURRENCY.into_pyobject(py).unwrap().into_any());
+        let (client, prepared, concurrency) =
+            slf.as_super().prepare_batch(py, &requests, &concurrency)?;
+        let Prepared { requests, refused } = prepared;
+        into_awaitable(py, async move {
+            let answers = client.query_many(requests, concurrency).await;
+            Ok(Outcomes { refused, answers })
+        })
     }
 }

@@ -179,6 +179,15 @@ fn headers(value: Option<&Bound<'_, PyAny>>) -> Converted<Vec<(String, String)>>
     Ok(Ok(headers))
 }
 
+/// `query_many`'s `concurrency`: an int from 1 up.
+pub fn batch_concurrency(value: &Bound<'_, PyAny>) -> Converted<usize> {
+    Ok(match whole_number("concurrency", value)? {
+        Whole::Fits(n) => connections_from_i64("concurrency", n),
+        Whole::Huge(shown) => Err(connections_out_of_range("concurrency", &shown)),
+    }
+    .map_err(Error::invalid_request))
+}
+
 /// The key given to `set_api_key`, as text.
 pub fn api_key_arg(value: &Bound<'_, PyAny>) -> Converted<String> {
     text("api_key", value, Error::invalid_config)

@@ -5,6 +5,7 @@
 //! public API is the pure-Python package in `python/vectorcache/`, which re-exports these
 //! classes and adds the Python-only parts (exception classes, context managers).
 
+mod batch;
 mod bridge;
 mod client;
 mod config;

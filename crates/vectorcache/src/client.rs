@@ -18,7 +18,9 @@ use crate::request::QueryRequest;
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
 use crate::scrub::{scrub, scrub_headers};
+use crate::stats::{Recorder, Stats};
 use crate::transport::{watch_connections, HttpSettings, Transport};
+use futures_util::StreamExt;
 
 /// Yields after an exchange before its connection permit is handed on (see `attempt`).
 const HANDOVER_YIELDS: usize = 2;
@@ -58,6 +60,7 @@ struct Inner {
     total_timeout: Option<Duration>,
     retry: RetryPolicy,
     project_id: Option<String>,
+    stats: Recorder,
 }
 
 /// The key and its ready-made header, swapped together on rotation.
@@ -115,6 +118,7 @@ impl Client {
                 total_timeout: parts.total_timeout,
                 retry: parts.retry,
                 project_id: parts.project_id,
+                stats: Recorder::default(),
             }),
         })
     }
@@ -195,6 +199,55 @@ impl Client {
     /// are retried per the client's policy (or the request's own settings). Dropping the
     /// future cancels the call and closes its connection.
     pub async fn query(&self, request: QueryRequest) -> Result<QueryResponse, Error> {
+        let started = Instant::now();
+        let outcome = self.call(request).await;
+        let stats = &self.inner.stats;
+        match &outcome {
+            Ok(answer) => stats.answer(answer.cache_hit, answer.cost_saved, started.elapsed()),
+            Err(error) => stats.failure(error.kind(), error.attempts().map(|_| started.elapsed())),
+        }
+        outcome
+    }
+
+    /// Looks every request up, at most `concurrency` at once (0 counts as 1), and returns
+    /// their outcomes in the order of `requests`: one failure never fails the others. The
+    /// client's connection bound and each request's own settings apply.
+    ///
+    /// ```no_run
+    /// # async fn run(client: vectorcache::Client) {
+    /// use vectorcache::QueryRequest;
+    ///
+    /// let prompts = ["What is AI?", "What is ML?", ""];
+    /// let outcomes = client
+    ///     .query_many(prompts.iter().map(|p| QueryRequest::new(*p, "gpt-4o")), 16)
+    ///     .await;
+    /// assert!(outcomes[2].is_err()); // a blank prompt: that request's own error
+    /// # }
+    /// ```
+    pub async fn query_many(
+        &self,
+        requests: impl IntoIterator<Item = QueryRequest>,
+        concurrency: usize,
+    ) -> Vec<Result<QueryResponse, Error>> {
+        futures_util::stream::iter(requests)
+            .map(|request| self.query(request))
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// A snapshot of this client's usage (shared with its clones): queries, hits, misses,
+    /// hit rate, money saved, errors by kind, retries and latency percentiles.
+    pub fn stats(&self) -> Stats {
+        self.inner.stats.snapshot()
+    }
+
+    /// Starts the statistics afresh (for this client and its clones).
+    pub fn reset_stats(&self) {
+        self.inner.stats.reset();
+    }
+
+    async fn call(&self, request: QueryRequest) -> Result<QueryResponse, Error> {
         let call = self.prepare(&request)?;
         let attempts = AtomicU32::new(0);
         let run = self.run(&call, &attempts);
@@ -269,6 +322,7 @@ impl Client {
                 wait_ms = wait.as_millis() as u64,
                 "retrying Vectorcache query"
             );
+            self.inner.stats.retry();
             tokio::time::sleep(wait).await;
             retry += 1;
         }

@@ -152,7 +152,7 @@ fn timeout_message(timeout: Duration, attempts: u32, total: Option<Duration>) ->
 /// The SDK's own bindings match on it exhaustively (they build with the internal `bindings`
 /// feature, which drops `#[non_exhaustive]`), so a kind added here does not compile in a
 /// binding until the binding maps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(not(feature = "bindings"), non_exhaustive)]
 pub enum ErrorKind {
     /// 400.

@@ -33,6 +33,7 @@ mod request;
 mod response;
 mod retry;
 mod scrub;
+mod stats;
 mod transport;
 
 pub use api_key::{ApiKey, API_KEY_ENV};
@@ -44,6 +45,7 @@ pub use config::{
 pub use error::{ApiError, DecodeError, Error, ErrorCategory, ErrorKind, Result};
 pub use request::{QueryRequest, DEFAULT_SIMILARITY_THRESHOLD};
 pub use response::{DebugInfo, QueryResponse, RateLimit};
+pub use stats::{Latency, Stats};
 pub use transport::{DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT};
 
 /// This crate's version, as sent in the `User-Agent`.

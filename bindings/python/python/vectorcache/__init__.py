@@ -44,6 +44,11 @@ from ._native import (
     __version__,
 )
 
+from ._stats import LatencyMs, Stats
+
+#: The name the documentation's Python page uses for the result type.
+VectorcacheResponse = QueryResponse
+
 # Results read like the documented JSON objects: `isinstance(result, Mapping)` holds.
 _Mapping.register(QueryResponse)
 _Mapping.register(DebugInfo)
@@ -53,6 +58,9 @@ __all__ = [
     "VectorcacheClient",
     "AsyncVectorcacheClient",
     "QueryResponse",
+    "VectorcacheResponse",
+    "Stats",
+    "LatencyMs",
     "DebugInfo",
     "RateLimit",
     "VectorcacheError",

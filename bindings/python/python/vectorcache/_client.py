@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Mapping, Optional, Type
+from typing import Any, Iterable, Mapping, Optional, Type, Union
 
 from ._native import AsyncClient as _NativeAsyncClient
 from ._native import Client as _NativeClient
 from ._native import QueryResponse
+from ._stats import Stats
 
 __all__ = ["VectorcacheClient", "AsyncVectorcacheClient"]
 
@@ -24,6 +25,12 @@ class VectorcacheClient(_NativeClient):
         with VectorcacheClient(api_key="vc_...", timeout=10.0) as client:
             result = client.query(prompt="What is ML?", model="gpt-4o")
     """
+
+    def stats(self) -> Stats:
+        """A snapshot of this client's usage: ``queries``, ``hits``, ``misses``, ``hit_rate``,
+        ``cost_saved``, ``errors`` (kind to count), ``retries`` and ``latency_ms`` (``p50``,
+        ``p95``, ``p99``), read as attributes or as a mapping."""
+        return Stats(self._stats())
 
     def __enter__(self) -> VectorcacheClient:
         return self
@@ -74,6 +81,19 @@ class AsyncVectorcacheClient(_NativeAsyncClient):
             total_timeout=total_timeout,
             extra_headers=extra_headers,
         )
+
+    async def query_many(
+        self, requests: Iterable[Mapping[str, Any]], *, concurrency: Optional[int] = None
+    ) -> list[Union[QueryResponse, BaseException]]:
+        """Like :meth:`VectorcacheClient.query_many` (``concurrency`` defaults to 16),
+        awaited on the running loop."""
+        return await super().query_many(requests, concurrency=concurrency)
+
+    def stats(self) -> Stats:
+        """A snapshot of this client's usage: ``queries``, ``hits``, ``misses``, ``hit_rate``,
+        ``cost_saved``, ``errors`` (kind to count), ``retries`` and ``latency_ms`` (``p50``,
+        ``p95``, ``p99``), read as attributes or as a mapping."""
+        return Stats(self._stats())
 
     async def aclose(self) -> None:
         """Refuses further queries (``async with`` calls it on exit)."""

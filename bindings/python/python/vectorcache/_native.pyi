@@ -1,6 +1,6 @@
 # Types of the compiled module (bindings/python/src). Private: import from `vectorcache`.
 import os
-from typing import Any, Awaitable, Iterator, Mapping, Optional, Union, final
+from typing import Any, Awaitable, Iterable, Iterator, Mapping, Optional, Union, final
 
 from typing_extensions import Self
 
@@ -107,6 +107,10 @@ class ClientBase:
     def project_id(self) -> Optional[str]: ...
     @property
     def closed(self) -> bool: ...
+    def _stats(self) -> dict[str, Any]:
+        """The usage counters as a dict (the package's clients wrap it in ``Stats``)."""
+    def reset_stats(self) -> None:
+        """Starts the statistics afresh."""
     def set_api_key(self, api_key: str) -> None:
         """Swaps the key on this client (rotation); raises ConfigurationError if malformed."""
     def close(self) -> None:
@@ -185,6 +189,27 @@ class Client(ClientBase):
         """
 
 
+    def query_many(
+        self, requests: Iterable[Mapping[str, Any]], *, concurrency: Optional[int] = None
+    ) -> list[Any]:
+        """Looks every request up, at most ``concurrency`` (default 16) at once, in one call.
+
+        Args:
+            requests: Mappings of :meth:`query`'s keyword arguments (``prompt`` and ``model``
+                required).
+            concurrency: Requests in flight at once (the client's ``max_connections`` still
+                bounds the sockets).
+
+        Returns:
+            A list in the order of ``requests``: each item the ``QueryResponse`` or the
+            exception instance of that request (an ``InvalidRequestError`` or ``TypeError``
+            for a bad item, which is not sent); one failure never fails the batch.
+
+        Raises:
+            InvalidRequestError: ``concurrency`` is below 1.
+            TypeError: ``requests`` is not iterable.
+        """
+
 class AsyncClient(ClientBase):
     def __new__(
         cls,
@@ -218,4 +243,7 @@ class AsyncClient(ClientBase):
         The same arguments, result and exceptions as :meth:`Client.query`; cancelling the
         awaiting task cancels the request.
         """
-
+    def query_many(
+        self, requests: Iterable[Mapping[str, Any]], *, concurrency: Optional[int] = None
+    ) -> Awaitable[list[Any]]:
+        """Like :meth:`Client.query_many`, resolved on the running loop."""

@@ -1,0 +1,133 @@
+//! `query_many`: a batch of queries in one call across the language boundary. Each item is a
+//! mapping of `query`'s keyword arguments; the outcome is a list in input order whose items are
+//! results or exception instances (a bad item fails alone, before anything is sent).
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyMapping};
+use vectorcache::{Error, QueryRequest, QueryResponse};
+
+use crate::config::QueryArgs;
+use crate::errors::to_py_err;
+use crate::response::Answer;
+
+/// The keyword arguments `query` takes, and so the keys a batch item may have.
+const QUERY_KEYWORDS: &[&str] = &[
+    "prompt",
+    "model",
+    "similarity_threshold",
+    "context",
+    "include_debug",
+    "project_id",
+    "timeout",
+    "max_retries",
+    "total_timeout",
+    "extra_headers",
+];
+
+/// The requests to send, and for each input item the error that kept it from being sent.
+pub struct Prepared {
+    pub requests: Vec<QueryRequest>,
+    pub refused: Vec<Option<PyErr>>,
+}
+
+/// Reads every item of `requests` into a core request, or the exception it raises.
+pub fn prepare(requests: &Bound<'_, PyAny>) -> PyResult<Prepared> {
+    let py = requests.py();
+    let mut prepared = Prepared {
+        requests: Vec::new(),
+        refused: Vec::new(),
+    };
+    for (index, item) in requests.try_iter()?.enumerate() {
+        match request(&item?, index) {
+            Ok(Ok(request)) => {
+                prepared.requests.push(request);
+                prepared.refused.push(None);
+            }
+            Ok(Err(error)) => prepared.refused.push(Some(to_py_err(py, &error))),
+            Err(error) => prepared.refused.push(Some(error)),
+        }
+    }
+    Ok(prepared)
+}
+
+fn request(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Result<QueryRequest, Error>> {
+    let mapping = item.cast::<PyMapping>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "query_many: item {index} must be a mapping of query()'s keyword arguments"
+        ))
+    })?;
+    for key in mapping.keys()?.iter() {
+        let known = key
+            .extract::<String>()
+            .is_ok_and(|k| QUERY_KEYWORDS.contains(&k.as_str()));
+        if !known {
+            return Err(PyTypeError::new_err(format!(
+                "query_many: item {index} has an unexpected key {}",
+                key.repr()?
+            )));
+        }
+    }
+    let get = |name: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+        match mapping.get_item(name) {
+            Ok(value) if !value.is_none() => Ok(Some(value)),
+            Ok(_) => Ok(None),
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyError>(item.py()) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let required = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+        get(name)?.ok_or_else(|| {
+            PyTypeError::new_err(format!("query_many: item {index} has no `{name}`"))
+        })
+    };
+    let include_debug = match get("include_debug")? {
+        Some(value) => value.extract::<bool>()?,
+        None => false,
+    };
+    QueryArgs {
+        prompt: required("prompt")?,
+        model: required("model")?,
+        similarity_threshold: get("similarity_threshold")?,
+        context: get("context")?,
+        include_debug,
+        project_id: get("project_id")?,
+        timeout: get("timeout")?,
+        max_retries: get("max_retries")?,
+        total_timeout: get("total_timeout")?,
+        extra_headers: get("extra_headers")?,
+    }
+    .into_request()
+}
+
+/// The outcomes of a batch on their way to Python, merged with the items refused up front.
+pub struct Outcomes {
+    pub refused: Vec<Option<PyErr>>,
+    pub answers: Vec<Result<QueryResponse, Error>>,
+}
+
+impl<'py> IntoPyObject<'py> for Outcomes {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
+        let mut answers = self.answers.into_iter();
+        let list = PyList::empty(py);
+        for refused in self.refused {
+            let item = match refused {
+                Some(error) => error.into_value(py).into_bound(py).into_any(),
+                None => match answers.next() {
+                    Some(Ok(answer)) => Answer(answer).into_pyobject(py)?.into_any(),
+                    Some(Err(error)) => to_py_err(py, &error)
+                        .into_value(py)
+                        .into_bound(py)
+                        .into_any(),
+                    None => py.None().into_bound(py),
+                },
+            };
+            list.append(item)?;
+        }
+        Ok(list)
+    }
+}

@@ -1,0 +1,147 @@
+//! Usage statistics and batches, against a scripted server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use vectorcache::{ErrorKind, QueryRequest};
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn miss() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "cache_hit": false, "response": "fresh", "similarity_score": null,
+        "cost_saved": 0.0, "llm_provider": "openai"
+    }))
+}
+
+/// Answers by prompt: `hit` a hit, `miss` a miss, `denied` 401, `flaky` two 503s then a hit.
+async fn scripted_server() -> MockServer {
+    let server = MockServer::start().await;
+    let by_prompt = |prompt: &str| {
+        Mock::given(method("POST"))
+            .and(path(QUERY_PATH))
+            .and(body_partial_json(json!({ "prompt": prompt })))
+    };
+    by_prompt("flaky")
+        .respond_with(json_error(503, "busy"))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    by_prompt("flaky")
+        .respond_with(ResponseTemplate::new(200).set_body_json(hit_body()))
+        .mount(&server)
+        .await;
+    by_prompt("hit")
+        .respond_with(ResponseTemplate::new(200).set_body_json(hit_body()))
+        .mount(&server)
+        .await;
+    by_prompt("miss").respond_with(miss()).mount(&server).await;
+    by_prompt("denied")
+        .respond_with(json_error(401, "Invalid API key"))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn stats_count_a_known_sequence_exactly() {
+    let server = scripted_server().await;
+    let client = builder(&server).max_retries(2).build().unwrap();
+    for prompt in ["hit", "hit", "miss", "flaky"] {
+        client
+            .query(QueryRequest::new(prompt, "gpt-4o"))
+            .await
+            .unwrap();
+    }
+    client
+        .query(QueryRequest::new("denied", "gpt-4o"))
+        .await
+        .unwrap_err();
+    client
+        .query(QueryRequest::new(" ", "gpt-4o"))
+        .await
+        .unwrap_err();
+
+    // Clones share the counters.
+    let stats = client.clone().stats();
+    assert_eq!(stats.queries, 6);
+    assert_eq!((stats.hits, stats.misses), (3, 1));
+    assert_eq!(stats.hit_rate, 0.75);
+    // hit_body() saves 0.0021 each time: three hits.
+    assert!(
+        (stats.cost_saved - 3.0 * 0.0021).abs() < 1e-9,
+        "{}",
+        stats.cost_saved
+    );
+    assert_eq!(stats.retries, 2);
+    assert_eq!(
+        stats.errors.into_iter().collect::<Vec<_>>(),
+        vec![
+            (ErrorKind::Authentication, 1),
+            (ErrorKind::InvalidRequest, 1)
+        ]
+    );
+    let latency = stats.latency;
+    assert!(
+        latency.p50 > Duration::ZERO && latency.p50 <= latency.p95 && latency.p95 <= latency.p99
+    );
+
+    client.reset_stats();
+    let fresh = client.stats();
+    assert_eq!((fresh.queries, fresh.hits, fresh.retries), (0, 0, 0));
+    assert!(fresh.errors.is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_keeps_input_order_and_each_requests_own_error() {
+    let server = scripted_server().await;
+    let client = builder(&server).max_retries(2).build().unwrap();
+    let prompts = ["miss", "denied", "hit", " ", "flaky", "hit"];
+    let outcomes = client
+        .query_many(prompts.iter().map(|p| QueryRequest::new(*p, "gpt-4o")), 3)
+        .await;
+    assert_eq!(outcomes.len(), prompts.len());
+    let summary: Vec<String> = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(answer) => format!("hit={}", answer.cache_hit),
+            Err(e) => e.kind().to_string(),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "hit=false",
+            "authentication",
+            "hit=true",
+            "invalid_request",
+            "hit=true",
+            "hit=true"
+        ]
+    );
+    assert_eq!(client.stats().queries, 6);
+}
+
+#[tokio::test]
+async fn a_batch_runs_at_most_concurrency_requests_at_once() {
+    use common::raw::{Behaviour, RawServer};
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(50))).await;
+    let client = vectorcache::Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .build()
+        .unwrap();
+    let outcomes = client
+        .query_many((0..20).map(|i| QueryRequest::new(format!("p{i}"), "m")), 4)
+        .await;
+    assert!(outcomes.iter().all(Result::is_ok));
+    assert_eq!(server.counts.get(&server.counts.peak_open), 4);
+    // Zero is taken as one at a time.
+    let outcomes = client
+        .query_many((0..3).map(|i| QueryRequest::new(format!("q{i}"), "m")), 0)
+        .await;
+    assert_eq!(outcomes.len(), 3);
+}

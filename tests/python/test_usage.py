@@ -1,0 +1,124 @@
+"""Usage statistics, batches and the documentation's names, against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from typing import Any
+
+import pytest
+
+import vectorcache
+from vectorcache import (
+    AuthenticationError,
+    InvalidRequestError,
+    QueryResponse,
+    Stats,
+    VectorcacheResponse,
+)
+
+
+def _known_sequence(client: Any, emulator: Any) -> None:
+    client.query(prompt="What is machine learning?", model="gpt-4o")  # miss
+    client.query(prompt="What is machine learning?", model="gpt-4o")  # hit
+    client.query(prompt="What is machine learning?", model="gpt-4o")  # hit
+    emulator.fault({"status": 503, "body": {"detail": "busy"}, "headers": {"Retry-After": "0"}, "count": 2})
+    client.query(prompt="What is deep learning?", model="gpt-4o")  # 2 retries, then a miss
+    emulator.fault({"status": 401, "body": {"detail": "Invalid API key"}})
+    with pytest.raises(AuthenticationError):
+        client.query(prompt="x", model="gpt-4o")
+    with pytest.raises(InvalidRequestError):
+        client.query(prompt=" ", model="gpt-4o")
+
+
+def test_stats_count_a_known_sequence_exactly(make_client, emulator) -> None:
+    client = make_client(max_retries=2)
+    _known_sequence(client, emulator)
+    stats = client.stats()
+    assert isinstance(stats, Stats)
+    assert (stats.queries, stats.hits, stats.misses, stats.retries) == (6, 2, 2, 2)
+    assert stats["queries"] == 6 and stats["hit_rate"] == stats.hit_rate == 0.5
+    assert stats.errors == {"authentication": 1, "invalid_request": 1}
+    assert stats.cost_saved > 0  # two hits saved money
+    assert 0 < stats.latency_ms.p50 <= stats.latency_ms.p95 <= stats.latency_ms["p99"]
+    assert set(stats) == {"queries", "hits", "misses", "hit_rate", "cost_saved", "errors",
+                          "retries", "latency_ms"}
+    assert stats.to_dict()["latency_ms"]["p50"] == stats.latency_ms.p50
+    with pytest.raises(AttributeError):
+        stats.queries = 0  # type: ignore[misc]
+    client.reset_stats()
+    fresh = client.stats()
+    assert (fresh.queries, fresh.hits, fresh.retries, fresh.errors) == (0, 0, 0, {})
+
+
+def test_cost_saved_is_the_sum_of_the_answers(make_client) -> None:
+    client = make_client()
+    answers = [client.query(prompt="What is AI?", model="gpt-4o") for _ in range(3)]
+    assert client.stats().cost_saved == pytest.approx(sum(a.cost_saved for a in answers), abs=1e-9)
+
+
+def test_async_client_stats(make_async_client, emulator) -> None:
+    async def run() -> Stats:
+        async with make_async_client() as client:
+            await client.query(prompt="same", model="gpt-4o")
+            await client.query(prompt="same", model="gpt-4o")
+            return client.stats()
+
+    stats = asyncio.run(run())
+    assert (stats.queries, stats.hits, stats.misses) == (2, 1, 1)
+
+
+BATCH: list[dict[str, Any]] = [
+    {"prompt": "What is AI?", "model": "gpt-4o"},
+    {"prompt": " ", "model": "gpt-4o"},
+    {"prompt": "What is AI?", "model": "gpt-4o", "similarity_threshold": 0.9},
+    {"prompt": "What is ML?", "model": "gpt-4o", "unknown": 1},
+    {"prompt": "What is ML?"},
+    "not a mapping",
+    {"prompt": "x", "model": "gpt-4o", "project_id": "proj_someone_else"},
+]
+
+
+def _check_batch(outcomes: list[Any], emulator: Any) -> None:
+    assert len(outcomes) == len(BATCH)
+    assert isinstance(outcomes[0], QueryResponse)
+    assert isinstance(outcomes[1], InvalidRequestError) and "prompt" in str(outcomes[1])
+    assert isinstance(outcomes[2], QueryResponse)
+    assert isinstance(outcomes[3], TypeError) and "unknown" in str(outcomes[3])
+    assert isinstance(outcomes[4], TypeError) and "model" in str(outcomes[4])
+    assert isinstance(outcomes[5], TypeError)
+    assert isinstance(outcomes[6], vectorcache.PermissionDeniedError)
+    # Only the well-formed ones were sent: 0, 2 and 6.
+    assert len(emulator.requests()) == 3
+
+
+def test_a_batch_keeps_order_and_each_items_error(make_client, emulator) -> None:
+    outcomes = make_client(max_retries=0).query_many(BATCH, concurrency=2)
+    _check_batch(outcomes, emulator)
+
+
+def test_the_async_batch(make_async_client, emulator) -> None:
+    async def run() -> list[Any]:
+        async with make_async_client(max_retries=0) as client:
+            return await client.query_many(BATCH)
+
+    _check_batch(asyncio.run(run()), emulator)
+
+
+def test_batch_concurrency_must_be_at_least_one(make_client) -> None:
+    for bad in (0, -1):
+        with pytest.raises(InvalidRequestError, match="concurrency"):
+            make_client().query_many(BATCH, concurrency=bad)
+    with pytest.raises(TypeError):
+        make_client().query_many(BATCH, concurrency="4")  # type: ignore[arg-type]
+    assert make_client().query_many([]) == []
+
+
+def test_the_documentations_result_name() -> None:
+    assert VectorcacheResponse is QueryResponse
+    assert "VectorcacheResponse" in vectorcache.__all__
+
+
+def test_stats_pickle() -> None:
+    stats = Stats({"queries": 1, "errors": {"timeout": 1}, "latency_ms": {"p50": 1.0}})
+    assert pickle.loads(pickle.dumps(stats.to_dict())) == stats.to_dict()
