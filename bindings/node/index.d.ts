@@ -198,6 +198,24 @@ export declare class VectorcacheInvalidRequestError extends VectorcacheError {}
 /** No API key (the message names `VECTORCACHE_API_KEY`), a malformed key, an insecure base URL or a bad option; nothing was sent. Never a `VectorcacheAPIError`. */
 export declare class VectorcacheConfigurationError extends VectorcacheError {}
 
+/** A client's usage: what the docs make users count by hand. */
+export interface UsageStats {
+  /** Calls of `query` that finished, successful or not. */
+  queries: number
+  hits: number
+  misses: number
+  /** `hits / (hits + misses)`; 0 before the first answer. */
+  hitRate: number
+  /** The `cost_saved` of every answer, summed (USD). */
+  costSaved: number
+  /** Failed calls by error kind. */
+  errors: Partial<Record<VectorcacheErrorKind, number>>
+  /** Retries made (attempts after the first of a call). */
+  retries: number
+  /** Latency percentiles in milliseconds (within about 5 %). */
+  latencyMs: { p50: number; p95: number; p99: number }
+}
+
 /** The configuration shown by `JSON.stringify(client)` and `util.inspect(client)`. */
 export interface RedactedConfig {
   /** Redacted, e.g. `vc_1234…`. */
@@ -217,6 +235,19 @@ export declare class VectorcacheClient {
    * `options.signal` aborts, a `DOMException` named `'AbortError'`).
    */
   query(request: CacheQueryRequest, options?: QueryOptions): Promise<CacheQueryResponse>
+  /**
+   * Looks every request up, at most `concurrency` (default 16) at once, in one native call.
+   * Resolves to `{ result }` or `{ error }` per request, in input order; one failure never
+   * fails the batch. `signal` aborts the whole batch (rejecting with an `AbortError`).
+   */
+  queryMany(
+    requests: CacheQueryRequest[],
+    options?: { concurrency?: number; signal?: AbortSignal },
+  ): Promise<Array<{ result: CacheQueryResponse; error?: undefined } | { error: VectorcacheError; result?: undefined }>>
+  /** A snapshot of this client's usage since it was made or since `resetStats()`. */
+  stats(): UsageStats
+  /** Starts the statistics afresh. */
+  resetStats(): void
   /** Rotates the key on this client; requests in flight keep the old one. @throws {VectorcacheConfigurationError} for a malformed key. */
   setApiKey(apiKey: string): void
   readonly baseUrl: string
@@ -229,3 +260,6 @@ export declare class VectorcacheClient {
 
 /** The package version. */
 export declare const VERSION: string
+
+/** The earlier package's default export: the client class. */
+export default VectorcacheClient

@@ -20,6 +20,14 @@ function callNative(fn) {
   }
 }
 
+/** The result, with the answer's metadata kept out of JSON.stringify, deepEqual and spreads. */
+function withMetadata(outcome) {
+  return Object.defineProperties(outcome.result, {
+    rateLimit: { value: outcome.rateLimit, enumerable: false },
+    requestId: { value: outcome.requestId, enumerable: false },
+  })
+}
+
 /** The native promise's outcome; a rejection (a bug in the addon) becomes a VectorcacheError. */
 async function settled(pending) {
   try {
@@ -103,11 +111,50 @@ class VectorcacheClient {
     }
     const outcome = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
     if (outcome.error) throw fromNative(outcome.error)
-    // Extra data stays out of JSON.stringify, deepEqual and spreads of the documented shape.
-    return Object.defineProperties(outcome.result, {
-      rateLimit: { value: outcome.rateLimit, enumerable: false },
-      requestId: { value: outcome.requestId, enumerable: false },
-    })
+    return withMetadata(outcome)
+  }
+
+  /**
+   * Looks every request up, at most `concurrency` (default 16) at once, in one native call.
+   * Resolves to an array in input order of `{ result }` or `{ error }` (one failure never
+   * fails the batch); `signal` aborts the whole batch like `query`.
+   */
+  async queryMany(requests, options) {
+    const { signal, concurrency = 16, ...rest } = options ?? {}
+    const unknown = Object.keys(rest)
+    if (unknown.length > 0) throw fromNative(invalidRequest(`unknown queryMany option \`${unknown[0]}\``))
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
+    }
+    if (typeof concurrency !== 'number') {
+      throw fromNative(invalidRequest(`\`concurrency\` must be a number, got ${typeof concurrency}`))
+    }
+    if (signal?.aborted) throw abortError(signal)
+    const cancel = signal ? new native.CancelToken() : undefined
+    let pending
+    try {
+      pending = this.#native.queryMany(requests, concurrency, cancel)
+    } catch (cause) {
+      throw fromUnexpected(cause)
+    }
+    const batch = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
+    if (batch.error) throw fromNative(batch.error)
+    return batch.outcomes.map((outcome) =>
+      outcome.error ? { error: fromNative(outcome.error) } : { result: withMetadata(outcome) },
+    )
+  }
+
+  /**
+   * A snapshot of this client's usage: `{ queries, hits, misses, hitRate, costSaved, errors,
+   * retries, latencyMs: { p50, p95, p99 } }`.
+   */
+  stats() {
+    return callNative(() => this.#native.stats())
+  }
+
+  /** Starts the statistics afresh. */
+  resetStats() {
+    callNative(() => this.#native.resetStats())
   }
 
   /** Rotates the key; requests in flight finish with the old one. */
@@ -154,3 +201,6 @@ module.exports = {
   ...errors.classes,
   VERSION: native.VERSION,
 }
+// The earlier npm package's default export: `require('vectorcache').default` and
+// `import VectorcacheClient from 'vectorcache'`.
+module.exports.default = VectorcacheClient

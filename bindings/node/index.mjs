@@ -21,4 +21,5 @@ export const {
   VERSION,
 } = cjs
 
-export default cjs
+// The earlier package's default export was the client class.
+export default cjs.VectorcacheClient

@@ -53,7 +53,8 @@ test('require and import share one set of classes', async () => {
   const imported = await import('vectorcache')
   assert.equal(imported.VectorcacheClient, required.VectorcacheClient)
   assert.equal(imported.VectorcacheError, required.VectorcacheError)
-  assert.equal(imported.default, required)
+  assert.equal(imported.default, required.VectorcacheClient)
+  assert.equal(required.default, required.VectorcacheClient)
 })
 
 test('the package resolves to the installed copy in the temp project', (t) => {

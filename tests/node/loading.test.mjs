@@ -3,12 +3,13 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { test } from 'node:test'
 
-import vectorcache, { VectorcacheClient, VectorcacheError, VectorcacheTimeoutError } from 'vectorcache'
+import DefaultClient, { VectorcacheClient, VectorcacheError, VectorcacheTimeoutError } from 'vectorcache'
 
-test("import { VectorcacheClient } from 'vectorcache' works", () => {
+test("import { VectorcacheClient } from 'vectorcache' works, and the default export is the client", () => {
   assert.equal(typeof VectorcacheClient, 'function')
   assert.equal(typeof VectorcacheTimeoutError, 'function')
-  assert.equal(vectorcache.VectorcacheClient, VectorcacheClient)
+  // As in the earlier npm package: `import VectorcacheClient from 'vectorcache'`.
+  assert.equal(DefaultClient, VectorcacheClient)
 })
 
 test('errors thrown through the ESM entry are instanceof the ESM classes and the CJS ones', () => {

@@ -1,16 +1,19 @@
 //! The native client: one core `Client` (shared connection pool, swappable key) per instance.
 
-use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::bindgen_prelude::{Array, FromNapiValue, PromiseRaw, Unknown};
 use napi::Env;
+use napi::JsValue;
 use napi_derive::napi;
+use vectorcache::bindings::connections_from_i64;
 use vectorcache::{ApiKey, Client, ClientBuilder, Error, QueryRequest};
 
 use crate::cancel::CancelToken;
+use crate::config::whole_number;
 use crate::config::ClientOptions;
 use crate::convert::{object_arg, text};
 use crate::errors::NativeError;
 use crate::request::{QueryInput, QueryOptions};
-use crate::response::QueryOutcome;
+use crate::response::{BatchOutcome, QueryOutcome, UsageStats};
 
 /// A Vectorcache client backed by the Rust core. Made by `createClient`; the key lives only
 /// in Rust memory.
@@ -50,6 +53,28 @@ fn build(options: Unknown) -> Result<Client, Error> {
         None => ClientOptions::read_none(),
     };
     ClientBuilder::from(options).build()
+}
+
+/// A batch: each item's request or the reason it cannot be sent, and the concurrency.
+type Batch = (Vec<Result<QueryRequest, String>>, usize);
+
+fn read_batch(requests: Unknown, concurrency: f64) -> Result<Batch, String> {
+    let concurrency = whole_number("concurrency", concurrency)
+        .and_then(|n| connections_from_i64("concurrency", n))?;
+    if !requests.is_array().unwrap_or(false) {
+        return Err("queryMany takes an array of queries".to_owned());
+    }
+    let array = Array::from_unknown(requests).map_err(|e| e.reason.clone())?;
+    let items = (0..array.len())
+        .map(|i| {
+            let item: Unknown = array
+                .get(i)
+                .map_err(|e| e.reason.clone())?
+                .ok_or_else(|| format!("query {i} is missing"))?;
+            read_query(item, None).map_err(|reason| format!("query {i}: {reason}"))
+        })
+        .collect();
+    Ok((items, concurrency))
 }
 
 /// The request object and the per-call options as one core request.
@@ -100,6 +125,70 @@ impl NativeClient {
                 },
             })
         })
+    }
+
+    /// Looks every request up, at most `concurrency` at once, in one native call; resolves to
+    /// one outcome per request, in input order, or to the error that refused the batch as a
+    /// whole, or to `{ aborted: true }` when cancelled.
+    #[napi(
+        ts_args_type = "requests: QueryInput[], concurrency: number, cancel?: CancelToken | undefined | null",
+        ts_return_type = "Promise<BatchOutcome>"
+    )]
+    pub fn query_many<'env>(
+        &self,
+        env: &'env Env,
+        requests: Unknown,
+        concurrency: f64,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, BatchOutcome>> {
+        let client = self.inner.clone();
+        let read = read_batch(requests, concurrency);
+        let cancelled = cancel.map(CancelToken::cancelled);
+        env.spawn_future(async move {
+            let (items, concurrency) = match read {
+                Ok(read) => read,
+                Err(reason) => return Ok(BatchOutcome::refused(Error::invalid_request(reason))),
+            };
+            let (refused, requests): (Vec<_>, Vec<_>) = items
+                .into_iter()
+                .map(|item| match item {
+                    Ok(request) => (None, Some(request)),
+                    Err(reason) => (Some(reason), None),
+                })
+                .unzip();
+            let run = client.query_many(requests.into_iter().flatten(), concurrency);
+            let answers = match cancelled {
+                None => run.await,
+                Some(cancelled) => tokio::select! {
+                    answers = run => answers,
+                    () = cancelled.notified() => return Ok(BatchOutcome::aborted()),
+                },
+            };
+            let mut answers = answers.into_iter();
+            let outcomes = refused
+                .into_iter()
+                .map(|refused| match refused {
+                    Some(reason) => QueryOutcome::failed(Error::invalid_request(reason).into()),
+                    None => answers
+                        .next()
+                        .map(QueryOutcome::from)
+                        .unwrap_or_else(QueryOutcome::aborted),
+                })
+                .collect();
+            Ok(BatchOutcome::done(outcomes))
+        })
+    }
+
+    /// A snapshot of this client's usage (shared with clones of the core client).
+    #[napi]
+    pub fn stats(&self) -> UsageStats {
+        UsageStats::from(self.inner.stats())
+    }
+
+    /// Starts the statistics afresh.
+    #[napi]
+    pub fn reset_stats(&self) {
+        self.inner.reset_stats();
     }
 
     /// Rotates the key on this client (in-flight requests keep the old one). Returns the

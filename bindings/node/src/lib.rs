@@ -19,7 +19,9 @@ pub use client::{create_client, CreateClientOutcome, NativeClient};
 pub use config::ClientOptions;
 pub use errors::NativeError;
 pub use request::{QueryInput, QueryOptions};
-pub use response::{DebugInfo, QueryOutcome, QueryResult, RateLimitInfo};
+pub use response::{
+    BatchOutcome, DebugInfo, LatencyMs, QueryOutcome, QueryResult, RateLimitInfo, UsageStats,
+};
 
 /// The version of this package, sent as `vectorcache-node/<version>` in the `User-Agent`.
 #[napi_derive::napi]

@@ -145,3 +145,95 @@ impl From<RateLimit> for RateLimitInfo {
 fn nullable<T>(value: Option<T>) -> Either<T, Null> {
     value.map_or(Either::B(Null), Either::A)
 }
+
+/// What `NativeClient.queryMany` resolves to: the outcomes in input order, or the error that
+/// refused the whole batch, or `aborted`.
+#[napi(object, object_from_js = false)]
+pub struct BatchOutcome {
+    /// One outcome per request, in input order.
+    pub outcomes: Option<Vec<QueryOutcome>>,
+    /// Why the batch as a whole was refused (not an array, a bad concurrency).
+    pub error: Option<NativeError>,
+    /// Set when the batch was cancelled.
+    pub aborted: Option<bool>,
+}
+
+impl BatchOutcome {
+    pub(crate) fn done(outcomes: Vec<QueryOutcome>) -> Self {
+        Self {
+            outcomes: Some(outcomes),
+            error: None,
+            aborted: None,
+        }
+    }
+
+    pub(crate) fn refused(error: Error) -> Self {
+        Self {
+            outcomes: None,
+            error: Some(error.into()),
+            aborted: None,
+        }
+    }
+
+    pub(crate) fn aborted() -> Self {
+        Self {
+            outcomes: None,
+            error: None,
+            aborted: Some(true),
+        }
+    }
+}
+
+/// A snapshot of a client's usage.
+#[napi(object, object_from_js = false)]
+pub struct UsageStats {
+    /// Calls of `query` that finished, successful or not.
+    pub queries: f64,
+    /// Answers that were cache hits.
+    pub hits: f64,
+    /// Answers that were misses.
+    pub misses: f64,
+    /// `hits / (hits + misses)`; 0 before the first answer.
+    pub hit_rate: f64,
+    /// The `cost_saved` of every answer, summed (USD).
+    pub cost_saved: f64,
+    /// Failed calls by error kind (`rate_limited`, `timeout`, ...).
+    pub errors: std::collections::HashMap<String, f64>,
+    /// Retries made (attempts after the first of a call).
+    pub retries: f64,
+    /// Latency percentiles in milliseconds (within about 5 %).
+    pub latency_ms: LatencyMs,
+}
+
+/// Latency percentiles in milliseconds.
+#[napi(object, object_from_js = false)]
+pub struct LatencyMs {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+impl From<vectorcache::Stats> for UsageStats {
+    fn from(stats: vectorcache::Stats) -> Self {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        // Counts stay far below 2^53, so the f64s are exact.
+        Self {
+            queries: stats.queries as f64,
+            hits: stats.hits as f64,
+            misses: stats.misses as f64,
+            hit_rate: stats.hit_rate,
+            cost_saved: stats.cost_saved,
+            errors: stats
+                .errors
+                .iter()
+                .map(|(kind, n)| (kind.as_str().to_owned(), *n as f64))
+                .collect(),
+            retries: stats.retries as f64,
+            latency_ms: LatencyMs {
+                p50: ms(stats.latency.p50),
+                p95: ms(stats.latency.p95),
+                p99: ms(stats.latency.p99),
+            },
+        }
+    }
+}

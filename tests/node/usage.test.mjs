@@ -1,0 +1,96 @@
+// Usage statistics, batches and the earlier package's default export, against the emulator.
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { test } from 'node:test'
+
+import VectorcacheClientDefault, {
+  VectorcacheAuthenticationError,
+  VectorcacheClient,
+  VectorcacheInvalidRequestError,
+  VectorcachePermissionError,
+} from 'vectorcache'
+
+import { PROJECT, rejection } from './helpers/emulator.mjs'
+import { useEmulator } from './helpers/setup.mjs'
+
+const env = useEmulator()
+
+test('stats count a known sequence exactly', async () => {
+  const { emulator } = env
+  const client = emulator.client({ maxRetries: 2 })
+  await client.query({ prompt: 'What is machine learning?', model: 'gpt-4o' }) // miss
+  const hit = await client.query({ prompt: 'What is machine learning?', model: 'gpt-4o' }) // hit
+  await client.query({ prompt: 'What is machine learning?', model: 'gpt-4o' }) // hit
+  await emulator.fault({ status: 503, body: { detail: 'busy' }, headers: { 'Retry-After': '0' }, count: 2 })
+  await client.query({ prompt: 'What is deep learning?', model: 'gpt-4o' }) // 2 retries, a miss
+  await emulator.fault({ status: 401, body: { detail: 'Invalid API key' } })
+  assert.ok((await rejection(client.query({ prompt: 'x', model: 'gpt-4o' }))) instanceof VectorcacheAuthenticationError)
+  assert.ok((await rejection(client.query({ prompt: ' ', model: 'gpt-4o' }))) instanceof VectorcacheInvalidRequestError)
+
+  const stats = client.stats()
+  assert.deepEqual(
+    { queries: stats.queries, hits: stats.hits, misses: stats.misses, hitRate: stats.hitRate, retries: stats.retries },
+    { queries: 6, hits: 2, misses: 2, hitRate: 0.5, retries: 2 },
+  )
+  assert.deepEqual(stats.errors, { authentication: 1, invalid_request: 1 })
+  assert.ok(Math.abs(stats.costSaved - 2 * hit.cost_saved) < 1e-9, `${stats.costSaved}`)
+  const { p50, p95, p99 } = stats.latencyMs
+  assert.ok(p50 > 0 && p50 <= p95 && p95 <= p99)
+  client.resetStats()
+  assert.deepEqual(
+    { ...client.stats(), latencyMs: undefined },
+    { queries: 0, hits: 0, misses: 0, hitRate: 0, costSaved: 0, errors: {}, retries: 0, latencyMs: undefined },
+  )
+})
+
+test('a batch keeps input order and each request\'s own error, in one call', async () => {
+  const { emulator } = env
+  const outcomes = await emulator.client().queryMany(
+    [
+      { prompt: 'What is AI?', model: 'gpt-4o' },
+      { prompt: ' ', model: 'gpt-4o' },
+      { prompt: 'What is AI?', model: 'gpt-4o', similarityThreshold: 0.9 },
+      { prompt: 'p', model: 'gpt-4o', temprature: 1 },
+      'not an object',
+      { prompt: 'x', model: 'gpt-4o', projectId: 'proj_someone_else' },
+    ],
+    { concurrency: 2 },
+  )
+  assert.equal(outcomes.length, 6)
+  assert.equal(outcomes[0].result.cache_hit, false)
+  assert.ok(outcomes[1].error instanceof VectorcacheInvalidRequestError)
+  assert.equal(outcomes[2].result.cache_hit, true)
+  assert.match(outcomes[3].error.message, /temprature/)
+  assert.ok(outcomes[4].error instanceof VectorcacheInvalidRequestError)
+  assert.ok(outcomes[5].error instanceof VectorcachePermissionError)
+  assert.equal(typeof outcomes[2].result.requestId, 'string')
+  assert.equal((await emulator.requests()).length, 3, 'bad items are not sent')
+})
+
+test('a batch refused as a whole rejects; an aborted batch rejects with AbortError', async () => {
+  const { emulator } = env
+  const client = emulator.client()
+  for (const [requests, options] of [
+    ['not an array', {}],
+    [[{ prompt: 'p', model: 'gpt-4o' }], { concurrency: 0 }],
+    [[{ prompt: 'p', model: 'gpt-4o' }], { concurrency: '4' }],
+    [[{ prompt: 'p', model: 'gpt-4o' }], { concurency: 4 }],
+  ]) {
+    const error = await rejection(client.queryMany(requests, options))
+    assert.ok(error instanceof VectorcacheInvalidRequestError, `${JSON.stringify(options)}: ${error.name}`)
+  }
+  await emulator.fault({ delay_ms: 2000, count: 4 })
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 100)
+  const error = await rejection(
+    client.queryMany([{ prompt: 'a', model: 'gpt-4o' }, { prompt: 'b', model: 'gpt-4o' }], { signal: controller.signal }),
+  )
+  assert.equal(error.name, 'AbortError')
+  assert.deepEqual(await client.queryMany([]), [])
+})
+
+test("the earlier package's default export still works", () => {
+  assert.equal(VectorcacheClientDefault, VectorcacheClient)
+  const require = createRequire(`${PROJECT}/`)
+  assert.equal(require('vectorcache').default, require('vectorcache').VectorcacheClient)
+})
