@@ -24,10 +24,18 @@ def test_timeout(make_client, emulator) -> None:
 
 
 def test_timeout_is_retried(make_client, emulator) -> None:
+    # The first attempt times out (its answer would come after 2 s); the retry is answered.
     emulator.fault({"delay_ms": 2000})
+    started = time.monotonic()
     result = make_client(timeout=0.3, max_retries=1).query(prompt="p", model="gpt-4o")
+    elapsed = time.monotonic() - started
     assert result.cache_hit is False
-    assert len(emulator.requests()) >= 1
+    assert elapsed >= 0.3, "the first attempt waited out its timeout"
+    assert elapsed < 2.0, "and did not wait for the slow answer"
+    # The emulator logs a request when it answers, so only the retry is there: the timed-out
+    # attempt took the fault (its connection was closed before the answer), the retry did not.
+    sent = emulator.requests()
+    assert [(entry["status"], entry["fault"]) for entry in sent] == [(200, False)]
 
 
 def test_dropped_connection(make_client, emulator) -> None:

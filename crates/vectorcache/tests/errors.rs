@@ -258,28 +258,32 @@ async fn retry_after_is_read_from_every_documented_source() {
 
 #[tokio::test]
 async fn kinds_have_stable_names() {
-    let names: Vec<&str> = [
-        ErrorKind::BadRequest,
-        ErrorKind::Authentication,
-        ErrorKind::PermissionDenied,
-        ErrorKind::RateLimited,
-        ErrorKind::Status,
-        ErrorKind::Timeout,
-        ErrorKind::MissingApiKey,
-    ]
-    .iter()
-    .map(|k| k.as_str())
-    .collect();
+    // Every kind: the bindings and the fixture rely on each of these names.
+    let names: Vec<(ErrorKind, &str)> = ErrorKind::ALL.iter().map(|k| (*k, k.as_str())).collect();
     assert_eq!(
         names,
         [
-            "bad_request",
-            "authentication",
-            "permission_denied",
-            "rate_limited",
-            "status",
-            "timeout",
-            "missing_api_key"
+            (ErrorKind::BadRequest, "bad_request"),
+            (ErrorKind::Authentication, "authentication"),
+            (ErrorKind::PermissionDenied, "permission_denied"),
+            (ErrorKind::NotFound, "not_found"),
+            (ErrorKind::UnprocessableEntity, "unprocessable_entity"),
+            (ErrorKind::RateLimited, "rate_limited"),
+            (ErrorKind::InternalServer, "internal_server"),
+            (ErrorKind::BadGateway, "bad_gateway"),
+            (ErrorKind::ServiceUnavailable, "service_unavailable"),
+            (ErrorKind::Status, "status"),
+            (ErrorKind::Timeout, "timeout"),
+            (ErrorKind::Connection, "connection"),
+            (ErrorKind::Certificate, "certificate"),
+            (ErrorKind::Decode, "decode"),
+            (ErrorKind::MissingApiKey, "missing_api_key"),
+            (ErrorKind::InvalidApiKey, "invalid_api_key"),
+            (ErrorKind::InvalidRequest, "invalid_request"),
+            (ErrorKind::InvalidConfig, "invalid_config"),
         ]
     );
+    for (kind, name) in names {
+        assert_eq!(kind.to_string(), name);
+    }
 }

@@ -56,8 +56,13 @@ pub async fn answer_times(server: &MockServer, times: u64, template: ResponseTem
         .await;
 }
 
+/// What the server received. Recording is on for every MockServer here; a missing log fails
+/// the test rather than passing for "nothing was sent".
 pub async fn requests(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.unwrap_or_default()
+    server
+        .received_requests()
+        .await
+        .expect("wiremock records requests")
 }
 
 /// Serves `template` to every query, runs one query with `max_retries`, and returns the error
