@@ -13,6 +13,7 @@ mod convert;
 mod errors;
 mod request;
 mod response;
+mod testing;
 
 pub use cancel::CancelToken;
 pub use client::{create_client, CreateClientOutcome, NativeClient};
@@ -22,6 +23,7 @@ pub use request::{QueryInput, QueryOptions};
 pub use response::{
     BatchOutcome, DebugInfo, LatencyMs, QueryOutcome, QueryResult, RateLimitInfo, UsageStats,
 };
+pub use testing::{start_emulator, EmulatorServer};
 
 /// The version of this package, sent as `vectorcache-node/<version>` in the `User-Agent`.
 #[napi_derive::napi]

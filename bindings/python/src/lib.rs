@@ -12,6 +12,7 @@ mod config;
 mod errors;
 mod response;
 mod runtime;
+mod testing;
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,8 @@ mod _native {
     use crate::client::{AsyncClient, Client, ClientBase};
     #[pymodule_export]
     use crate::response::{DebugInfo, QueryResponse, RateLimit};
+    #[pymodule_export]
+    use crate::testing::EmulatorServer;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

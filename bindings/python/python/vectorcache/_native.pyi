@@ -11,6 +11,7 @@ __all__ = [
     "DebugInfo",
     "QueryResponse",
     "RateLimit",
+    "EmulatorServer",
     "__version__",
     "DEFAULT_BASE_URL",
     "API_KEY_ENV",
@@ -247,3 +248,14 @@ class AsyncClient(ClientBase):
         self, requests: Iterable[Mapping[str, Any]], *, concurrency: Optional[int] = None
     ) -> Awaitable[list[Any]]:
         """Like :meth:`Client.query_many`, resolved on the running loop."""
+
+@final
+class EmulatorServer:
+    """The in-process emulator behind ``vectorcache.testing.Emulator``."""
+
+    def __new__(cls, api_key: Optional[str] = None, port: int = 0) -> Self: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def api_key(self) -> str: ...
+    def stop(self) -> None: ...

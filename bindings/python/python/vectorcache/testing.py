@@ -1,0 +1,131 @@
+"""Test your own code against a local Vectorcache, with nothing else installed.
+
+``Emulator`` starts the SDK's emulator of the Vectorcache API inside this process, on a free
+loopback port: the same server as ``vectorcache emulator``, with a semantic cache, the
+documented errors, fault injection and a request log::
+
+    from vectorcache import VectorcacheClient
+    from vectorcache.testing import Emulator
+
+    def test_my_fallback():
+        with Emulator() as emulator:
+            emulator.add_fault(status=503, count=3)
+            client = VectorcacheClient(emulator.api_key, base_url=emulator.base_url, max_retries=0)
+            assert my_answer(client, "What is AI?") == "answered by the LLM directly"
+            assert len(emulator.requests()) == 1
+
+With pytest, the ``vectorcache_emulator`` fixture gives a fresh one per test: import it into
+your ``conftest.py`` (``from vectorcache.testing import vectorcache_emulator``) or list the
+plugin there (``pytest_plugins = ["vectorcache.testing"]``).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from types import TracebackType
+from typing import Any, Iterator, Optional, Type
+
+from ._client import AsyncVectorcacheClient, VectorcacheClient
+from ._native import EmulatorServer
+
+__all__ = ["Emulator", "vectorcache_emulator"]
+
+
+class Emulator:
+    """A local Vectorcache emulator in this process; a context manager.
+
+    Args:
+        api_key: The key it accepts; a new one (``vc_`` + 32 hex) when not given.
+        port: The loopback port; 0 (the default) picks a free one.
+    """
+
+    def __init__(self, api_key: Optional[str] = None, *, port: int = 0) -> None:
+        self._api_key = api_key
+        self._port = port
+        self._server: Optional[EmulatorServer] = None
+
+    def start(self) -> Emulator:
+        """Starts the server (``with Emulator() as emulator`` does it for you)."""
+        if self._server is None:
+            self._server = EmulatorServer(self._api_key, self._port)
+        return self
+
+    def stop(self) -> None:
+        """Stops the server; waits (up to 5 s) for requests in flight."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give the client, e.g. ``http://127.0.0.1:40123``."""
+        return self._running().url
+
+    @property
+    def api_key(self) -> str:
+        """The key the emulator accepts."""
+        return self._running().api_key
+
+    def client(self, **settings: Any) -> VectorcacheClient:
+        """A sync client for this emulator; ``settings`` as for ``VectorcacheClient``."""
+        return VectorcacheClient(self.api_key, base_url=self.base_url, **settings)
+
+    def async_client(self, **settings: Any) -> AsyncVectorcacheClient:
+        """An asyncio client for this emulator."""
+        return AsyncVectorcacheClient(self.api_key, base_url=self.base_url, **settings)
+
+    def add_fault(self, **fault: Any) -> None:
+        """Queues a fault for the next query: ``status``, ``body`` (text or JSON),
+        ``headers``, ``delay_ms``, ``drop_connection``, and ``count`` to repeat it."""
+        self._call("POST", "/_emulator/faults", [fault])
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The queries it received, oldest first (``Authorization`` redacted)."""
+        answer: list[dict[str, Any]] = self._call("GET", "/_emulator/requests")
+        return answer
+
+    def reset(self) -> None:
+        """Forgets the cache, the queued faults and the request log."""
+        self._call("POST", "/_emulator/reset", {})
+
+    def _running(self) -> EmulatorServer:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running: use `with Emulator() as emulator`")
+        return self._server
+
+    def _call(self, method: str, path: str, payload: Any = None) -> Any:
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"base_url={self._server.url!r}" if self._server else "stopped"
+        return f"Emulator({state})"
+
+
+try:
+    import pytest
+except ImportError:  # pytest is optional: the fixture exists only where pytest does.
+    pass
+else:
+
+    @pytest.fixture
+    def vectorcache_emulator() -> Iterator[Emulator]:
+        """A fresh in-process emulator for one test."""
+        with Emulator() as emulator:
+            yield emulator
