@@ -68,18 +68,6 @@ fn error_class(error: &Error) -> &'static str {
     }
 }
 
-/// The causes of `error`, joined ("error sending request: connection refused").
-fn cause_chain(error: &Error) -> Option<String> {
-    let mut source = std::error::Error::source(error)?;
-    let mut chain = source.to_string();
-    while let Some(next) = source.source() {
-        chain.push_str(": ");
-        chain.push_str(&next.to_string());
-        source = next;
-    }
-    Some(chain)
-}
-
 impl From<Error> for NativeError {
     fn from(error: Error) -> Self {
         let body = error.body().map(str::to_owned);
@@ -105,7 +93,7 @@ impl From<Error> for NativeError {
             request_id: error.request_id().map(str::to_owned),
             attempts: error.attempts(),
             rate_limit: error.rate_limit().map(RateLimitInfo::from),
-            cause: cause_chain(&error),
+            cause: error.source_chain(),
         }
     }
 }

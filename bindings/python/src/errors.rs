@@ -140,13 +140,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
 /// The underlying error as a built-in Python exception, for `__cause__`: `TimeoutError` or
 /// `ConnectionError` for transport failures, `RuntimeError` otherwise.
 fn cause(error: &Error) -> Option<PyErr> {
-    let mut source = std::error::Error::source(error)?;
-    let mut chain = source.to_string();
-    while let Some(next) = source.source() {
-        chain.push_str(": ");
-        chain.push_str(&next.to_string());
-        source = next;
-    }
+    let chain = error.source_chain()?;
     Some(match error.category() {
         ErrorCategory::Timeout => PyTimeoutError::new_err(chain),
         ErrorCategory::Connection => PyConnectionError::new_err(chain),

@@ -276,6 +276,23 @@ impl ErrorCategory {
     }
 }
 
+/// The variants that wrap an [`ApiError`] (one per documented status, and `Status`), as one
+/// pattern binding it to `$e`.
+macro_rules! api_variants {
+    ($e:ident) => {
+        Error::BadRequest($e)
+            | Error::Authentication($e)
+            | Error::PermissionDenied($e)
+            | Error::NotFound($e)
+            | Error::UnprocessableEntity($e)
+            | Error::RateLimited($e)
+            | Error::InternalServer($e)
+            | Error::BadGateway($e)
+            | Error::ServiceUnavailable($e)
+            | Error::Status($e)
+    };
+}
+
 /// Statuses that are worth another attempt: transient server, proxy and rate-limit answers.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
@@ -375,16 +392,7 @@ impl Error {
     /// The HTTP answer behind this error, if the server answered with an error status.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::BadRequest(e)
-            | Self::Authentication(e)
-            | Self::PermissionDenied(e)
-            | Self::NotFound(e)
-            | Self::UnprocessableEntity(e)
-            | Self::RateLimited(e)
-            | Self::InternalServer(e)
-            | Self::BadGateway(e)
-            | Self::ServiceUnavailable(e)
-            | Self::Status(e) => Some(e),
+            api_variants!(e) => Some(e),
             _ => None,
         }
     }
@@ -475,18 +483,22 @@ impl Error {
 
     fn api_error_mut(&mut self) -> Option<&mut ApiError> {
         match self {
-            Self::BadRequest(e)
-            | Self::Authentication(e)
-            | Self::PermissionDenied(e)
-            | Self::NotFound(e)
-            | Self::UnprocessableEntity(e)
-            | Self::RateLimited(e)
-            | Self::InternalServer(e)
-            | Self::BadGateway(e)
-            | Self::ServiceUnavailable(e)
-            | Self::Status(e) => Some(e),
+            api_variants!(e) => Some(e),
             _ => None,
         }
+    }
+
+    /// The underlying error and its causes on one line ("error sending request: connection
+    /// refused"), for the bindings' `__cause__` / `cause`; `None` when there is none.
+    pub fn source_chain(&self) -> Option<String> {
+        let mut source = std::error::Error::source(self)?;
+        let mut chain = source.to_string();
+        while let Some(next) = source.source() {
+            chain.push_str(": ");
+            chain.push_str(&next.to_string());
+            source = next;
+        }
+        Some(chain)
     }
 
     /// Whether another attempt could succeed: timeouts, connection failures and the
