@@ -12,6 +12,12 @@ export interface VectorcacheConfig {
   maxRetries?: number
   /** The project every request targets unless it names its own. */
   projectId?: string
+  /**
+   * Where the client's answers (debug) and retries (info) are logged, never with the key:
+   * an object with `debug`, `info`, `warn` and `error` methods (`console` works). Without it,
+   * `VECTORCACHE_LOG=debug|info|warn` prints them to stderr.
+   */
+  logger?: VectorcacheLogger
   /** Connections open at once, at most; queries beyond wait their turn. @default 100 */
   maxConnections?: number
   /**
@@ -20,6 +26,14 @@ export interface VectorcacheConfig {
    * `VectorcacheTimeoutError`. @default none
    */
   totalTimeout?: number
+}
+
+/** A logger for the client's events. */
+export interface VectorcacheLogger {
+  debug(message: string): void
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
 }
 
 /** Settings of one call, the second argument of `query`. */

@@ -69,6 +69,33 @@ function isAbortSignal(value) {
   return typeof AbortSignal !== 'undefined' && value instanceof AbortSignal
 }
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error']
+
+/** The `logger` option: an object with debug/info/warn/error methods (console works). */
+function checkedLogger(logger) {
+  if (logger === undefined || logger === null) return undefined
+  const missing = LOG_LEVELS.find((level) => typeof logger?.[level] !== 'function')
+  if (missing) {
+    throw fromNative({
+      kind: 'invalid_config',
+      errorClass: 'VectorcacheConfigurationError',
+      message: `invalid configuration: \`logger\` must have debug, info, warn and error methods (no \`${missing}\`)`,
+    })
+  }
+  return logger
+}
+
+/** VECTORCACHE_LOG=debug|info|warn: the core's events at that level and above, on stderr. */
+function loggerFromEnv() {
+  const threshold = LOG_LEVELS.indexOf(String(process.env.VECTORCACHE_LOG ?? '').toLowerCase())
+  if (threshold < 0) return undefined
+  const logger = {}
+  for (const [rank, level] of LOG_LEVELS.entries()) {
+    logger[level] = rank < threshold ? () => {} : (message) => process.stderr.write(`[vectorcache] ${level}: ${message}\n`)
+  }
+  return logger
+}
+
 /** A local invalid-request error in the native layer's shape. */
 function invalidRequest(message) {
   return { kind: 'invalid_request', errorClass: 'VectorcacheInvalidRequestError', message: `invalid request: ${message}` }
@@ -84,10 +111,34 @@ class VectorcacheClient {
    *   https://api.vectorcache.ai), timeout in ms (default 30000), maxRetries (default 2),
    *   projectId.
    */
+  // Where the core's answers and retries go: the `logger` option, or stderr per
+  // VECTORCACHE_LOG, or nowhere.
+  #logger
+
   constructor(config) {
-    const outcome = callNative(() => native.createClient(config))
+    let options = config
+    if (config !== null && typeof config === 'object' && 'logger' in config) {
+      const { logger, ...rest } = config
+      this.#logger = checkedLogger(logger)
+      options = rest
+    } else {
+      this.#logger = loggerFromEnv()
+    }
+    const outcome = callNative(() => native.createClient(options, this.#logger !== undefined))
     if (outcome.error) throw fromNative(outcome.error)
     this.#native = outcome.client
+  }
+
+  /** Hands the core's events since the last call to the logger. */
+  #flushLogs() {
+    if (this.#logger === undefined) return
+    for (const { level, message } of this.#native.takeEvents()) {
+      try {
+        this.#logger[level](message)
+      } catch {
+        // A failing logger must not fail the query.
+      }
+    }
   }
 
   /**
@@ -110,6 +161,7 @@ class VectorcacheClient {
       throw fromUnexpected(cause)
     }
     const outcome = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
+    this.#flushLogs()
     if (outcome.error) throw fromNative(outcome.error)
     return withMetadata(outcome)
   }
@@ -138,6 +190,7 @@ class VectorcacheClient {
       throw fromUnexpected(cause)
     }
     const batch = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
+    this.#flushLogs()
     if (batch.error) throw fromNative(batch.error)
     return batch.outcomes.map((outcome) =>
       outcome.error ? { error: fromNative(outcome.error) } : { result: withMetadata(outcome) },

@@ -4,8 +4,11 @@ use napi::bindgen_prelude::{Array, FromNapiValue, PromiseRaw, Unknown};
 use napi::Env;
 use napi::JsValue;
 use napi_derive::napi;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use vectorcache::bindings::connections_from_i64;
-use vectorcache::{ApiKey, Client, ClientBuilder, Error, QueryRequest};
+
+use vectorcache::{ApiKey, Client, ClientBuilder, Error, Level, QueryRequest};
 
 use crate::cancel::CancelToken;
 use crate::config::whole_number;
@@ -20,7 +23,21 @@ use crate::response::{BatchOutcome, QueryOutcome, UsageStats};
 #[napi]
 pub struct NativeClient {
     inner: Client,
+    /// The core's events, kept for the wrapper's logger (only when it has one).
+    events: Option<Arc<Mutex<VecDeque<LogEvent>>>>,
 }
+
+/// An answer or a retry, for the wrapper's logger.
+#[napi(object, object_from_js = false)]
+pub struct LogEvent {
+    /// `debug` (answers) or `info` (retries).
+    pub level: String,
+    /// The message (never the key).
+    pub message: String,
+}
+
+/// Events kept at most between two hand-overs to the logger; older ones give way.
+const EVENT_CAPACITY: usize = 10_000;
 
 /// What `createClient` returns: `client` or `error`, never both.
 #[napi(object, object_from_js = false)]
@@ -33,11 +50,15 @@ pub struct CreateClientOutcome {
 
 /// Builds a client from `options` (all optional; the core reads `VECTORCACHE_API_KEY` and
 /// `VECTORCACHE_BASE_URL` for what is not given). Never throws for bad options.
-#[napi(ts_args_type = "options?: ClientOptions | undefined | null")]
-pub fn create_client(options: Unknown) -> CreateClientOutcome {
-    match build(options) {
+/// With `logEvents`, the client keeps its answers and retries for `takeEvents`.
+#[napi(ts_args_type = "options?: ClientOptions | undefined | null, logEvents?: boolean")]
+pub fn create_client(options: Unknown, log_events: Option<bool>) -> CreateClientOutcome {
+    let events = log_events
+        .unwrap_or(false)
+        .then(|| Arc::new(Mutex::new(VecDeque::new())));
+    match build(options, events.clone()) {
         Ok(inner) => CreateClientOutcome {
-            client: Some(NativeClient { inner }),
+            client: Some(NativeClient { inner, events }),
             error: None,
         },
         Err(error) => CreateClientOutcome {
@@ -47,11 +68,32 @@ pub fn create_client(options: Unknown) -> CreateClientOutcome {
     }
 }
 
-fn build(options: Unknown) -> Result<Client, Error> {
-    let options = match object_arg(options, "the client options").map_err(Error::invalid_config)? {
-        Some(obj) => ClientOptions::read(&obj)?,
-        None => ClientOptions::read_none(),
-    };
+fn build(
+    options: Unknown,
+    events: Option<Arc<Mutex<VecDeque<LogEvent>>>>,
+) -> Result<Client, Error> {
+    let mut options =
+        match object_arg(options, "the client options").map_err(Error::invalid_config)? {
+            Some(obj) => ClientOptions::read(&obj)?,
+            None => ClientOptions::read_none(),
+        };
+    if let Some(events) = events {
+        // Runs on the runtime's threads: queue the event; the wrapper logs it on its own.
+        options.on_event = Some(Arc::new(move |event: &vectorcache::Event| {
+            let level = match event.level() {
+                Level::Debug => "debug",
+                _ => "info",
+            };
+            let mut queue = events.lock().unwrap_or_else(|p| p.into_inner());
+            if queue.len() == EVENT_CAPACITY {
+                queue.pop_front();
+            }
+            queue.push_back(LogEvent {
+                level: level.to_owned(),
+                message: event.to_string(),
+            });
+        }));
+    }
     ClientBuilder::from(options).build()
 }
 
@@ -177,6 +219,19 @@ impl NativeClient {
                 .collect();
             Ok(BatchOutcome::done(outcomes))
         })
+    }
+
+    /// The answers and retries since the last call, oldest first (empty without `logEvents`).
+    #[napi]
+    pub fn take_events(&self) -> Vec<LogEvent> {
+        match &self.events {
+            Some(events) => events
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain(..)
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     /// A snapshot of this client's usage (shared with clones of the core client).

@@ -16,7 +16,7 @@ mod response;
 mod testing;
 
 pub use cancel::CancelToken;
-pub use client::{create_client, CreateClientOutcome, NativeClient};
+pub use client::{create_client, CreateClientOutcome, LogEvent, NativeClient};
 pub use config::ClientOptions;
 pub use errors::NativeError;
 pub use request::{QueryInput, QueryOptions};

@@ -151,6 +151,7 @@ struct SettleFuture {
 #[pymethods]
 impl SettleFuture {
     fn __call__(&self, py: Python<'_>) -> PyResult<()> {
+        crate::logs::flush(py);
         let future = self.future.bind(py);
         let settle = self.settle.lock().unwrap_or_else(|p| p.into_inner()).take();
         if future.call_method0("done")?.is_truthy()? {

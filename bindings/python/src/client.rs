@@ -250,6 +250,7 @@ impl Client {
         };
         let (client, request) = slf.as_super().prepare(py, args)?;
         let outcome = wait_detached(py, async move { client.query(request).await })?;
+        crate::logs::flush(py);
         outcome.map(Answer).map_err(|e| to_py_err(py, &e))
     }
 

@@ -10,6 +10,7 @@ mod bridge;
 mod client;
 mod config;
 mod errors;
+mod logs;
 mod response;
 mod runtime;
 mod testing;

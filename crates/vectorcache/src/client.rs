@@ -14,6 +14,7 @@ use crate::api_key::ApiKey;
 use crate::config::{header, ClientBuilder};
 use crate::decode::{self, MAX_ERROR_BODY};
 use crate::error::{DecodeError, Error};
+use crate::events::{Event, EventHook};
 use crate::request::QueryRequest;
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
@@ -61,6 +62,7 @@ struct Inner {
     retry: RetryPolicy,
     project_id: Option<String>,
     stats: Recorder,
+    on_event: Option<EventHook>,
 }
 
 /// The key and its ready-made header, swapped together on rotation.
@@ -91,6 +93,7 @@ pub(crate) struct Parts {
     pub total_timeout: Option<Duration>,
     pub retry: RetryPolicy,
     pub project_id: Option<String>,
+    pub on_event: Option<EventHook>,
 }
 
 impl Client {
@@ -119,6 +122,7 @@ impl Client {
                 retry: parts.retry,
                 project_id: parts.project_id,
                 stats: Recorder::default(),
+                on_event: parts.on_event,
             }),
         })
     }
@@ -293,7 +297,7 @@ impl Client {
         let mut stale_retried = false;
         loop {
             attempts.store(retry + 1, Ordering::Relaxed);
-            let (outcome, new_connection) = watch_connections(self.attempt(call)).await;
+            let (outcome, new_connection) = watch_connections(self.attempt(call, retry + 1)).await;
             let error = match outcome {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
@@ -322,6 +326,12 @@ impl Client {
                 wait_ms = wait.as_millis() as u64,
                 "retrying Vectorcache query"
             );
+            self.emit(|| Event::Retry {
+                reason: error.to_string(),
+                retry: retry + 1,
+                max_retries: call.retry.max_retries,
+                wait,
+            });
             self.inner.stats.retry();
             tokio::time::sleep(wait).await;
             retry += 1;
@@ -330,14 +340,14 @@ impl Client {
 
     /// One attempt: a connection permit (that wait is not part of the per-attempt timeout),
     /// then the exchange.
-    async fn attempt(&self, call: &Call) -> Result<QueryResponse, Error> {
+    async fn attempt(&self, call: &Call, attempt: u32) -> Result<QueryResponse, Error> {
         let transport = self.transport();
         let permit = transport
             .permits
             .acquire()
             .await
             .map_err(|_| Error::invalid_config("the connection pool was closed"))?;
-        let outcome = self.exchange(call, &transport).await;
+        let outcome = self.exchange(call, &transport, attempt).await;
         // The connection goes back to the pool from a task of the pool's own, woken as the
         // body ends: let it run before the next query in line may look for an idle
         // connection, or that query would open one more than the bound.
@@ -346,6 +356,13 @@ impl Client {
         }
         drop(permit);
         outcome
+    }
+
+    /// Tells the caller's event hook, if there is one (the event is built only then).
+    fn emit(&self, event: impl FnOnce() -> Event) {
+        if let Some(hook) = &self.inner.on_event {
+            hook(&event());
+        }
     }
 
     /// A transport failure as the crate's error (one attempt; the caller records the count).
@@ -372,8 +389,14 @@ impl Client {
     }
 
     /// One HTTP exchange, decoded.
-    async fn exchange(&self, call: &Call, transport: &Transport) -> Result<QueryResponse, Error> {
+    async fn exchange(
+        &self,
+        call: &Call,
+        transport: &Transport,
+        attempt: u32,
+    ) -> Result<QueryResponse, Error> {
         let inner = &*self.inner;
+        let started = Instant::now();
         let Credentials { key, header: auth } = self.credentials();
         let mut response = transport
             .http
@@ -388,10 +411,30 @@ impl Client {
         let status = response.status().as_u16();
         let mut headers = std::mem::take(response.headers_mut());
         scrub_headers(&mut headers, &key);
-        tracing::debug!(target: "vectorcache", status, "Vectorcache answered");
-        if response.status().is_success() {
-            let (bytes, truncated, failure) =
-                read_scrubbed(&mut response, MAX_SUCCESS_BODY, &key).await;
+        let success = response.status().is_success();
+        let limit = if success {
+            MAX_SUCCESS_BODY
+        } else {
+            MAX_ERROR_BODY
+        };
+        let (bytes, truncated, failure) = read_scrubbed(&mut response, limit, &key).await;
+        let request_id = crate::headers::request_id(&headers);
+        let duration = started.elapsed();
+        tracing::debug!(
+            target: "vectorcache",
+            status,
+            request_id = request_id.as_deref().unwrap_or("-"),
+            duration_ms = duration.as_secs_f64() * 1e3,
+            attempt,
+            "Vectorcache answered"
+        );
+        self.emit(|| Event::Answer {
+            status,
+            request_id,
+            duration,
+            attempt,
+        });
+        if success {
             if let Some(e) = failure {
                 return Err(self.transport_error(e, call.timeout));
             }
@@ -409,7 +452,6 @@ impl Client {
             decode::success(status, &headers, &bytes)
         } else {
             // An error body that breaks off mid-way is still worth decoding: the status is known.
-            let (bytes, truncated, _) = read_scrubbed(&mut response, MAX_ERROR_BODY, &key).await;
             Err(Error::from(decode::api_error(
                 status, &headers, &bytes, truncated,
             )))

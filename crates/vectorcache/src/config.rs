@@ -13,6 +13,7 @@ use reqwest::Url;
 use crate::api_key::{ApiKey, API_KEY_ENV};
 use crate::client::Client;
 use crate::error::Error;
+use crate::events::EventHook;
 use crate::retry::RetryPolicy;
 use crate::transport::{HttpSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT};
 use tokio::sync::Semaphore;
@@ -95,6 +96,9 @@ pub struct ClientOptions {
     /// How an untrusted-certificate error tells the user to trust a CA; the Python and Node
     /// packages name their own option and variable here.
     pub trust_advice: Option<String>,
+    /// Called with every answer and retry (beside the `tracing` events); the Python and Node
+    /// packages route them to their own logging.
+    pub on_event: Option<EventHook>,
 }
 
 impl fmt::Debug for ClientOptions {
@@ -125,6 +129,7 @@ impl fmt::Debug for ClientOptions {
             .field("root_certificates", &self.root_certificates.len())
             .field("ca_bundle", &self.ca_bundle)
             .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
+            .field("on_event", &self.on_event.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -313,6 +318,7 @@ impl ClientBuilder {
             ca_bundle,
             proxy,
             trust_advice,
+            on_event,
         } = self.options;
         let key = match api_key {
             Some(key) => key,
@@ -377,6 +383,7 @@ impl ClientBuilder {
             total_timeout,
             retry,
             project_id,
+            on_event,
         })
     }
 }

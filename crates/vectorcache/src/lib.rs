@@ -28,6 +28,7 @@ mod client;
 mod config;
 mod decode;
 mod error;
+mod events;
 mod headers;
 mod request;
 mod response;
@@ -43,6 +44,7 @@ pub use config::{
     DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT,
 };
 pub use error::{ApiError, DecodeError, Error, ErrorCategory, ErrorKind, Result};
+pub use events::{Event, EventHook, Level};
 pub use request::{QueryRequest, DEFAULT_SIMILARITY_THRESHOLD};
 pub use response::{DebugInfo, QueryResponse, RateLimit};
 pub use stats::{Latency, Stats};

@@ -145,3 +145,59 @@ async fn a_batch_runs_at_most_concurrency_requests_at_once() {
         .await;
     assert_eq!(outcomes.len(), 3);
 }
+
+#[tokio::test]
+async fn every_answer_and_retry_reaches_the_event_hook_without_the_key() {
+    use std::sync::{Arc, Mutex};
+    use vectorcache::{ClientBuilder, ClientOptions, Event, Level};
+
+    let server = scripted_server().await;
+    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let sink = seen.clone();
+    let mut options = ClientOptions::default();
+    options.api_key = Some(KEY.into());
+    options.base_url = Some(server.uri());
+    options.max_retries = Some(2);
+    options.initial_backoff = Some(Duration::from_millis(1));
+    options.max_backoff = Some(Duration::from_millis(2));
+    options.on_event = Some(Arc::new(move |event: &Event| {
+        sink.lock().unwrap().push(event.clone())
+    }));
+    let client = ClientBuilder::from(options).build().unwrap();
+    client
+        .query(QueryRequest::new("flaky", "gpt-4o"))
+        .await
+        .unwrap();
+
+    let events = seen.lock().unwrap().clone();
+    let summary: Vec<String> = events
+        .iter()
+        .map(|e| match e {
+            Event::Answer {
+                status, attempt, ..
+            } => format!("answer {status} #{attempt}"),
+            Event::Retry {
+                retry, max_retries, ..
+            } => format!("retry {retry}/{max_retries}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "answer 503 #1",
+            "retry 1/2",
+            "answer 503 #2",
+            "retry 2/2",
+            "answer 200 #3"
+        ]
+    );
+    assert_eq!(events[0].level(), Level::Debug);
+    assert_eq!(events[1].level(), Level::Info);
+    assert!(events[1]
+        .to_string()
+        .contains("503 Service Unavailable: busy"));
+    for event in &events {
+        assert!(!format!("{event} {event:?}").contains(&KEY[8..]));
+    }
+}

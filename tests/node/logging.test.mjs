@@ -1,0 +1,74 @@
+// The core's events reach the `logger` option, or stderr with VECTORCACHE_LOG, never with the key.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { test } from 'node:test'
+
+import { VectorcacheConfigurationError } from 'vectorcache'
+
+import { API_KEY, PROJECT } from './helpers/emulator.mjs'
+import { useEmulator } from './helpers/setup.mjs'
+
+const env = useEmulator()
+
+function recorder() {
+  const lines = []
+  const logger = {}
+  for (const level of ['debug', 'info', 'warn', 'error']) logger[level] = (message) => lines.push([level, message])
+  return { logger, lines }
+}
+
+test('answers and retries reach the logger option', async () => {
+  const { emulator } = env
+  await emulator.fault({ status: 503, body: { detail: 'busy' }, headers: { 'Retry-After': '0' }, count: 2 })
+  const { logger, lines } = recorder()
+  await emulator.client({ maxRetries: 2, logger }).query({ prompt: 'p', model: 'gpt-4o' })
+  assert.deepEqual(lines.map(([level]) => level), ['debug', 'info', 'debug', 'info', 'debug'])
+  assert.match(lines[0][1], /^Vectorcache answered 503 in [\d.]+ ms \(attempt 1, request req_/)
+  assert.match(lines[1][1], /^retrying the Vectorcache query in 0 ms \(retry 1 of 2\) after: 503/)
+  assert.match(lines[4][1], /^Vectorcache answered 200/)
+  assert.ok(lines.every(([, message]) => !message.includes(API_KEY.slice(8))))
+  const batch = recorder()
+  await emulator.client({ logger: batch.logger }).queryMany([{ prompt: 'a', model: 'gpt-4o' }, { prompt: 'b', model: 'gpt-4o' }])
+  assert.equal(batch.lines.length, 2)
+})
+
+test('a logger without the four methods is a configuration error', () => {
+  const { emulator } = env
+  assert.throws(() => emulator.client({ logger: { debug() {} } }), VectorcacheConfigurationError)
+  assert.throws(() => emulator.client({ logger: 'stderr' }), VectorcacheConfigurationError)
+  // null or undefined: no logger.
+  emulator.client({ logger: undefined })
+})
+
+test('VECTORCACHE_LOG prints to stderr at its level', async () => {
+  const { emulator } = env
+  const script = path.join(PROJECT, 'log-env.mjs')
+  writeFileSync(
+    script,
+    `import { VectorcacheClient } from 'vectorcache'
+const client = new VectorcacheClient({ maxRetries: 1 })
+await client.query({ prompt: 'p', model: 'gpt-4o' })`,
+  )
+  const run = (level) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [script], { cwd: PROJECT, env: emulator.env({ VECTORCACHE_LOG: level }) })
+      let stderr = ''
+      child.stderr.on('data', (d) => (stderr += d))
+      child.on('exit', (code) => resolve({ code, stderr }))
+    })
+  await emulator.fault({ status: 429, body: { detail: 'slow' }, headers: { 'Retry-After': '0' } })
+  const debug = await run('debug')
+  assert.equal(debug.code, 0, debug.stderr)
+  const lines = debug.stderr.trim().split('\n')
+  assert.equal(lines.length, 3, debug.stderr)
+  assert.match(lines[0], /^\[vectorcache\] debug: Vectorcache answered 429/)
+  assert.match(lines[1], /^\[vectorcache\] info: retrying the Vectorcache query/)
+  assert.ok(!debug.stderr.includes(API_KEY.slice(8)))
+  await emulator.fault({ status: 429, body: { detail: 'slow' }, headers: { 'Retry-After': '0' } })
+  const info = await run('info')
+  assert.equal(info.stderr.trim().split('\n').length, 1, info.stderr)
+  const quiet = await run('')
+  assert.equal(quiet.stderr, '')
+})

@@ -1,0 +1,43 @@
+"""The core's events reach Python's logging (logger "vectorcache"), never with the key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from conftest import API_KEY
+
+
+def test_answers_and_retries_are_logged(make_client, emulator, caplog: pytest.LogCaptureFixture) -> None:
+    emulator.fault({"status": 503, "body": {"detail": "busy"}, "headers": {"Retry-After": "0"}, "count": 2})
+    with caplog.at_level(logging.DEBUG, logger="vectorcache"):
+        make_client(max_retries=2).query(prompt="p", model="gpt-4o")
+    records = [(r.name, r.levelno, r.getMessage()) for r in caplog.records if r.name == "vectorcache"]
+    levels = [level for _, level, _ in records]
+    assert levels == [logging.DEBUG, logging.INFO, logging.DEBUG, logging.INFO, logging.DEBUG]
+    assert records[0][2].startswith("Vectorcache answered 503 in ")
+    assert "(attempt 1, request req_" in records[0][2]
+    assert records[1][2].startswith("retrying the Vectorcache query in 0 ms (retry 1 of 2) after: 503")
+    assert records[4][2].startswith("Vectorcache answered 200 in ")
+    assert all(API_KEY[8:] not in message for _, _, message in records)
+
+
+def test_info_level_shows_only_retries(make_client, emulator, caplog: pytest.LogCaptureFixture) -> None:
+    emulator.fault({"status": 429, "body": {"detail": "slow"}, "headers": {"Retry-After": "0"}})
+    with caplog.at_level(logging.INFO, logger="vectorcache"):
+        make_client(max_retries=1).query(prompt="p", model="gpt-4o")
+    messages = [r.getMessage() for r in caplog.records if r.name == "vectorcache"]
+    assert len(messages) == 1 and "429 Too Many Requests: slow" in messages[0]
+
+
+def test_the_async_client_logs_on_the_loop(make_async_client, caplog: pytest.LogCaptureFixture) -> None:
+    async def run() -> None:
+        async with make_async_client() as client:
+            await client.query(prompt="p", model="gpt-4o")
+
+    with caplog.at_level(logging.DEBUG, logger="vectorcache"):
+        asyncio.run(run())
+    messages = [r.getMessage() for r in caplog.records if r.name == "vectorcache"]
+    assert len(messages) == 1 and messages[0].startswith("Vectorcache answered 200")
