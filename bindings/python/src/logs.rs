@@ -5,27 +5,40 @@
 //! by the Python thread that gets the outcome of a query: the caller of the sync client, the
 //! event loop's thread for the async one.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use vectorcache::{Event, EventHook, Level};
 
-/// Events kept at most between two hand-overs; older ones give way.
-const CAPACITY: usize = 10_000;
+/// The queue: runtime threads send without a lock (a lock held by one of them when the
+/// process forks would stay held in the child); only Python threads, holding the GIL, take the
+/// receiving end.
+struct Queue {
+    sender: Sender<(Level, String)>,
+    receiver: Mutex<Receiver<(Level, String)>>,
+}
 
-static QUEUE: Mutex<VecDeque<(Level, String)>> = Mutex::new(VecDeque::new());
+static QUEUE: OnceLock<Queue> = OnceLock::new();
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn queue() -> &'static Queue {
+    QUEUE.get_or_init(|| {
+        let (sender, receiver) = mpsc::channel();
+        Queue {
+            sender,
+            receiver: Mutex::new(receiver),
+        }
+    })
+}
 
 /// The hook every client of this module is built with.
 pub fn hook() -> EventHook {
-    Arc::new(|event: &Event| {
-        let mut queue = QUEUE.lock().unwrap_or_else(|p| p.into_inner());
-        if queue.len() == CAPACITY {
-            queue.pop_front();
-        }
-        queue.push_back((event.level(), event.to_string()));
+    let sender = queue().sender.clone();
+    Arc::new(move |event: &Event| {
+        // The receiver lives as long as the process.
+        let _ = sender.send((event.level(), event.to_string()));
     })
 }
 
@@ -33,12 +46,12 @@ pub fn hook() -> EventHook {
 /// retries). Called with the GIL, on the thread that receives a query's outcome.
 pub fn flush(py: Python<'_>) {
     let events: Vec<(Level, String)> = {
-        let mut queue = QUEUE.lock().unwrap_or_else(|p| p.into_inner());
-        if queue.is_empty() {
-            return;
-        }
-        queue.drain(..).collect()
+        let receiver = queue().receiver.lock().unwrap_or_else(|p| p.into_inner());
+        receiver.try_iter().collect()
     };
+    if events.is_empty() {
+        return;
+    }
     let Ok(logger) = LOGGER.get_or_try_init(py, || {
         py.import("logging")?
             .call_method1("getLogger", ("vectorcache",))

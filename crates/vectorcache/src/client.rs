@@ -2,7 +2,9 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -52,10 +54,12 @@ pub struct Client {
 
 struct Inner {
     http_settings: HttpSettings,
-    transport: RwLock<Transport>,
+    // Swapped without locks: a process forked while a runtime thread held a lock would keep
+    // it locked forever, and the child needs both to make its first query.
+    transport: ArcSwap<Transport>,
     base_url: Url,
     query_url: Url,
-    credentials: RwLock<Credentials>,
+    credentials: ArcSwap<Credentials>,
     headers: HeaderMap,
     timeout: Duration,
     total_timeout: Option<Duration>,
@@ -111,11 +115,11 @@ impl Client {
     pub(crate) fn from_parts(parts: Parts) -> Result<Self, Error> {
         Ok(Self {
             inner: Arc::new(Inner {
-                transport: RwLock::new(Transport::new(&parts.http)?),
+                transport: ArcSwap::from_pointee(Transport::new(&parts.http)?),
                 http_settings: parts.http,
                 base_url: parts.base_url,
                 query_url: parts.query_url,
-                credentials: RwLock::new(Credentials::new(parts.key)),
+                credentials: ArcSwap::from_pointee(Credentials::new(parts.key)),
                 headers: parts.headers,
                 timeout: parts.timeout,
                 total_timeout: parts.total_timeout,
@@ -149,7 +153,7 @@ impl Client {
 
     /// The key in use (its `Debug`/`Display` are redacted).
     pub fn api_key(&self) -> ApiKey {
-        self.credentials().key
+        self.credentials().key.clone()
     }
 
     /// Swaps the key on this client and all its clones, keeping the connection pool: rotate
@@ -157,13 +161,9 @@ impl Client {
     /// attempt uses the key current when it starts, so a call being retried during the swap
     /// may finish with the new key.
     pub fn set_api_key(&self, key: ApiKey) {
-        let fresh = Credentials::new(key);
-        // A poisoned lock only means a panic elsewhere mid-swap; the value is still whole.
-        *self
-            .inner
+        self.inner
             .credentials
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = fresh;
+            .store(Arc::new(Credentials::new(key)));
     }
 
     /// Replaces the connection pool (and the permits bounding it) with new, empty ones, on
@@ -172,30 +172,17 @@ impl Client {
     /// dropped: dropping them could act on the parent's sockets or wait for its threads. A
     /// client given a `reqwest::Client` keeps it (clones share its pool).
     pub fn reset_connections(&self) -> Result<(), Error> {
-        let fresh = Transport::new(&self.inner.http_settings)?;
-        let mut transport = self
-            .inner
-            .transport
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        std::mem::forget(std::mem::replace(&mut *transport, fresh));
+        let fresh = Arc::new(Transport::new(&self.inner.http_settings)?);
+        std::mem::forget(self.inner.transport.swap(fresh));
         Ok(())
     }
 
-    fn transport(&self) -> Transport {
-        self.inner
-            .transport
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    fn transport(&self) -> Arc<Transport> {
+        self.inner.transport.load_full()
     }
 
-    fn credentials(&self) -> Credentials {
-        self.inner
-            .credentials
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    fn credentials(&self) -> Arc<Credentials> {
+        self.inner.credentials.load_full()
     }
 
     /// Looks `request` up in the cache (`POST /v1/cache/query`): a hit returns the cached
@@ -397,7 +384,8 @@ impl Client {
     ) -> Result<QueryResponse, Error> {
         let inner = &*self.inner;
         let started = Instant::now();
-        let Credentials { key, header: auth } = self.credentials();
+        let credentials = self.credentials();
+        let (key, auth) = (&credentials.key, credentials.header.clone());
         let mut response = transport
             .http
             .post(inner.query_url.clone())
@@ -410,14 +398,14 @@ impl Client {
             .map_err(|e| self.transport_error(e, call.timeout))?;
         let status = response.status().as_u16();
         let mut headers = std::mem::take(response.headers_mut());
-        scrub_headers(&mut headers, &key);
+        scrub_headers(&mut headers, key);
         let success = response.status().is_success();
         let limit = if success {
             MAX_SUCCESS_BODY
         } else {
             MAX_ERROR_BODY
         };
-        let (bytes, truncated, failure) = read_scrubbed(&mut response, limit, &key).await;
+        let (bytes, truncated, failure) = read_scrubbed(&mut response, limit, key).await;
         let request_id = crate::headers::request_id(&headers);
         let duration = started.elapsed();
         tracing::debug!(
