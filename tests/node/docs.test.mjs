@@ -40,6 +40,22 @@ test('doc error handling: the switch on statusCode reaches 401, 403 and 429', as
   assert.match(await run(), new RegExp(`Rate limited\\. Resets at ${reset}`))
 })
 
+test('doc guide: baseURL and similarity_threshold, unchanged, reach the server', async () => {
+  const { emulator } = env
+  const ok = await runNode([snippet('error-handling-guide.mjs')], { env: emulator.env() })
+  assert.equal(ok.code, 0, ok.stderr)
+  assert.match(ok.stdout, /Cache miss/)
+  const sent = await emulator.requests()
+  assert.equal(sent.length, 1)
+  assert.equal(sent[0].body.similarity_threshold, 0.9)
+
+  // A wait past the client's 60 s cap ends the call at once with the 429.
+  await emulator.fault({ status: 429, body: { detail: 'slow down' }, headers: { 'Retry-After': '120' } })
+  const limited = await runNode([snippet('error-handling-guide.mjs')], { env: emulator.env() })
+  assert.equal(limited.code, 1)
+  assert.match(limited.stderr, /Rate limited; retry after 120/)
+})
+
 test('doc retry loop: waits until X-RateLimit-Reset, then succeeds', async () => {
   const { emulator } = env
   // More 429s than the client's own retries (2), so the snippet's loop sees one and waits.
