@@ -17,7 +17,8 @@ VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 # zig provides the glibc 2.17 stubs both binaries link against.
 ZIGLANG_VERSION=0.15.2
-CARGO_ZIGBUILD_VERSION=0.24.1
+# The cargo-zigbuild that maturin 1.16.0 embeds, so both binaries are linked the same way.
+CARGO_ZIGBUILD_VERSION=0.24.0
 TRIPLE=x86_64-unknown-linux-gnu
 GLIBC=2.17
 VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)"
@@ -68,7 +69,10 @@ dist_node() {
     (
         cd "$pkg"
         npm ci --no-audit --no-fund --silent
-        npx napi build --platform --release --no-js --dts native.d.ts \
+        # A target dir of its own inside target/: cargo fingerprints the linker, and maturin's zig
+        # wrapper (`maturin zig cc`) and cargo-zigbuild's are different paths, so in one dir each
+        # build would recompile every dependency the other built.
+        CARGO_TARGET_DIR="$CARGO_TARGET_DIR/napi-zig" npx napi build --platform --release --no-js --dts native.d.ts \
             -x --target "$TRIPLE.$GLIBC"
     )
     bash scripts/check-glibc.sh "$pkg/vectorcache.$platform.node"

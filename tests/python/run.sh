@@ -53,6 +53,7 @@ echo "== pytest (the installed wheel)"
 echo "== sdist: pip install $(basename "$SDIST") into a fresh venv"
 python3 -m venv "$RUN_DIR/sdist-venv"
 SECONDS=0
-"$RUN_DIR/sdist-venv/bin/pip" install -q --disable-pip-version-check "$SDIST"
+# --no-cache-dir: else pip reuses the wheel it built from an identical sdist last time.
+"$RUN_DIR/sdist-venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir "$SDIST"
 "$RUN_DIR/sdist-venv/bin/python" -c "import vectorcache, sys; v = vectorcache.__version__; print('sdist build: import vectorcache', v, 'ok'); sys.exit(v not in '$(basename "$SDIST")')"
 echo "== sdist built and imported in ${SECONDS}s"
