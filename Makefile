@@ -1,16 +1,29 @@
 # The two commands a newcomer needs are `make demo` (or `cargo run -p vectorcache-cli -- demo`)
 # and `make test`. Everything builds into the one shared ./target.
 
-.PHONY: test lint test-rust test-python test-node demo mutants
+.PHONY: test lint lint-workflows check-versions dist test-rust test-python test-node demo mutants
 
 ## Every check and test, in all three languages. Installs what it needs (a Python venv with
-## maturin, pytest and mypy; the npm packages), builds the real wheel and npm package, and
-## tests the installed copies.
-test: lint test-rust test-python test-node
+## maturin, zig, auditwheel, pytest and mypy; the npm packages; cargo-zigbuild), builds every
+## release artifact into dist/ and tests those: the wheel and the npm tarballs as installed.
+test: lint dist test-rust test-python test-node
 
-lint:
+lint: lint-workflows check-versions
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+## actionlint over .github/workflows.
+lint-workflows:
+	bash scripts/lint-workflows.sh
+
+## Cargo.toml's workspace version is the one every manifest states.
+check-versions:
+	python3 scripts/check-versions.py
+
+## Every artifact this machine can build, into dist/: the manylinux2014 wheel, the sdist, the
+## npm main and linux-x64-gnu packages, the .crate files (see scripts/dist.sh).
+dist:
+	bash scripts/dist.sh all
 
 ## The core client (wiremock), the emulator, the CLI, and the doctests.
 test-rust:

@@ -6,7 +6,7 @@
 // Rust core's.
 
 const { inspect } = require('node:util')
-const native = require('./native.js')
+const native = require('./loader.js').load()
 const errors = require('./errors.js')
 
 const { fromNative, fromUnexpected } = errors

@@ -3,7 +3,7 @@
 // else installed. The emulator is the SDK's own server of the Vectorcache API (a semantic cache,
 // the documented errors, fault injection, a request log), started inside this process.
 
-const native = require('./native.js')
+const native = require('./loader.js').load()
 const { VectorcacheClient } = require('./index.js')
 
 class Emulator {

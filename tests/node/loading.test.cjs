@@ -1,7 +1,7 @@
 // CommonJS loading, and that the suite tests the INSTALLED package (run.sh installs the packed
 // tarball into a temp project and points VECTORCACHE_TEST_PROJECT at it).
 const assert = require('node:assert/strict')
-const { existsSync, realpathSync } = require('node:fs')
+const { existsSync, readdirSync, realpathSync } = require('node:fs')
 const path = require('node:path')
 const { test } = require('node:test')
 
@@ -67,9 +67,29 @@ test('the package resolves to the installed copy in the temp project', (t) => {
   const resolved = require.resolve('vectorcache')
   assert.ok(resolved.startsWith(installed), `${resolved} is inside ${installed}`)
   // The tarball carries the built artifacts and the wrapper, not the Rust sources.
-  for (const file of ['index.js', 'index.mjs', 'index.d.ts', 'native.js', 'native.d.ts', 'package.json']) {
+  for (const file of ['index.js', 'index.mjs', 'index.d.ts', 'loader.js', 'native.d.ts', 'package.json']) {
     assert.ok(existsSync(path.join(installed, file)), file)
   }
   assert.ok(!existsSync(path.join(installed, 'src')))
   assert.ok(!existsSync(path.join(installed, 'Cargo.toml')))
+  // The binary is not in the main package but in its platform package (napi-rs layout).
+  assert.deepEqual(readdirSync(installed).filter((f) => f.endsWith('.node')), [])
+})
+
+test('the addon is loaded from the platform package, an optional dependency at the same version', (t) => {
+  const project = process.env.VECTORCACHE_TEST_PROJECT
+  if (!project) {
+    t.skip('VECTORCACHE_TEST_PROJECT not set (run through tests/node/run.sh)')
+    return
+  }
+  require('vectorcache')
+  const main = require('vectorcache/package.json')
+  const { platformName, linuxLibc } = require(path.join(path.dirname(require.resolve('vectorcache')), 'loader.js'))
+  const platformPackage = `vectorcache-${platformName(process.platform, process.arch, linuxLibc())}`
+  assert.equal(main.optionalDependencies[platformPackage], main.version)
+  const sub = require(`${platformPackage}/package.json`)
+  assert.equal(sub.version, main.version)
+  const dir = path.join(realpathSync(project), 'node_modules', platformPackage) + path.sep
+  const addon = Object.keys(require.cache).filter((file) => file.endsWith('.node'))
+  assert.deepEqual(addon, [path.join(dir, sub.main)])
 })

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole Node job on a fresh machine; run from the repository root:
 #   bash tests/node/run.sh
-# Builds the emulator (debug) and the addon (release), packs the npm package, installs the
-# tarball into an empty temp project, type-checks the TypeScript example against the
-# installed copy, and runs the node:test suite against it and the real emulator binary.
+# Tests the npm tarballs in dist/ (what `make dist` built; built here first if dist/ has none):
+# the main package `vectorcache` and the platform package `vectorcache-linux-x64-gnu` are
+# installed together into an empty temp project, the TypeScript example is type-checked against
+# that installed copy, and the node:test suite runs against it and the real emulator binary.
+# platform.test.cjs also installs the main tarball alone and expects the clear platform error.
 set -euo pipefail
 
 REPO="$(pwd)"
@@ -12,34 +14,37 @@ if [[ ! -f "$NODE_PKG/package.json" || ! -f "$REPO/Cargo.toml" ]]; then
   echo "run this from the repository root: bash tests/node/run.sh" >&2
   exit 2
 fi
+# The workspace's shared target/, unless the caller set one.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 
 echo "==> emulator: cargo build -p vectorcache-cli"
 cargo build -p vectorcache-cli
-export VECTORCACHE_EMULATOR_BIN="${VECTORCACHE_EMULATOR_BIN:-$REPO/target/debug/vectorcache}"
+export VECTORCACHE_EMULATOR_BIN="${VECTORCACHE_EMULATOR_BIN:-$CARGO_TARGET_DIR/debug/vectorcache}"
 
-echo "==> bindings/node: npm ci + release build of the addon"
-# The workspace's shared target/ (cargo metadata's target_directory), unless the caller set one.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
-(
-  cd "$NODE_PKG"
-  npm ci --no-audit --no-fund
-  npx napi build --platform --release --js native.js --dts native.d.ts
-)
+VERSION="$(node -p "require('$NODE_PKG/package.json').version")"
+MAIN_TARBALL="$REPO/dist/vectorcache-$VERSION.tgz"
+PLATFORM_TARBALL="$REPO/dist/vectorcache-linux-x64-gnu-$VERSION.tgz"
+if [[ ! -f "$MAIN_TARBALL" || ! -f "$PLATFORM_TARBALL" ]]; then
+  echo "==> dist/ has no npm tarballs: building them (scripts/dist.sh node)"
+  bash scripts/dist.sh node
+fi
+# typescript and @types/node for the type check below.
+if [[ ! -x "$NODE_PKG/node_modules/typescript/bin/tsc" ]]; then
+  (cd "$NODE_PKG" && npm ci --no-audit --no-fund)
+fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/vectorcache-node.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-echo "==> npm pack"
-TARBALL="$(cd "$NODE_PKG" && npm pack --silent --pack-destination "$WORK" | tail -n 1)"
-TARBALL="$WORK/$TARBALL"
-
-echo "==> install $(basename "$TARBALL") into an empty project"
+echo "==> install $(basename "$MAIN_TARBALL") + $(basename "$PLATFORM_TARBALL") into an empty project"
 PROJECT="$WORK/project"
 mkdir -p "$PROJECT"
 (
   cd "$PROJECT"
   echo '{ "name": "vectorcache-node-tests", "private": true }' > package.json
-  npm install --no-audit --no-fund --no-package-lock "$TARBALL"
+  # The other platforms' optional packages are not published yet: npm skips them (offline: no
+  # registry round trip for them).
+  npm install --offline --no-audit --no-fund --no-package-lock "$MAIN_TARBALL" "$PLATFORM_TARBALL"
 )
 
 echo "==> tsc --noEmit --strict examples/node/quickstart.ts against the installed package"
@@ -57,5 +62,6 @@ echo "==> node --test (installed package, real emulator)"
 cp -R "$REPO/tests/node" "$PROJECT/node-tests"
 cd "$PROJECT"
 export VECTORCACHE_REPO="$REPO" VECTORCACHE_TEST_PROJECT="$PROJECT"
-unset VECTORCACHE_API_KEY VECTORCACHE_BASE_URL
+export VECTORCACHE_MAIN_TARBALL="$MAIN_TARBALL" VECTORCACHE_PLATFORM_TARBALL="$PLATFORM_TARBALL"
+unset VECTORCACHE_API_KEY VECTORCACHE_BASE_URL VECTORCACHE_NATIVE_LIBRARY_PATH
 node --test node-tests/*.test.mjs node-tests/*.test.cjs

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole Python job on a fresh machine, from the repo root: a venv with the tools, the
-# emulator binary, the release wheel, mypy --strict on the examples (and the package), and
-# pytest against the INSTALLED wheel, run from outside the source tree.
+# emulator binary, the wheel from dist/ (what `make dist` built: manylinux2014, zig; built here
+# first if dist/ has none), mypy --strict on the examples (and the package), pytest against the
+# INSTALLED wheel, run from outside the source tree, and the sdist from dist/ built by pip in a
+# fresh venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -13,19 +15,22 @@ if [[ ! -x "$PY" ]]; then
     echo "== creating $VENV"
     python3 -m venv "$VENV"
 fi
-"$PY" -m pip install -q --disable-pip-version-check maturin==1.16.0 pytest==9.2.0 mypy==2.4.1
+"$PY" -m pip install -q --disable-pip-version-check pytest==9.2.0 mypy==2.4.1
 
 echo "== building the emulator (cargo build -p vectorcache-cli)"
 cargo build -q -p vectorcache-cli
 export VECTORCACHE_EMULATOR_BIN="${VECTORCACHE_EMULATOR_BIN:-$TARGET/debug/vectorcache}"
 
-echo "== building the wheel (maturin, release)"
-WHEELS="$TARGET/wheels"
-rm -f "$WHEELS"/vectorcache_python-*.whl  # so the wheel installed below is this build's
-"$VENV/bin/maturin" build --quiet --release -m bindings/python/Cargo.toml -o "$WHEELS"
-WHEEL=$(ls "$WHEELS"/vectorcache_python-*.whl)
-echo "== installing $(basename "$WHEEL")"
+DIST="$ROOT/dist"
+if ! ls "$DIST"/vectorcache_python-*.whl >/dev/null 2>&1 || ! ls "$DIST"/vectorcache_python-*.tar.gz >/dev/null 2>&1; then
+    echo "== dist/ has no wheel or sdist: building them (scripts/dist.sh python)"
+    bash scripts/dist.sh python
+fi
+WHEEL=$(ls "$DIST"/vectorcache_python-*.whl)
+SDIST=$(ls "$DIST"/vectorcache_python-*.tar.gz)
+echo "== installing $(basename "$WHEEL") from dist/"
 "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
+export VECTORCACHE_TESTED_WHEEL="$WHEEL"
 
 echo "== mypy --strict"
 export MYPY_CACHE_DIR="$TARGET/mypy-cache"
@@ -42,3 +47,17 @@ echo "== stubtest (the stubs match the compiled module)"
 
 echo "== pytest (the installed wheel)"
 "$PY" -m pytest "$ROOT/tests/python"
+
+# What a user without a matching wheel gets: pip builds the sdist (maturin, from PyPI, in pip's
+# isolated build env) with the plain Rust toolchain (no zig), outside the repository, in a venv
+# of its own. In the dev profile: it shares target/debug with `cargo test`, where a release
+# build would compile every dependency again for the host linker (about 4 min from a cold
+# target on 2 cores); what this checks is that the sdist is complete and builds.
+echo "== sdist: pip install $(basename "$SDIST") into a fresh venv"
+python3 -m venv "$RUN_DIR/sdist-venv"
+SECONDS=0
+# --no-cache-dir: else pip reuses the wheel it built from an identical sdist last time.
+MATURIN_PEP517_ARGS="--profile dev" \
+    "$RUN_DIR/sdist-venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir "$SDIST"
+"$RUN_DIR/sdist-venv/bin/python" -c "import vectorcache, sys; v = vectorcache.__version__; print('sdist build: import vectorcache', v, 'ok'); sys.exit(v not in '$(basename "$SDIST")')"
+echo "== sdist built and imported in ${SECONDS}s"

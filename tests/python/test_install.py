@@ -30,3 +30,24 @@ def test_public_names() -> None:
     assert vectorcache.__version__.count(".") == 2
     assert vectorcache.DEFAULT_BASE_URL == "https://api.vectorcache.ai"
     assert vectorcache.API_KEY_ENV == "VECTORCACHE_API_KEY"
+
+
+def test_the_installed_copy_is_the_dist_wheel() -> None:
+    """run.sh installs the wheel `make dist` built (manylinux2014): the compiled module in
+    site-packages is byte for byte the one in that wheel."""
+    import importlib.metadata
+    import os
+    import zipfile
+
+    import pytest
+
+    wheel = os.environ.get("VECTORCACHE_TESTED_WHEEL")
+    if not wheel:
+        pytest.skip("VECTORCACHE_TESTED_WHEEL not set (run through tests/python/run.sh)")
+    assert "manylinux_2_17_x86_64" in Path(wheel).name or "manylinux2014_x86_64" in Path(wheel).name
+    assert importlib.metadata.version("vectorcache-python") == vectorcache.__version__
+    assert f"-{vectorcache.__version__}-" in Path(wheel).name
+    native = Path(vectorcache._native.__file__)  # type: ignore[attr-defined]
+    with zipfile.ZipFile(wheel) as z:
+        packed = z.read(f"vectorcache/{native.name}")
+    assert native.read_bytes() == packed
