@@ -1,6 +1,6 @@
 'use strict'
 // The public API of the npm package `vectorcache`: a thin wrapper over the napi-rs addon
-// (native.js, generated) that adds only what JavaScript idiom needs: error classes that work
+// (loaded by loader.js) that adds only what JavaScript idiom needs: error classes that work
 // with `instanceof`, a key-free `util.inspect`/`JSON.stringify`, and the result metadata as
 // non-enumerable properties. Configuration, validation, retries and error decoding are the
 // Rust core's.
