@@ -94,9 +94,12 @@ pub(crate) async fn watch_connections<F: std::future::Future>(attempt: F) -> (F:
     (output, opened.load(Ordering::Relaxed))
 }
 
-/// How long a new connection waits, when every permit is taken, for a connection that is on
-/// its way back to the pool (see [`NewConnections`]).
-const HANDOVER_GRACE: Duration = Duration::from_millis(1);
+/// How long, at most, a new connection waits when every permit is taken, for a connection on
+/// its way back to the pool (see [`NewConnections`]); it looks every millisecond. On a loaded
+/// machine a pooled connection can take a few milliseconds to come back; only a request whose
+/// connection really died pays the whole wait.
+const HANDOVER_GRACE: Duration = Duration::from_millis(50);
+const HANDOVER_POLL: Duration = Duration::from_millis(1);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -141,9 +144,12 @@ where
         let connect = self.inner.call(request);
         Box::pin(async move {
             if at_the_bound {
-                tokio::time::sleep(HANDOVER_GRACE).await;
-                if !still_wanted(watcher.as_ref()) {
-                    return Err("the pool served the request meanwhile".into());
+                let deadline = tokio::time::Instant::now() + HANDOVER_GRACE;
+                while tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(HANDOVER_POLL).await;
+                    if !still_wanted(watcher.as_ref()) {
+                        return Err("the pool served the request meanwhile".into());
+                    }
                 }
             }
             let connection = connect.await.map_err(Into::into)?;
