@@ -84,8 +84,7 @@ pub(crate) fn scrub_headers(headers: &mut HeaderMap, key: &ApiKey) {
 mod tests {
     use super::*;
 
-    // The docs' published example key.
-    const KEY: &str = "vc_1234567890abcdef1234567890abcdef";
+    const KEY: &str = "vc_1234567890abcdef1234567890abcdef"; // the docs' published example key
 
     fn scrubbed(text: &str) -> String {
         let mut bytes = text.as_bytes().to_vec();
