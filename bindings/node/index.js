@@ -172,20 +172,16 @@ class VectorcacheClient {
    * fails the batch); `signal` aborts the whole batch like `query`.
    */
   async queryMany(requests, options) {
-    const { signal, concurrency = 16, ...rest } = options ?? {}
-    const unknown = Object.keys(rest)
-    if (unknown.length > 0) throw fromNative(invalidRequest(`unknown queryMany option \`${unknown[0]}\``))
+    // The options (`concurrency`, unknown keys) are read natively; the signal is JavaScript's.
+    const signal = options?.signal
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
-    }
-    if (typeof concurrency !== 'number') {
-      throw fromNative(invalidRequest(`\`concurrency\` must be a number, got ${typeof concurrency}`))
     }
     if (signal?.aborted) throw abortError(signal)
     const cancel = signal ? new native.CancelToken() : undefined
     let pending
     try {
-      pending = this.#native.queryMany(requests, concurrency, cancel)
+      pending = this.#native.queryMany(requests, options, cancel)
     } catch (cause) {
       throw fromUnexpected(cause)
     }

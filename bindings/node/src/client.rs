@@ -2,7 +2,7 @@
 
 use napi::bindgen_prelude::{Array, FromNapiValue, PromiseRaw, Unknown};
 use napi::Env;
-use napi::JsValue;
+use napi::{JsValue, ValueType};
 use napi_derive::napi;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -13,7 +13,7 @@ use vectorcache::{ApiKey, Client, ClientBuilder, Error, Level, QueryRequest};
 use crate::cancel::CancelToken;
 use crate::config::whole_number;
 use crate::config::ClientOptions;
-use crate::convert::{object_arg, text};
+use crate::convert::{field, object_arg, only_known_keys, text};
 use crate::errors::NativeError;
 use crate::request::{QueryInput, QueryOptions};
 use crate::response::{BatchOutcome, QueryOutcome, UsageStats};
@@ -97,10 +97,38 @@ fn build(
     ClientBuilder::from(options).build()
 }
 
+/// `future`'s output, or `None` if `cancelled` fires first (the future is dropped then, and
+/// with it any request in flight).
+async fn unless_cancelled<F: std::future::Future>(
+    future: F,
+    cancelled: Option<Arc<tokio::sync::Notify>>,
+) -> Option<F::Output> {
+    match cancelled {
+        None => Some(future.await),
+        Some(cancelled) => tokio::select! {
+            output = future => Some(output),
+            () = cancelled.notified() => None,
+        },
+    }
+}
+
 /// A batch: each item's request or the reason it cannot be sent, and the concurrency.
 type Batch = (Vec<Result<QueryRequest, String>>, usize);
 
-fn read_batch(requests: Unknown, concurrency: f64) -> Result<Batch, String> {
+/// Requests of a batch in flight at once, unless the caller says.
+const DEFAULT_CONCURRENCY: f64 = 16.0;
+
+fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<Batch, String> {
+    let mut concurrency = DEFAULT_CONCURRENCY;
+    if let Some(obj) = options
+        .map(|o| object_arg(o, "the queryMany options"))
+        .transpose()?
+        .flatten()
+    {
+        // `signal` is the wrapper's; it is read there.
+        only_known_keys(&obj, &["concurrency", "signal"], "queryMany option")?;
+        concurrency = field(&obj, "concurrency", ValueType::Number)?.unwrap_or(DEFAULT_CONCURRENCY);
+    }
     let concurrency = whole_number("concurrency", concurrency)
         .and_then(|n| connections_from_i64("concurrency", n))?;
     if !requests.is_array().unwrap_or(false) {
@@ -159,13 +187,12 @@ impl NativeClient {
                     return Ok(QueryOutcome::failed(Error::invalid_request(reason).into()))
                 }
             };
-            Ok(match cancelled {
-                None => client.query(request).await.into(),
-                Some(cancelled) => tokio::select! {
-                    outcome = client.query(request) => outcome.into(),
-                    () = cancelled.notified() => QueryOutcome::aborted(),
+            Ok(
+                match unless_cancelled(client.query(request), cancelled).await {
+                    Some(outcome) => outcome.into(),
+                    None => QueryOutcome::aborted(),
                 },
-            })
+            )
         })
     }
 
@@ -173,18 +200,18 @@ impl NativeClient {
     /// one outcome per request, in input order, or to the error that refused the batch as a
     /// whole, or to `{ aborted: true }` when cancelled.
     #[napi(
-        ts_args_type = "requests: QueryInput[], concurrency: number, cancel?: CancelToken | undefined | null",
+        ts_args_type = "requests: QueryInput[], options?: { concurrency?: number } | undefined | null, cancel?: CancelToken | undefined | null",
         ts_return_type = "Promise<BatchOutcome>"
     )]
     pub fn query_many<'env>(
         &self,
         env: &'env Env,
         requests: Unknown,
-        concurrency: f64,
+        options: Option<Unknown>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, BatchOutcome>> {
         let client = self.inner.clone();
-        let read = read_batch(requests, concurrency);
+        let read = read_batch(requests, options);
         let cancelled = cancel.map(CancelToken::cancelled);
         env.spawn_future(async move {
             let (items, concurrency) = match read {
@@ -199,12 +226,8 @@ impl NativeClient {
                 })
                 .unzip();
             let run = client.query_many(requests.into_iter().flatten(), concurrency);
-            let answers = match cancelled {
-                None => run.await,
-                Some(cancelled) => tokio::select! {
-                    answers = run => answers,
-                    () = cancelled.notified() => return Ok(BatchOutcome::aborted()),
-                },
+            let Some(answers) = unless_cancelled(run, cancelled).await else {
+                return Ok(BatchOutcome::aborted());
             };
             let mut answers = answers.into_iter();
             let outcomes = refused
