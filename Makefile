@@ -1,7 +1,7 @@
 # The two commands a newcomer needs are `make demo` (or `cargo run -p vectorcache-cli -- demo`)
 # and `make test`. Everything builds into the one shared ./target.
 
-.PHONY: test lint lint-workflows check-versions dist test-rust test-python test-node demo mutants
+.PHONY: test lint lint-workflows check-versions dist test-rust test-python test-node demo mutants bench
 
 ## Every check and test, in all three languages. Installs what it needs (a Python venv with
 ## maturin, zig, auditwheel, pytest and mypy; the npm packages; cargo-zigbuild), builds every
@@ -37,6 +37,12 @@ test-node:
 
 demo:
 	cargo run -q -p vectorcache-cli -- demo
+
+## Throughput and CPU per query of the Rust, Python and Node clients beside raw reqwest,
+## requests/httpx/aiohttp and undici, against one emulator process; prints figures and the
+## targeted ratios (see scripts/bench.sh). Not part of `make test`: figures, not pass/fail.
+bench: dist
+	bash scripts/bench.sh
 
 ## Mutation testing of the core crate (slow: about half an hour on 2 cores; not part of
 ## `make test`). Run it after changing crates/vectorcache: it must report 0 missed.

@@ -23,9 +23,23 @@ export interface EmulatorRequest {
   fault: boolean
 }
 
+/** Options of `Emulator.start`. */
+export interface EmulatorOptions {
+  /** The key it accepts; a new one (`vc_` + 32 hex) by default. */
+  apiKey?: string
+  /** The loopback port; 0 (the default) picks a free one. */
+  port?: number
+  /**
+   * Like the service, it limits each key and sends `X-RateLimit-*` on every authenticated
+   * answer. `true` (the default): a generous 100,000 per minute; `{ perMinute, burst }`: your
+   * own (to test 429 handling; `burst` defaults to `perMinute`); `false`: off, no headers.
+   */
+  rateLimit?: boolean | { perMinute: number; burst?: number }
+}
+
 /** The SDK's emulator of the Vectorcache API, inside this process on a free loopback port. */
 export declare class Emulator {
-  static start(options?: { apiKey?: string; port?: number }): Promise<Emulator>
+  static start(options?: EmulatorOptions): Promise<Emulator>
   readonly baseUrl: string
   readonly apiKey: string
   client(options?: VectorcacheConfig): VectorcacheClient

@@ -15,14 +15,20 @@ class Emulator {
 
   /**
    * Starts an emulator on a free loopback port.
-   * @param {{ apiKey?: string, port?: number }} [options] the key it accepts (a new one by
-   *   default) and the port (0, a free one, by default)
+   * @param {{ apiKey?: string, port?: number, rateLimit?: boolean | { perMinute: number, burst?: number } }} [options]
+   *   the key it accepts (a new one by default), the port (0, a free one, by default), and its
+   *   rate limit: like the service it limits each key and sends `X-RateLimit-*` on every
+   *   authenticated answer; `true` (the default) is a generous 100,000 per minute,
+   *   `{ perMinute: 2, burst: 2 }` sets your own (to test 429 handling), `false` switches it off
    */
-  static async start(options = {}) {
-    const { apiKey, port, ...rest } = options
-    const unknown = Object.keys(rest)
-    if (unknown.length > 0) throw new TypeError(`unknown Emulator option \`${unknown[0]}\``)
-    return new Emulator(await native.startEmulator(apiKey, port))
+  static async start(options) {
+    try {
+      return new Emulator(await native.startEmulator(options))
+    } catch (error) {
+      // A bad option (the native side names it) is a TypeError, as in Node's own APIs.
+      if (error?.code === 'InvalidArg') throw new TypeError(error.message)
+      throw error
+    }
   }
 
   /** The URL to give the client, e.g. `http://127.0.0.1:40123`. */

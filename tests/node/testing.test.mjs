@@ -50,5 +50,39 @@ test('a chosen key; require works; closing is idempotent', async () => {
   const { VectorcacheClient } = await import('vectorcache')
   const error = await rejection(new VectorcacheClient({ apiKey: key, baseUrl: url, maxRetries: 0 }).query({ prompt: 'p', model: 'gpt-4o' }))
   assert.ok(error instanceof VectorcacheAPIError, 'nothing listens there any more')
-  await assert.rejects(Emulator.start({ prot: 1 }), /unknown Emulator option `prot`/)
+  await assert.rejects(Emulator.start({ prot: 1 }), (e) => e instanceof TypeError && /unknown Emulator option `prot`; did you mean `port`\?/.test(e.message))
+})
+
+test('rate limiting: generous headers by default, your own limit, or off', async () => {
+  const limits = async (options, queries = 1) => {
+    const emulator = await Emulator.start(options)
+    try {
+      const client = emulator.client({ maxRetries: 0 })
+      const outcomes = []
+      for (let i = 0; i < queries; i++) outcomes.push(await client.query({ prompt: `p${i}`, model: 'gpt-4o' }).catch((e) => e))
+      return outcomes
+    } finally {
+      await emulator.close()
+    }
+  }
+  const [byDefault] = await limits()
+  assert.equal(byDefault.rateLimit.limit, 100000)
+  assert.equal(byDefault.rateLimit.remaining, 99999)
+  const [off] = await limits({ rateLimit: false })
+  assert.equal(off.rateLimit ?? null, null)
+  assert.equal(typeof off.response, 'string')
+  const [first, refused] = await limits({ rateLimit: { perMinute: 2, burst: 1 } }, 2)
+  assert.deepEqual([first.rateLimit.limit, first.rateLimit.remaining], [2, 0])
+  const { VectorcacheRateLimitError } = await import('vectorcache')
+  assert.ok(refused instanceof VectorcacheRateLimitError, String(refused))
+  assert.equal(refused.statusCode, 429)
+  assert.ok(refused.retryAfter >= 1 && refused.retryAfter <= 30, String(refused.retryAfter))
+  for (const [rateLimit, message] of [
+    [{ perMinute: 0 }, /per_minute must be at least 1/],
+    [{ perMinute: 1.5 }, /`perMinute` must be a whole number/],
+    [{ perMinute: 5, burts: 1 }, /unknown rateLimit field `burts`; did you mean `burst`\?/],
+    ['yes', /`rateLimit` must be true, false or/],
+  ]) {
+    await assert.rejects(Emulator.start({ rateLimit }), (e) => e instanceof TypeError && message.test(e.message), String(message))
+  }
 })

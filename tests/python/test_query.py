@@ -56,7 +56,8 @@ def test_attribute_and_mapping_access(make_client) -> None:
         result["rate_limit"]  # metadata is an attribute, not part of the documented JSON
     assert result.debug is None
     assert result.request_id and result.request_id.startswith("req_")
-    assert result.rate_limit is None  # the emulator sends no X-RateLimit-* unless configured
+    # Like the service, the emulator limits every key (generously by default) and says so.
+    assert result.rate_limit is not None and result.rate_limit.limit == 100_000
 
 
 def test_to_dict_is_the_documented_json(make_client) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from vectorcache import APIError, VectorcacheClient
+from vectorcache import APIError, RateLimitError, VectorcacheClient
 from vectorcache.testing import Emulator
 from vectorcache.testing import vectorcache_emulator  # noqa: F401  (the pytest fixture)
 
@@ -41,6 +41,47 @@ def test_the_fixture_and_a_chosen_key(vectorcache_emulator: Emulator) -> None:  
     with Emulator(key) as emulator:
         assert emulator.api_key == key
         assert VectorcacheClient(key, base_url=emulator.base_url).query(prompt="p", model="gpt-4o")
+
+
+def _outcomes(emulator: Emulator, queries: int) -> list[Any]:
+    client = emulator.client(max_retries=0)
+    outcomes: list[Any] = []
+    for i in range(queries):
+        try:
+            outcomes.append(client.query(prompt=f"p{i}", model="gpt-4o"))
+        except APIError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def test_rate_limiting_by_default_your_own_or_off() -> None:
+    with Emulator() as emulator:
+        [by_default] = _outcomes(emulator, 1)
+    assert by_default.rate_limit is not None
+    assert (by_default.rate_limit.limit, by_default.rate_limit.remaining) == (100_000, 99_999)
+    with Emulator(rate_limit=False) as emulator:
+        [off] = _outcomes(emulator, 1)
+    assert off.rate_limit is None and off.response
+    with Emulator(rate_limit={"per_minute": 2, "burst": 1}) as emulator:
+        first, refused = _outcomes(emulator, 2)
+    assert (first.rate_limit.limit, first.rate_limit.remaining) == (2, 0)
+    assert isinstance(refused, RateLimitError) and refused.status_code == 429
+    assert refused.retry_after is not None and 1 <= refused.retry_after <= 30
+
+
+@pytest.mark.parametrize(
+    ("rate_limit", "error", "message"),
+    [
+        ({"per_minute": 0}, ValueError, "per_minute must be at least 1"),
+        ({"per_minute": -1}, ValueError, "whole number"),
+        ({"per_minute": 5, "burts": 1}, TypeError, "'burts'"),
+        ({"per_minute": True}, TypeError, "rate_limit must be"),
+        ("yes", TypeError, "rate_limit must be"),
+    ],
+)
+def test_bad_rate_limits_are_refused(rate_limit: Any, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        Emulator(rate_limit=rate_limit).start()
 
 
 def test_async_client_and_stopping() -> None:

@@ -187,7 +187,8 @@ pub(crate) fn pem_list(obj: &Object, name: &str) -> Result<Vec<Vec<u8>>, String>
 }
 
 /// Field `name` of `obj`, unless it is absent, `undefined` or `null`.
-fn present<'a>(obj: &Object<'a>, name: &str) -> Result<Option<Unknown<'a>>, String> {
+/// Field `name` of `obj`; `None` when it is absent, `undefined` or `null`.
+pub(crate) fn present<'a>(obj: &Object<'a>, name: &str) -> Result<Option<Unknown<'a>>, String> {
     let value: Option<Unknown> = obj
         .get(name)
         .map_err(|e| format!("cannot read `{name}`: {}", e.reason))?;

@@ -3,9 +3,14 @@
 
 use std::sync::Mutex;
 
+use napi::bindgen_prelude::{FromNapiValue, Object, PromiseRaw, Unknown};
+use napi::{Env, Status, ValueType};
 use napi_derive::napi;
 use vectorcache_emulator::config::{generate_key, EmulatorConfig};
-use vectorcache_emulator::{Emulator, RunningEmulator};
+use vectorcache_emulator::{Emulator, RateLimitConfig, RunningEmulator};
+
+use crate::config::whole_number;
+use crate::convert::{field, object_arg, only_known_keys, present, text_field};
 
 /// A running emulator; `testing.js` drives it.
 #[napi]
@@ -15,24 +20,81 @@ pub struct EmulatorServer {
     api_key: String,
 }
 
-/// Starts an emulator accepting `apiKey` (a new one when not given) on `127.0.0.1:port`
-/// (0: a free port).
-#[napi]
-pub async fn start_emulator(
-    api_key: Option<String>,
-    port: Option<u32>,
-) -> napi::Result<EmulatorServer> {
-    let api_key = api_key.unwrap_or_else(generate_key);
-    let port = u16::try_from(port.unwrap_or(0))
-        .map_err(|_| napi::Error::from_reason("`port` must be from 0 to 65535"))?;
-    let running = Emulator::start_local(EmulatorConfig::with_key(api_key.clone()), port)
-        .await
-        .map_err(|e| napi::Error::from_reason(format!("cannot start the emulator: {e}")))?;
-    Ok(EmulatorServer {
-        url: running.url(),
-        api_key,
-        running: Mutex::new(Some(running)),
+/// Starts an emulator on a free loopback port. `options`: `apiKey` (a new one by default),
+/// `port` (0, a free one, by default) and `rateLimit` (see [`rate_limit_option`]). A bad option
+/// rejects the promise with code `InvalidArg` (a `TypeError` in `testing.js`) before anything
+/// starts.
+#[napi(
+    ts_args_type = "options?: { apiKey?: string, port?: number, rateLimit?: boolean | { perMinute: number, burst?: number } } | undefined | null",
+    ts_return_type = "Promise<EmulatorServer>"
+)]
+pub fn start_emulator<'env>(
+    env: &'env Env,
+    options: Option<Unknown>,
+) -> napi::Result<PromiseRaw<'env, EmulatorServer>> {
+    let read = options.map_or(Ok(None), |o| object_arg(o, "Emulator options"));
+    let config = read.and_then(|options| emulator_config(options.as_ref()));
+    env.spawn_future(async move {
+        let (config, api_key, port) =
+            config.map_err(|reason| napi::Error::new(Status::InvalidArg, reason))?;
+        let running = Emulator::start_local(config, port)
+            .await
+            .map_err(|e| napi::Error::from_reason(format!("cannot start the emulator: {e}")))?;
+        Ok(EmulatorServer {
+            url: running.url(),
+            api_key,
+            running: Mutex::new(Some(running)),
+        })
     })
+}
+
+/// The configuration, key and port the options ask for, one line per option.
+fn emulator_config(options: Option<&Object>) -> Result<(EmulatorConfig, String, u16), String> {
+    let Some(options) = options else {
+        let api_key = generate_key();
+        return Ok((EmulatorConfig::with_key(api_key.clone()), api_key, 0));
+    };
+    only_known_keys(options, &["apiKey", "port", "rateLimit"], "Emulator option")?;
+    let api_key = text_field(options, "apiKey")?.unwrap_or_else(generate_key);
+    let port = match field::<f64>(options, "port", ValueType::Number)? {
+        Some(n) => u16::try_from(whole_number("port", n)?)
+            .map_err(|_| "`port` must be from 0 to 65535".to_owned())?,
+        None => 0,
+    };
+    let mut config = EmulatorConfig::with_key(api_key.clone());
+    if let Some(rate_limit) = present(options, "rateLimit")? {
+        config.rate_limit = rate_limit_option(rate_limit)?;
+    }
+    // The emulator's own checks (key format, limits of at least 1), before anything starts.
+    config.validate().map_err(|e| e.to_string())?;
+    Ok((config, api_key, port))
+}
+
+/// `rateLimit`: `true` (the generous default), `false` (no limiting, no `X-RateLimit-*`) or
+/// `{ perMinute, burst }` (`burst` defaults to `perMinute`); the emulator checks the values
+/// when it starts.
+fn rate_limit_option(value: Unknown) -> Result<Option<RateLimitConfig>, String> {
+    const EXPECTED: &str = "`rateLimit` must be true, false or { perMinute, burst }";
+    let limits = match value.get_type().map_err(|e| e.reason.clone())? {
+        ValueType::Boolean => {
+            let on = bool::from_unknown(value).map_err(|e| e.reason.clone())?;
+            return Ok(on.then_some(RateLimitConfig::GENEROUS));
+        }
+        ValueType::Object => Object::from_unknown(value).map_err(|e| e.reason.clone())?,
+        _ => return Err(EXPECTED.to_owned()),
+    };
+    only_known_keys(&limits, &["perMinute", "burst"], "rateLimit field")?;
+    let count = |name: &str| -> Result<Option<u32>, String> {
+        field::<f64>(&limits, name, ValueType::Number)?
+            .map(|n| {
+                u32::try_from(whole_number(name, n)?)
+                    .map_err(|_| format!("`rateLimit.{name}` must be from 1 to {}", u32::MAX))
+            })
+            .transpose()
+    };
+    let per_minute = count("perMinute")?.unwrap_or(RateLimitConfig::GENEROUS.per_minute);
+    let burst = count("burst")?.unwrap_or(per_minute);
+    Ok(Some(RateLimitConfig { per_minute, burst }))
 }
 
 #[napi]

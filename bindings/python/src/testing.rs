@@ -3,10 +3,11 @@
 
 use std::sync::Mutex;
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyMapping};
 use vectorcache_emulator::config::{generate_key, EmulatorConfig};
-use vectorcache_emulator::{Emulator, RunningEmulator};
+use vectorcache_emulator::{Emulator, EmulatorError, RateLimitConfig, RunningEmulator};
 
 use crate::runtime::wait_detached;
 
@@ -20,15 +21,29 @@ pub struct EmulatorServer {
 
 #[pymethods]
 impl EmulatorServer {
-    /// Starts an emulator accepting `api_key` (a new one when `None`) on `127.0.0.1:port`.
+    /// Starts an emulator accepting `api_key` (a new one when `None`) on `127.0.0.1:port`,
+    /// rate limiting as `rate_limit` says (see [`rate_limit_arg`]).
     #[new]
-    #[pyo3(signature = (api_key = None, port = 0))]
-    fn new(py: Python<'_>, api_key: Option<String>, port: u16) -> PyResult<Self> {
+    #[pyo3(signature = (api_key = None, port = 0, rate_limit = None))]
+    fn new(
+        py: Python<'_>,
+        api_key: Option<String>,
+        port: u16,
+        rate_limit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let api_key = api_key.unwrap_or_else(generate_key);
-        let config = EmulatorConfig::with_key(api_key.clone());
+        let mut config = EmulatorConfig::with_key(api_key.clone());
+        if let Some(rate_limit) = rate_limit {
+            config.rate_limit = rate_limit_arg(rate_limit)?;
+        }
         // Started from a task of this process's runtime, so the server's tasks live there too.
-        let started = wait_detached(py, Emulator::start_local(config, port))?
-            .map_err(|e| PyRuntimeError::new_err(format!("cannot start the emulator: {e}")))?;
+        let started = wait_detached(py, Emulator::start_local(config, port))?.map_err(|e| {
+            let message = format!("cannot start the emulator: {e}");
+            match e {
+                EmulatorError::Config(_) => PyValueError::new_err(message),
+                _ => PyRuntimeError::new_err(message),
+            }
+        })?;
         Ok(Self {
             url: started.url(),
             api_key,
@@ -69,4 +84,44 @@ impl EmulatorServer {
             &self.api_key[..7]
         )
     }
+}
+
+/// `rate_limit=`: `True` (the generous default), `False` (no limiting, no `X-RateLimit-*`) or
+/// `{"per_minute": n, "burst": m}` (`burst` defaults to `per_minute`); the emulator checks the
+/// values when it starts.
+fn rate_limit_arg(value: &Bound<'_, PyAny>) -> PyResult<Option<RateLimitConfig>> {
+    const EXPECTED: &str = "rate_limit must be True, False or {'per_minute': int, 'burst': int}";
+    if let Ok(on) = value.cast::<PyBool>() {
+        return Ok(on.is_true().then_some(RateLimitConfig::GENEROUS));
+    }
+    let mapping = value
+        .cast::<PyMapping>()
+        .map_err(|_| PyTypeError::new_err(EXPECTED))?;
+    for key in mapping.keys()?.iter() {
+        if !matches!(
+            key.extract::<String>().as_deref(),
+            Ok("per_minute" | "burst")
+        ) {
+            return Err(PyTypeError::new_err(format!(
+                "{EXPECTED}; got the key {key:?}"
+            )));
+        }
+    }
+    let count = |name: &str| -> PyResult<Option<u32>> {
+        if !mapping.contains(name)? {
+            return Ok(None);
+        }
+        match mapping.get_item(name)? {
+            n if n.is_instance_of::<PyBool>() => Err(PyTypeError::new_err(EXPECTED)),
+            n => n.extract::<u32>().map(Some).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "rate_limit[{name:?}] must be a whole number from 1 to {}",
+                    u32::MAX
+                ))
+            }),
+        }
+    };
+    let per_minute = count("per_minute")?.unwrap_or(RateLimitConfig::GENEROUS.per_minute);
+    let burst = count("burst")?.unwrap_or(per_minute);
+    Ok(Some(RateLimitConfig { per_minute, burst }))
 }

@@ -1,88 +1,184 @@
-//! Client latency and throughput against the in-process emulator, printed as figures.
+//! The Rust side of `make bench`: the core client against raw reqwest + serde_json, on the same
+//! emulator, sequentially, at 64 in flight, and through `query_many`.
 //!
-//! `cargo bench -p vectorcache-cli --bench client`. The emulator's own server time comes back
-//! in the `debug` object, so the client's share of each round trip is shown separately.
+//! `cargo bench -p vectorcache-cli --bench client` runs it alone against an in-process
+//! emulator. `make bench` (scripts/bench.sh) points it at the shared emulator process with
+//! `VECTORCACHE_BENCH_URL` and `VECTORCACHE_API_KEY`, and reads the JSON lines it prints (one
+//! per figure, after `BENCH `) beside the Python and Node ones. Not a test: it asserts only
+//! that every query was a hit.
 
 use std::time::{Duration, Instant};
 
+use serde_json::json;
 use tokio::task::JoinSet;
-use vectorcache::{Client, QueryRequest};
+use vectorcache::{Client, QueryRequest, QueryResponse};
 use vectorcache_emulator::config::generate_key;
-use vectorcache_emulator::{Emulator, EmulatorConfig};
+use vectorcache_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 
-const SEQUENTIAL: usize = 2_000;
-const CONCURRENT_TOTAL: usize = 20_000;
+const SEQUENTIAL: usize = 3_000;
+const CONCURRENT_TOTAL: usize = 30_000;
 const IN_FLIGHT: usize = 64;
+const PROMPT: &str = "What is machine learning?";
+const MODEL: &str = "gpt-4o";
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+/// This process's CPU time (user + system) so far.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+/// Runs `run` (which makes `queries` queries) and prints its figures as a `BENCH` JSON line.
+async fn measure<F: std::future::Future<Output = ()>>(
+    client: &str,
+    mode: &str,
+    queries: usize,
+    run: F,
+) {
+    let (cpu, wall) = (cpu_time(), Instant::now());
+    run.await;
+    let (wall, cpu) = (wall.elapsed(), cpu_time() - cpu);
+    let line = json!({
+        "lang": "rust",
+        "client": client,
+        "mode": mode,
+        "queries": queries,
+        "qps": queries as f64 / wall.as_secs_f64(),
+        "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / queries as f64,
+    });
+    println!("BENCH {line}");
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let key = generate_key();
-    let emulator = Emulator::start_local(EmulatorConfig::with_key(key.clone()), 0)
-        .await
-        .expect("emulator");
-    let client = Client::builder()
-        .api_key(key)
-        .base_url(emulator.url())
-        .build()
-        .expect("client");
-    let ask = || QueryRequest::new("What is machine learning?", "gpt-4o");
-    client.query(ask()).await.expect("warm-up miss");
+/// The competitor: what a careful user writes by hand with reqwest and serde_json.
+#[derive(Clone)]
+struct Raw {
+    http: reqwest::Client,
+    url: String,
+    auth: String,
+}
 
-    let mut round_trips = Vec::with_capacity(SEQUENTIAL);
-    let mut server_ms = 0.0;
-    for _ in 0..SEQUENTIAL {
-        let started = Instant::now();
-        let answer = client.query(ask().include_debug(true)).await.expect("hit");
-        round_trips.push(started.elapsed());
-        server_ms += answer.debug.map_or(0.0, |d| d.total_time_ms);
-        assert!(answer.cache_hit);
+impl Raw {
+    async fn query(&self) -> QueryResponse {
+        let answer = self
+            .http
+            .post(&self.url)
+            .header(reqwest::header::AUTHORIZATION, &self.auth)
+            .json(&json!({ "prompt": PROMPT, "model": MODEL }))
+            .send()
+            .await
+            .expect("raw send");
+        assert!(answer.status().is_success(), "{}", answer.status());
+        let body = answer.bytes().await.expect("raw body");
+        serde_json::from_slice(&body).expect("raw json")
     }
-    round_trips.sort();
-    let mean = round_trips.iter().sum::<Duration>() / SEQUENTIAL as u32;
-    let server_mean = server_ms / SEQUENTIAL as f64;
-    println!("sequential hits ({SEQUENTIAL}, one connection, loopback):");
-    println!(
-        "  round trip p50 {:.3} ms  p99 {:.3} ms  mean {:.3} ms",
-        ms(percentile(&round_trips, 0.50)),
-        ms(percentile(&round_trips, 0.99)),
-        ms(mean)
-    );
-    println!(
-        "  emulator server time mean {server_mean:.3} ms; client + HTTP + loopback {:.3} ms",
-        ms(mean) - server_mean
-    );
+}
 
-    let started = Instant::now();
+fn ask() -> QueryRequest {
+    QueryRequest::new(PROMPT, MODEL)
+}
+
+async fn concurrently<F, Fut>(each: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let mut workers = JoinSet::new();
     for _ in 0..IN_FLIGHT {
-        let client = client.clone();
-        workers.spawn(async move {
-            for _ in 0..CONCURRENT_TOTAL / IN_FLIGHT {
-                client
-                    .query(QueryRequest::new("What is machine learning?", "gpt-4o"))
-                    .await
-                    .expect("hit");
-            }
-        });
+        workers.spawn(each());
     }
     while let Some(result) = workers.join_next().await {
         result.expect("worker");
     }
-    let elapsed = started.elapsed();
-    let done = (CONCURRENT_TOTAL / IN_FLIGHT) * IN_FLIGHT;
-    println!("concurrent hits ({done}, {IN_FLIGHT} in flight, one shared client):");
-    println!(
-        "  {:.0} queries/s, {:.3} s in all",
-        done as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64()
-    );
-    emulator.shutdown().await;
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let (url, key, own): (String, String, Option<RunningEmulator>) = match (
+        std::env::var("VECTORCACHE_BENCH_URL"),
+        std::env::var("VECTORCACHE_API_KEY"),
+    ) {
+        (Ok(url), Ok(key)) => (url, key, None),
+        _ => {
+            let key = generate_key();
+            let emulator = Emulator::start_local(EmulatorConfig::with_key(key.clone()), 0)
+                .await
+                .expect("emulator");
+            (emulator.url(), key, Some(emulator))
+        }
+    };
+    let client = Client::builder()
+        .api_key(key.clone())
+        .base_url(url.clone())
+        .build()
+        .expect("client");
+    let raw = Raw {
+        http: reqwest::Client::new(),
+        url: format!("{url}/v1/cache/query"),
+        auth: format!("Bearer {key}"),
+    };
+    client.query(ask()).await.expect("warm-up miss");
+    for _ in 0..200 {
+        assert!(client.query(ask()).await.expect("warm-up").cache_hit);
+        assert!(raw.query().await.cache_hit);
+    }
+
+    measure("vectorcache", "sequential", SEQUENTIAL, async {
+        for _ in 0..SEQUENTIAL {
+            assert!(client.query(ask()).await.expect("hit").cache_hit);
+        }
+    })
+    .await;
+    measure("reqwest+serde_json", "sequential", SEQUENTIAL, async {
+        for _ in 0..SEQUENTIAL {
+            assert!(raw.query().await.cache_hit);
+        }
+    })
+    .await;
+    let each = CONCURRENT_TOTAL / IN_FLIGHT;
+    measure("vectorcache", "64 in flight", each * IN_FLIGHT, async {
+        concurrently(|| {
+            let client = client.clone();
+            async move {
+                for _ in 0..each {
+                    assert!(client.query(ask()).await.expect("hit").cache_hit);
+                }
+            }
+        })
+        .await
+    })
+    .await;
+    measure(
+        "reqwest+serde_json",
+        "64 in flight",
+        each * IN_FLIGHT,
+        async {
+            concurrently(|| {
+                let raw = raw.clone();
+                async move {
+                    for _ in 0..each {
+                        assert!(raw.query().await.cache_hit);
+                    }
+                }
+            })
+            .await
+        },
+    )
+    .await;
+    measure("vectorcache", "query_many 64", CONCURRENT_TOTAL, async {
+        let answers = client
+            .query_many((0..CONCURRENT_TOTAL).map(|_| ask()), IN_FLIGHT)
+            .await;
+        assert!(answers
+            .iter()
+            .all(|a| a.as_ref().is_ok_and(|a| a.cache_hit)));
+    })
+    .await;
+    if let Some(emulator) = own {
+        emulator.shutdown().await;
+    }
 }

@@ -67,10 +67,13 @@ pub struct EmulatorArgs {
     /// A TOML file with projects, keys and rate limits.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
-    /// Rate limit per key, requests per minute (overrides the file; off by default).
+    /// Rate limit per key, requests per minute (overrides the file; default 100000).
     #[arg(long, requires = "burst")]
     pub rate_limit: Option<u32>,
     /// Token-bucket burst size, with --rate-limit.
     #[arg(long, requires = "rate_limit")]
     pub burst: Option<u32>,
+    /// No rate limiting and no X-RateLimit-* headers (overrides the file).
+    #[arg(long, conflicts_with_all = ["rate_limit", "burst"])]
+    pub no_rate_limit: bool,
 }

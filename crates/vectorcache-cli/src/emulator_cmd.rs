@@ -26,6 +26,9 @@ pub async fn run(args: EmulatorArgs) -> u8 {
     if let (Some(per_minute), Some(burst)) = (args.rate_limit, args.burst) {
         config.rate_limit = Some(RateLimitConfig { per_minute, burst });
     }
+    if args.no_rate_limit {
+        config.rate_limit = None;
+    }
     if !args.host.is_loopback() {
         tracing::warn!(host = %args.host, "binding beyond loopback: the /_emulator admin routes have no authentication");
     }

@@ -327,6 +327,60 @@ fn emulator_command_serves_until_sigterm() {
     assert!(!stderr.contains(SECRET), "{stderr}");
 }
 
+/// The `rate_limit` object `vectorcache query --json` prints against `vectorcache emulator <flags>`.
+fn rate_limit_seen_with(flags: &[&str]) -> Value {
+    let mut child = vectorcache()
+        .env("VECTORCACHE_API_KEY", KEY)
+        .args(["emulator", "--port", "0"])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split("listening on ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let out = vectorcache()
+        .env("VECTORCACHE_API_KEY", KEY)
+        .env("VECTORCACHE_BASE_URL", &url)
+        .args(["query", "What is AI?", "-m", "gpt-4o", "--json"])
+        .output()
+        .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.get("rate_limit").cloned().unwrap_or(Value::Null)
+}
+
+#[test]
+fn emulator_rate_limit_flags() {
+    assert_eq!(rate_limit_seen_with(&[])["limit"], 100_000);
+    assert_eq!(
+        rate_limit_seen_with(&["--rate-limit", "5", "--burst", "3"])["remaining"],
+        2
+    );
+    assert_eq!(rate_limit_seen_with(&["--no-rate-limit"]), Value::Null);
+    let out = vectorcache()
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--no-rate-limit",
+            "--rate-limit",
+            "5",
+            "--burst",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
 #[test]
 fn emulator_generates_a_key_when_none_is_set() {
     let mut child = vectorcache()

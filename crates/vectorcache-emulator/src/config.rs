@@ -1,13 +1,14 @@
-//! Emulator configuration: projects, their API keys, optional rate limiting, body size limit.
+//! Emulator configuration: projects, their API keys, rate limiting, body size limit.
 //!
 //! A TOML file looks like this:
 //!
 //! ```toml
 //! max_body_bytes = 1048576          # optional, default 1 MiB
 //!
-//! [rate_limit]                      # optional; without it there is no rate limiting
-//! per_minute = 100
-//! burst = 120
+//! [rate_limit]                      # optional; default 100000 per minute, burst 100000
+//! per_minute = 100                  # X-RateLimit-Limit
+//! burst = 120                       # optional, default per_minute
+//! # enabled = false                 # no rate limiting and no X-RateLimit-* headers
 //!
 //! [[projects]]
 //! id = "proj_a"
@@ -40,8 +41,13 @@ pub const DEFAULT_PROJECT_ID: &str = "proj_default";
 pub struct EmulatorConfig {
     /// The projects and their keys; each key belongs to exactly one project.
     pub projects: Vec<ProjectConfig>,
-    /// Token-bucket rate limiting per key; `None` (the default) disables it.
-    #[serde(default)]
+    /// Token-bucket rate limiting per key, [`RateLimitConfig::GENEROUS`] by default (the
+    /// service limits every key, so every authenticated answer carries `X-RateLimit-*`);
+    /// `None` switches it off.
+    #[serde(
+        default = "default_rate_limit",
+        deserialize_with = "rate_limit_section"
+    )]
     pub rate_limit: Option<RateLimitConfig>,
     /// Requests with a larger body are answered 413.
     #[serde(default = "default_max_body_bytes")]
@@ -90,8 +96,59 @@ pub struct RateLimitConfig {
     pub burst: u32,
 }
 
+impl RateLimitConfig {
+    /// The default: far above the service's tiers (free 100/min, pro 1,000/min), so tests and
+    /// demos never meet a 429 unless they ask for one, yet see the headers the service sends.
+    pub const GENEROUS: RateLimitConfig = RateLimitConfig {
+        per_minute: 100_000,
+        burst: 100_000,
+    };
+}
+
 fn default_max_body_bytes() -> usize {
     DEFAULT_MAX_BODY_BYTES
+}
+
+fn default_rate_limit() -> Option<RateLimitConfig> {
+    Some(RateLimitConfig::GENEROUS)
+}
+
+/// The `[rate_limit]` table as written: every field optional, `enabled = false` to switch off.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitSection {
+    enabled: Option<bool>,
+    per_minute: Option<u32>,
+    burst: Option<u32>,
+}
+
+fn rate_limit_section<'de, D>(deserializer: D) -> Result<Option<RateLimitConfig>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let section = RateLimitSection::deserialize(deserializer)?;
+    match section {
+        RateLimitSection {
+            enabled: Some(false),
+            per_minute: None,
+            burst: None,
+        } => Ok(None),
+        RateLimitSection {
+            enabled: Some(false),
+            ..
+        } => Err(serde::de::Error::custom(
+            "rate_limit: `enabled = false` takes no per_minute or burst",
+        )),
+        RateLimitSection {
+            per_minute, burst, ..
+        } => {
+            let per_minute = per_minute.unwrap_or(RateLimitConfig::GENEROUS.per_minute);
+            Ok(Some(RateLimitConfig {
+                per_minute,
+                burst: burst.unwrap_or(per_minute),
+            }))
+        }
+    }
 }
 
 /// Whether `key` has the documented API key format: `vc_` followed by 32 hexadecimal characters.
@@ -149,7 +206,7 @@ impl EmulatorConfig {
                     revoked: false,
                 }],
             }],
-            rate_limit: None,
+            rate_limit: default_rate_limit(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
@@ -311,7 +368,7 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
         let text = format!("[[projects]]\nid = \"p\"\nkeys = [{{ key = \"{K1}\" }}]\n");
         let config = EmulatorConfig::from_toml_str(&text).expect("valid config");
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
-        assert_eq!(config.rate_limit, None);
+        assert_eq!(config.rate_limit, Some(RateLimitConfig::GENEROUS));
         assert_eq!(
             config,
             EmulatorConfig {
@@ -357,6 +414,33 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
             "[rate_limit]\nper_minute = 0\nburst = 1\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
         ));
         assert!(zero_rate.contains("per_minute"), "{zero_rate}");
+    }
+
+    #[test]
+    fn rate_limit_section_forms() {
+        let with = |section: &str| {
+            EmulatorConfig::from_toml_str(&format!(
+                "{section}\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
+            ))
+            .map(|c| c.rate_limit)
+            .map_err(|e| e.to_string())
+        };
+        let limits = |per_minute, burst| Ok(Some(RateLimitConfig { per_minute, burst }));
+        assert_eq!(with("[rate_limit]\nenabled = false"), Ok(None));
+        assert_eq!(with("[rate_limit]\nper_minute = 7"), limits(7, 7));
+        assert_eq!(
+            with("[rate_limit]\nenabled = true\nburst = 3"),
+            limits(100_000, 3)
+        );
+        assert_eq!(with("[rate_limit]"), Ok(Some(RateLimitConfig::GENEROUS)));
+        let contradiction = error_of(&format!(
+            "[rate_limit]\nenabled = false\nper_minute = 5\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
+        ));
+        assert!(contradiction.contains("enabled = false"), "{contradiction}");
+        let typo = error_of(&format!(
+            "[rate_limit]\nperminute = 5\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
+        ));
+        assert!(typo.contains("perminute"), "{typo}");
     }
 
     #[test]

@@ -18,11 +18,12 @@
 //! - `GET /health` → `{"status":"ok","version":"…"}` (no auth).
 //! - `POST /v1/cache/query`, checked in this order: `Authorization: Bearer vc_…` (401
 //!   `Invalid or missing API key` / `Invalid API key`, with `WWW-Authenticate: Bearer`), body size
-//!   (413), rate limit (429 with `Retry-After`, only when configured), body validation (400 with a
+//!   (413), rate limit (429 with `Retry-After`), body validation (400 with a
 //!   string `detail`, or FastAPI's 422 list for values of the wrong type), `project_id` (403), then
-//!   the semantic cache. Every answer carries `X-Request-Id` and is JSON. With rate limiting
-//!   configured, every answer to an authenticated key carries `X-RateLimit-Limit`,
-//!   `X-RateLimit-Remaining` and `X-RateLimit-Reset` (see [`ratelimit`] for their meaning).
+//!   the semantic cache. Every answer carries `X-Request-Id` and is JSON. As on the service, every
+//!   answer to an authenticated key carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+//!   `X-RateLimit-Reset` (see [`ratelimit`]); the default limit is generous
+//!   ([`RateLimitConfig::GENEROUS`]) and `rate_limit: None` switches limiting and headers off.
 //!
 //! The cache embeds prompts locally and deterministically (see [`embed`]); a miss answers with a
 //! deterministic stand-in text and stores it, a later similar prompt in the same project and

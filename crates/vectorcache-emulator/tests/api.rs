@@ -456,17 +456,27 @@ async fn rate_limiting() {
 }
 
 #[tokio::test]
-async fn no_rate_limit_headers_by_default() {
+async fn generous_rate_limit_headers_by_default_and_none_when_switched_off() {
     let emu = start().await;
     let a = query(&emu, q("hello")).await;
     assert_eq!(a.status, 200);
+    assert_eq!(a.header("x-ratelimit-limit"), Some("100000"));
+    assert_eq!(a.header("x-ratelimit-remaining"), Some("99999"));
+    assert!(a.header("x-ratelimit-reset").is_some());
+    assert!(a.header("retry-after").is_none());
+
+    let mut config = config();
+    config.rate_limit = None;
+    let off = start_with(config).await;
+    let b = query(&off, q("hello")).await;
+    assert_eq!(b.status, 200);
     for name in [
         "x-ratelimit-limit",
         "x-ratelimit-remaining",
         "x-ratelimit-reset",
         "retry-after",
     ] {
-        assert!(a.header(name).is_none(), "{name}");
+        assert!(b.header(name).is_none(), "{name}");
     }
 }
 

@@ -78,12 +78,10 @@ fn format_problem(key: &str) -> Option<&'static str> {
     let Some(hex) = key.strip_prefix(PREFIX) else {
         return Some("the key does not start with `vc_`");
     };
-    if hex.len() != HEX_LEN {
-        return Some(if hex.len() < HEX_LEN {
-            "the key is too short"
-        } else {
-            "the key is too long"
-        });
+    match hex.len().cmp(&HEX_LEN) {
+        std::cmp::Ordering::Less => return Some("the key is too short"),
+        std::cmp::Ordering::Greater => return Some("the key is too long"),
+        std::cmp::Ordering::Equal => {}
     }
     if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Some("the characters after `vc_` are not all hexadecimal");

@@ -253,7 +253,12 @@ class AsyncClient(ClientBase):
 class EmulatorServer:
     """The in-process emulator behind ``vectorcache.testing.Emulator``."""
 
-    def __new__(cls, api_key: Optional[str] = None, port: int = 0) -> Self: ...
+    def __new__(
+        cls,
+        api_key: Optional[str] = None,
+        port: int = 0,
+        rate_limit: Union[bool, Mapping[str, int], None] = None,
+    ) -> Self: ...
     @property
     def url(self) -> str: ...
     @property

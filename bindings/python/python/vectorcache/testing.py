@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from types import TracebackType
-from typing import Any, Iterator, Optional, Type
+from typing import Any, Iterator, Mapping, Optional, Type, Union
 
 from ._client import AsyncVectorcacheClient, VectorcacheClient
 from ._native import EmulatorServer
@@ -38,17 +38,28 @@ class Emulator:
     Args:
         api_key: The key it accepts; a new one (``vc_`` + 32 hex) when not given.
         port: The loopback port; 0 (the default) picks a free one.
+        rate_limit: Like the service, it limits each key and sends ``X-RateLimit-*`` on every
+            authenticated answer. ``True`` (the default) is a generous 100,000 per minute;
+            ``{"per_minute": 2, "burst": 2}`` sets your own (to test 429 handling); ``False``
+            switches limiting and the headers off.
     """
 
-    def __init__(self, api_key: Optional[str] = None, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        *,
+        port: int = 0,
+        rate_limit: Union[bool, Mapping[str, int]] = True,
+    ) -> None:
         self._api_key = api_key
         self._port = port
+        self._rate_limit = rate_limit
         self._server: Optional[EmulatorServer] = None
 
     def start(self) -> Emulator:
         """Starts the server (``with Emulator() as emulator`` does it for you)."""
         if self._server is None:
-            self._server = EmulatorServer(self._api_key, self._port)
+            self._server = EmulatorServer(self._api_key, self._port, self._rate_limit)
         return self
 
     def stop(self) -> None:

@@ -1,0 +1,64 @@
+"""Prints `make bench`'s figures side by side and the ratios the SDK targets (issue 12).
+
+Reads the `BENCH {json}` and `VERSIONS {json}` lines the three benchmarks printed (the file
+named on the command line). Exit status 0 either way: targets are reported, not enforced.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+# (what, numerator, denominator, target): numerator and denominator are (lang, client, mode).
+RATIOS = [
+    ("Rust core / reqwest+serde_json, sequential",
+     ("rust", "vectorcache", "sequential"), ("rust", "reqwest+serde_json", "sequential"), 0.97),
+    ("Rust core / reqwest+serde_json, 64 in flight",
+     ("rust", "vectorcache", "64 in flight"), ("rust", "reqwest+serde_json", "64 in flight"), 0.97),
+    ("Node / undici Pool.request, sequential",
+     ("node", "vectorcache", "sequential"), ("node", "undici Pool.request", "sequential"), 1.0),
+    ("Node / undici Pool.request, 64 in flight",
+     ("node", "vectorcache", "64 in flight"), ("node", "undici Pool.request", "64 in flight"), 1.0),
+    ("Python async / aiohttp, 64 in flight",
+     ("python", "vectorcache async", "64 in flight"), ("python", "aiohttp", "64 in flight"), 2.0),
+    ("Python query_many / Rust core query_many, 64",
+     ("python", "vectorcache", "query_many 64"), ("rust", "vectorcache", "query_many 64"), 0.8),
+    ("Node queryMany / Rust core query_many, 64",
+     ("node", "vectorcache", "query_many 64"), ("rust", "vectorcache", "query_many 64"), 0.8),
+    ("Python sync / requests, sequential",
+     ("python", "vectorcache", "sequential"), ("python", "requests", "sequential"), None),
+    ("Python async / httpx async, 64 in flight",
+     ("python", "vectorcache async", "64 in flight"), ("python", "httpx async", "64 in flight"), None),
+]
+
+
+def main(path: str) -> None:
+    figures: dict[tuple[str, str, str], dict] = {}
+    versions: dict[str, str] = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("BENCH "):
+                figure = json.loads(line[6:])
+                figures[(figure["lang"], figure["client"], figure["mode"])] = figure
+            elif line.startswith("VERSIONS "):
+                versions.update(json.loads(line[9:]))
+    print("versions: " + ", ".join(f"{name} {v}" for name, v in sorted(versions.items())))
+    print()
+    print(f"{'lang':<7} {'client':<21} {'mode':<14} {'queries':>8} {'queries/s':>10} {'CPU µs/query':>13}")
+    for (lang, client, mode), f in figures.items():
+        print(f"{lang:<7} {client:<21} {mode:<14} {f['queries']:>8} {f['qps']:>10.0f} "
+              f"{f['cpu_us_per_query']:>13.1f}")
+    print()
+    print(f"{'ratio (throughput)':<48} {'value':>6} {'target':>7}")
+    for what, top, bottom, target in RATIOS:
+        if top not in figures or bottom not in figures:
+            print(f"{what:<48} {'n/a':>6}")
+            continue
+        ratio = figures[top]["qps"] / figures[bottom]["qps"]
+        verdict = "" if target is None else ("  met" if ratio >= target else "  NOT met")
+        shown = "" if target is None else f"≥{target:.2f}"
+        print(f"{what:<48} {ratio:>5.2f}× {shown:>7}{verdict}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
