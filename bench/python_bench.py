@@ -109,16 +109,6 @@ async def open_httpx() -> tuple[OneQuery, Callable[[], Awaitable[Any]]]:
 
 
 def main() -> None:
-        await worker(100)
-        cpu, wall = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(worker(each) for _ in range(IN_FLIGHT)))
-        report(client, "64 in flight", each * IN_FLIGHT, time.perf_counter() - wall,
-               time.process_time() - cpu)
-
-    asyncio.run(main())
-
-
-def main() -> None:
     from importlib.metadata import version
     import platform
 

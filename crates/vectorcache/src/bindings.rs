@@ -118,4 +118,21 @@ mod tests {
             assert!(e.contains("`max_connections`"), "{e}");
         }
     }
+
+    #[test]
+    fn reasons_name_the_option_and_the_value_as_written() {
+        assert_eq!(
+            threshold_out_of_range(&"1e400"),
+            "`similarity_threshold` must be a number between 0 and 1, got 1e400"
+        );
+        let surrogate = lone_surrogate("prompt");
+        assert!(
+            surrogate.starts_with("`prompt` contains a lone UTF-16 surrogate"),
+            "{surrogate}"
+        );
+        assert_eq!(
+            retries_out_of_range("max_retries", &"10**30"),
+            "`max_retries` must be a whole number from 0 to 100, got 10**30"
+        );
+    }
 }

@@ -16,15 +16,40 @@ const REDACTED: &[u8] = b"[redacted]";
 /// (the 32 hexadecimal digits after `vc_`, in any letter case) in `bytes`, the whole key with
 /// its prefix included, by `[redacted]`. Returns whether anything was replaced.
 pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
+    match without_leaks(bytes, key) {
+        Some(clean) => {
+            *bytes = clean;
+            true
+        }
+        None => false,
+    }
+}
+
+/// `bytes` with every leaked run replaced (see [`scrub`]), or `None` when there is none: the
+/// common case costs one pass and no allocation.
+fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
     let secret = key.secret_digits().as_bytes();
+    // Every leak starts with one of the secret's 16-digit windows; compare whole windows.
+    let windows: Vec<u128> = secret.windows(LEAK_RUN).map(folded).collect();
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0; // bytes[..copied] are in `out` (when it exists)
     let mut at = 0;
+    let mut hex_until = 0; // bytes[at..hex_until] are hexadecimal digits
     while at + LEAK_RUN <= bytes.len() {
-        let Some(len) = leaked_run_at(&bytes[at..], secret) else {
+        // Only LEAK_RUN hex digits in a row can be a leak: skip past anything shorter.
+        hex_until = hex_until.max(at);
+        while hex_until < at + LEAK_RUN && bytes[hex_until].is_ascii_hexdigit() {
+            hex_until += 1;
+        }
+        if hex_until < at + LEAK_RUN {
+            at = hex_until + 1;
+            continue;
+        }
+        if !windows.contains(&folded(&bytes[at..at + LEAK_RUN])) {
             at += 1;
             continue;
-        };
+        }
+        let len = leaked_run_len(&bytes[at..], secret);
         // Take a `vc_` prefix right before the run with it.
         let start = if at >= 3 && bytes[at - 3..at].eq_ignore_ascii_case(b"vc_") {
             at - 3
@@ -37,45 +62,40 @@ pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
         at += len;
         copied = at;
     }
-    match out {
-        Some(mut out) => {
-            out.extend_from_slice(&bytes[copied..]);
-            *bytes = out;
-            true
-        }
-        None => false,
-    }
+    let mut out = out?;
+    out.extend_from_slice(&bytes[copied..]);
+    Some(out)
 }
 
-/// The length of the longest run of consecutive secret characters starting at `text[0]`, if
-/// it is at least [`LEAK_RUN`] long.
-fn leaked_run_at(text: &[u8], secret: &[u8]) -> Option<usize> {
-    if !text[0].is_ascii_hexdigit() {
-        return None;
-    }
+/// 16 hexadecimal digits as one number, letter case folded (`| 0x20` lowers `A`-`F` and
+/// leaves the digits as they are).
+fn folded(window: &[u8]) -> u128 {
+    let mut digits = [0u8; LEAK_RUN];
+    digits.copy_from_slice(window);
+    u128::from_le_bytes(digits) | u128::from_le_bytes([0x20; LEAK_RUN])
+}
+
+/// The length of the longest run of the secret's characters at the start of `text`, which
+/// is known to begin with one of its 16-digit windows.
+fn leaked_run_len(text: &[u8], secret: &[u8]) -> usize {
     (0..=secret.len() - LEAK_RUN)
-        .filter_map(|from| {
-            let len = text
-                .iter()
+        .map(|from| {
+            text.iter()
                 .zip(&secret[from..])
                 .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
-                .count();
-            (len >= LEAK_RUN).then_some(len)
+                .count()
         })
         .max()
+        .unwrap_or(LEAK_RUN)
 }
 
-/// [`scrub`] for every header value.
+/// Scrubs every header value (see [`scrub`]); a value that no longer forms a valid header
+/// becomes `[redacted]` whole.
 pub(crate) fn scrub_headers(headers: &mut HeaderMap, key: &ApiKey) {
     for value in headers.values_mut() {
-        let mut bytes = value.as_bytes().to_vec();
-        if scrub(&mut bytes, key) {
-            // Only visible ASCII was put in place of visible bytes, so this cannot fail.
-            if let Ok(clean) = HeaderValue::from_bytes(&bytes) {
-                *value = clean;
-            } else {
-                *value = HeaderValue::from_static("[redacted]");
-            }
+        if let Some(clean) = without_leaks(value.as_bytes(), key) {
+            *value = HeaderValue::from_bytes(&clean)
+                .unwrap_or_else(|_| HeaderValue::from_static("[redacted]"));
         }
     }
 }
@@ -111,6 +131,24 @@ mod tests {
         assert_eq!(
             scrubbed(&format!("echo: {}", &KEY[..20])),
             "echo: [redacted]"
+        );
+    }
+
+    #[test]
+    fn leaks_inside_long_hex_runs_go_and_the_rest_of_the_run_stays() {
+        let secret = &KEY[3..];
+        // The run's last `f` begins the secret's window "f1234567890abcde", so it goes too.
+        let text = format!("{}{}", "f".repeat(100), &secret[..16]);
+        assert_eq!(scrubbed(&text), format!("{}[redacted]", "f".repeat(99)));
+        let text = format!(
+            "{}{}{}",
+            "0".repeat(1 << 20),
+            KEY.to_uppercase(),
+            "0".repeat(7)
+        );
+        assert_eq!(
+            scrubbed(&text),
+            format!("{}[redacted]{}", "0".repeat(1 << 20), "0".repeat(7))
         );
     }
 

@@ -309,3 +309,66 @@ async fn key_rotation_on_a_live_client() {
     );
     assert_eq!(clone.api_key().to_string(), "vc_fedc…");
 }
+
+#[tokio::test]
+async fn success_bodies_up_to_16_mib_decode_and_larger_ones_are_refused() {
+    const CAP: usize = 16 * 1024 * 1024;
+    let body_with_answer = |len: usize| {
+        let mut body = hit_body();
+        // Not hexadecimal, so the key scrubbing has nothing to look at (its worst case has a
+        // unit test of its own).
+        body["response"] = Value::String("z".repeat(len));
+        serde_json::to_vec(&body).unwrap()
+    };
+    // 2 MiB: far above a documented answer, well within the cap.
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_raw(body_with_answer(2 * 1024 * 1024), "application/json"),
+    )
+    .await;
+    let big = client(&server)
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .expect("a 2 MiB answer decodes");
+    assert_eq!(big.response.len(), 2 * 1024 * 1024);
+
+    // Exactly the cap: still accepted.
+    let mut exact = body_with_answer(0);
+    let padding = CAP - exact.len();
+    exact = body_with_answer(padding);
+    assert_eq!(exact.len(), CAP);
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(exact, "application/json"),
+    )
+    .await;
+    let at_cap = client(&server)
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .expect("a body of exactly 16 MiB decodes");
+    assert_eq!(at_cap.response.len(), padding);
+
+    // One byte over the cap: a decode error that names the cap, and no retry.
+    let oversized = body_with_answer(CAP);
+    assert!(oversized.len() > CAP);
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(oversized, "application/json"),
+    )
+    .await;
+    let err = client(&server)
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains(&format!("larger than {CAP} bytes")),
+        "{err}"
+    );
+    assert_eq!(requests(&server).await.len(), 1);
+}

@@ -232,7 +232,14 @@ async fn connection_refused_is_retried_then_reported() {
             attempts: 3,
             message,
             ..
-        } => assert!(!message.contains(KEY)),
+        } => {
+            assert!(!message.contains(KEY));
+            // The whole cause chain, down to the operating system's words.
+            assert!(
+                message.starts_with("error sending request") && message.contains("refused"),
+                "{message}"
+            );
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(err.kind(), ErrorKind::Connection);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::raw::{Behaviour, RawServer};
 use common::*;
 use vectorcache::{Client, Error, ErrorKind, QueryRequest};
-use wiremock::MockServer;
+use wiremock::{MockServer, ResponseTemplate};
 
 fn raw_client(server: &RawServer) -> vectorcache::ClientBuilder {
     Client::builder()
@@ -136,12 +136,36 @@ async fn a_server_wait_past_the_total_ends_the_call_at_once_with_the_servers_err
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited, "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(5)));
+    assert_eq!(err.attempts(), Some(1));
     assert_eq!(requests(&server).await.len(), 1);
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_server_wait_within_the_total_is_waited_out() {
+    let server = MockServer::start().await;
+    answer_times(
+        &server,
+        1,
+        json_error(429, "slow down").insert_header("retry-after", "1"),
+    )
+    .await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    let client = builder(&server).max_retries(3).build().unwrap();
+    let answer = client
+        .query(QueryRequest::new("p", "m").total_timeout(Duration::from_secs(30)))
+        .await
+        .expect("the 1 s wait fits in the 30 s total");
+    assert!(answer.cache_hit);
+    assert_eq!(requests(&server).await.len(), 2);
 }
 
 #[tokio::test]
@@ -203,6 +227,50 @@ async fn a_reused_connection_closed_by_the_server_is_retried_at_once_for_free() 
     // Every query after the first met a dead pooled connection and went again on a new one.
     assert_eq!(counts.get(&counts.connections), 5);
     assert_eq!(counts.get(&counts.requests), 9);
+}
+
+#[tokio::test]
+async fn a_timeout_on_a_reused_connection_is_not_retried_for_free() {
+    let server = RawServer::start(Behaviour::SlowOnReusedConnections(Duration::from_secs(5))).await;
+    let client = raw_client(&server)
+        .timeout(Duration::from_millis(300))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    client.query(QueryRequest::new("p1", "m")).await.unwrap();
+    let err = client
+        .query(QueryRequest::new("p2", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.attempts(), Some(1));
+    let counts = &server.counts;
+    assert_eq!(
+        counts.get(&counts.requests),
+        2,
+        "no second try on a new connection"
+    );
+    assert_eq!(counts.get(&counts.connections), 1);
+}
+
+#[tokio::test]
+async fn an_error_body_that_never_ends_is_cut_at_its_limit_without_waiting() {
+    // 64 KiB is the error-body limit; the server sends 80 KiB, then nothing, forever.
+    let server = RawServer::start(Behaviour::EndlessErrorBody(80 * 1024)).await;
+    let client = raw_client(&server)
+        .timeout(Duration::from_secs(20))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
+    assert_eq!(err.body().map(str::len), Some(64 * 1024));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -19,6 +19,11 @@ pub enum Behaviour {
     /// without a byte of answer: what a server that closed an idle keep-alive connection just
     /// as it was reused looks like to the client.
     CloseReusedConnections,
+    /// Answers the first request of each connection at once and later ones after the delay:
+    /// a pooled connection whose server has become slow.
+    SlowOnReusedConnections(Duration),
+    /// A 500 whose body (announced at 10 MB) stops after its first `n` bytes and never ends.
+    EndlessErrorBody(usize),
 }
 
 #[derive(Default, Debug)]
@@ -98,6 +103,18 @@ async fn serve<S: AsyncRead + AsyncWrite>(socket: S, behaviour: Behaviour, count
             Behaviour::UnavailableAfter(d) => (d, "503 Service Unavailable", DOWN),
             Behaviour::CloseReusedConnections if served > 1 => return,
             Behaviour::CloseReusedConnections => (Duration::ZERO, "200 OK", HIT),
+            Behaviour::SlowOnReusedConnections(d) if served > 1 => (d, "200 OK", HIT),
+            Behaviour::SlowOnReusedConnections(_) => (Duration::ZERO, "200 OK", HIT),
+            Behaviour::EndlessErrorBody(n) => {
+                let head = "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\n\
+                            content-length: 10000000\r\n\r\n";
+                let _ = write.write_all(head.as_bytes()).await;
+                let _ = write.write_all(&vec![b'x'; n]).await;
+                // Keep the connection open without another byte until the client hangs up.
+                let mut rest = Vec::new();
+                let _ = reader.read_to_end(&mut rest).await;
+                return;
+            }
         };
         // Waiting, but noticing when the client hangs up meanwhile.
         let mut probe = [0u8; 1];
