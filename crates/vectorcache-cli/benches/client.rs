@@ -58,7 +58,7 @@ async fn measure<F: std::future::Future<Output = ()>>(
 #[derive(Clone)]
 struct Raw {
     http: reqwest::Client,
-    url: String,
+    url: reqwest::Url,
     auth: String,
 }
 
@@ -66,7 +66,7 @@ impl Raw {
     async fn query(&self) -> QueryResponse {
         let answer = self
             .http
-            .post(&self.url)
+            .post(self.url.clone())
             .header(reqwest::header::AUTHORIZATION, &self.auth)
             .json(&json!({ "prompt": PROMPT, "model": MODEL }))
             .send()
@@ -116,9 +116,13 @@ async fn main() {
         .base_url(url.clone())
         .build()
         .expect("client");
+    // A careful user's client: a timeout (the SDK's default, 30 s) and the URL parsed once.
     let raw = Raw {
-        http: reqwest::Client::new(),
-        url: format!("{url}/v1/cache/query"),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("reqwest client"),
+        url: reqwest::Url::parse(&format!("{url}/v1/cache/query")).expect("url"),
         auth: format!("Bearer {key}"),
     };
     client.query(ask()).await.expect("warm-up miss");

@@ -23,7 +23,6 @@ use crate::retry::RetryPolicy;
 use crate::scrub::{scrub, scrub_headers};
 use crate::stats::{Recorder, Stats};
 use crate::transport::{watch_connections, HttpSettings, Transport};
-use futures_util::StreamExt;
 
 /// Yields after an exchange before its connection permit is handed on (see `attempt`).
 const HANDOVER_YIELDS: usize = 2;
@@ -220,11 +219,45 @@ impl Client {
         requests: impl IntoIterator<Item = QueryRequest>,
         concurrency: usize,
     ) -> Vec<Result<QueryResponse, Error>> {
-        futures_util::stream::iter(requests)
-            .map(|request| self.query(request))
-            .buffered(concurrency.max(1))
+        // Each query is a task of its own, so a batch spreads over the runtime's threads (a
+        // stream of futures polled by one task would do all its work on one). Dropping the
+        // future drops the JoinSet, which aborts the queries in flight.
+        let mut pending = requests.into_iter().enumerate();
+        let mut outcomes: Vec<Option<Result<QueryResponse, Error>>> = Vec::new();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < concurrency.max(1) {
+                let Some((index, request)) = pending.next() else {
+                    break;
+                };
+                outcomes.push(None);
+                let client = self.clone();
+                running.spawn(async move { (index, client.query(request).await) });
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            match joined {
+                Ok((index, outcome)) => outcomes[index] = Some(outcome),
+                Err(failure) if failure.is_panic() => {
+                    std::panic::resume_unwind(failure.into_panic())
+                }
+                // Only a runtime shutting down cancels them; the slot says so below.
+                Err(_) => {}
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome.unwrap_or_else(|| {
+                    Err(Error::Connection {
+                        message: "the query was cancelled: its runtime is shutting down".into(),
+                        attempts: 0,
+                        source: None,
+                    })
+                })
+            })
             .collect()
-            .await
     }
 
     /// A snapshot of this client's usage (shared with its clones): queries, hits, misses,
@@ -336,10 +369,14 @@ impl Client {
             .map_err(|_| Error::invalid_config("the connection pool was closed"))?;
         let outcome = self.exchange(call, &transport, attempt).await;
         // The connection goes back to the pool from a task of the pool's own, woken as the
-        // body ends: let it run before the next query in line may look for an idle
-        // connection, or that query would open one more than the bound.
-        for _ in 0..HANDOVER_YIELDS {
-            tokio::task::yield_now().await;
+        // body ends. When queries wait for this permit (none is left), let that task run
+        // before the next one in line looks for an idle connection, or it would open one
+        // more than the bound. Below the bound nobody waits, and yielding would only cost
+        // every query a trip through the scheduler.
+        if transport.permits.available_permits() == 0 {
+            for _ in 0..HANDOVER_YIELDS {
+                tokio::task::yield_now().await;
+            }
         }
         drop(permit);
         outcome

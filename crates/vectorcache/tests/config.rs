@@ -211,3 +211,100 @@ fn unset_options_take_the_documented_defaults() {
     assert_eq!(client.max_retries(), vectorcache::DEFAULT_MAX_RETRIES);
     assert_eq!(client.project_id(), None);
 }
+
+#[test]
+fn a_proxy_is_refused_over_plain_http_and_accepted_over_https() {
+    let err = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:1")
+        .proxy("http://127.0.0.1:3128")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(err.to_string().contains("clear text"), "{err}");
+    Client::builder()
+        .api_key(KEY)
+        .base_url("https://api.example.com")
+        .proxy("http://127.0.0.1:3128")
+        .build()
+        .expect("https through a proxy is fine");
+}
+
+#[test]
+fn debug_hides_proxy_credentials_and_only_those() {
+    let shown = |proxy: &str| {
+        let mut options = vectorcache::ClientOptions::default();
+        options.proxy = Some(proxy.to_owned());
+        format!("{options:?}")
+    };
+    for with_credentials in [
+        "http://alice:s3cret@proxy.corp:3128",
+        "http://alice@proxy.corp:3128",
+        "http://:s3cret@proxy.corp:3128",
+    ] {
+        let debug = shown(with_credentials);
+        assert!(
+            debug.contains("http://proxy.corp:3128/ (credentials hidden)"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("alice") && !debug.contains("s3cret"),
+            "{debug}"
+        );
+    }
+    let plain = shown("http://proxy.corp:3128");
+    assert!(plain.contains("http://proxy.corp:3128/"), "{plain}");
+    assert!(!plain.contains("credentials hidden"), "{plain}");
+}
+
+#[tokio::test]
+async fn builder_settings_chain_with_pool_idle_timeout_and_a_custom_http_client() {
+    use common::raw::{Behaviour, RawServer};
+    use std::time::Duration;
+
+    // Idle connections older than the timeout are not reused.
+    let server = RawServer::start(Behaviour::HitAfter(Duration::ZERO)).await;
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .pool_idle_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    client.query(QueryRequest::new("a", "m")).await.unwrap();
+    client.query(QueryRequest::new("b", "m")).await.unwrap();
+    assert_eq!(
+        server.counts.get(&server.counts.connections),
+        1,
+        "reused while fresh"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client.query(QueryRequest::new("c", "m")).await.unwrap();
+    assert_eq!(
+        server.counts.get(&server.counts.connections),
+        2,
+        "not reused once idle too long"
+    );
+
+    // A caller's reqwest client carries the requests (its default header reaches the server).
+    let mock = wiremock::MockServer::start().await;
+    answer(
+        &mock,
+        wiremock::ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    let mut defaults = reqwest::header::HeaderMap::new();
+    defaults.insert("x-from-my-client", "yes".parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(defaults)
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(mock.uri())
+        .http_client(http)
+        .build()
+        .unwrap();
+    client.query(QueryRequest::new("p", "m")).await.unwrap();
+    let sent = requests(&mock).await;
+    assert_eq!(sent[0].headers.get("x-from-my-client").unwrap(), "yes");
+}

@@ -351,6 +351,27 @@ async fn success_bodies_up_to_16_mib_decode_and_larger_ones_are_refused() {
         .expect("a body of exactly 16 MiB decodes");
     assert_eq!(at_cap.response.len(), padding);
 
+    // The cap applies to the body as scrubbed: a body 35 bytes over it that echoes the key
+    // twice (35 bytes each, 10 once redacted) fits, and the echoes are gone.
+    let echo = format!("{KEY} {KEY}");
+    let mut echoed = body_with_answer(0);
+    let filler = CAP + KEY.len() - echoed.len() - echo.len();
+    let mut body = hit_body();
+    body["response"] = Value::String(format!("{echo}{}", "z".repeat(filler)));
+    echoed = serde_json::to_vec(&body).unwrap();
+    assert_eq!(echoed.len(), CAP + KEY.len());
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_raw(echoed, "application/json"),
+    )
+    .await;
+    let scrubbed = client(&server)
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .expect("the scrubbed body is within the cap");
+    assert!(scrubbed.response.starts_with("[redacted] [redacted]zzz"));
+
     // One byte over the cap: a decode error that names the cap, and no retry.
     let oversized = body_with_answer(CAP);
     assert!(oversized.len() > CAP);

@@ -294,7 +294,31 @@ async fn a_new_connection_dropped_by_the_server_is_not_retried_for_free() {
     let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert_eq!(err.attempts(), Some(1));
+    // A second connect would be in the listen backlog by now; give the accept loop time to
+    // count it before checking there was none.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_status_error_on_a_reused_connection_is_not_retried_for_free() {
+    let server = MockServer::start().await;
+    answer_times(
+        &server,
+        1,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    answer(&server, json_error(503, "busy")).await;
+    let client = builder(&server).max_retries(0).build().unwrap();
+    client.query(QueryRequest::new("p1", "m")).await.unwrap();
+    let err = client
+        .query(QueryRequest::new("p2", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(requests(&server).await.len(), 2, "one request per query");
 }
 
 #[tokio::test]

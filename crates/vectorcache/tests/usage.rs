@@ -139,11 +139,39 @@ async fn a_batch_runs_at_most_concurrency_requests_at_once() {
         .await;
     assert!(outcomes.iter().all(Result::is_ok));
     assert_eq!(server.counts.get(&server.counts.peak_open), 4);
+    assert_eq!(server.counts.get(&server.counts.requests), 20);
     // Zero is taken as one at a time.
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(20))).await;
+    let client = vectorcache::Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .build()
+        .unwrap();
     let outcomes = client
         .query_many((0..3).map(|i| QueryRequest::new(format!("q{i}"), "m")), 0)
         .await;
     assert_eq!(outcomes.len(), 3);
+    assert!(outcomes.iter().all(Result::is_ok));
+    assert_eq!(server.counts.get(&server.counts.peak_open), 1);
+    // An empty batch is an empty answer.
+    assert!(client.query_many(Vec::new(), 4).await.is_empty());
+}
+
+#[tokio::test]
+#[should_panic(expected = "the caller's hook panicked")]
+async fn a_panic_in_a_batch_reaches_the_caller() {
+    use std::sync::Arc;
+    use vectorcache::{ClientBuilder, ClientOptions, Event};
+
+    let server = scripted_server().await;
+    let mut options = ClientOptions::default();
+    options.api_key = Some(KEY.into());
+    options.base_url = Some(server.uri());
+    options.on_event = Some(Arc::new(|_: &Event| panic!("the caller's hook panicked")));
+    let client = ClientBuilder::from(options).build().unwrap();
+    client
+        .query_many([QueryRequest::new("hit", "gpt-4o")], 2)
+        .await;
 }
 
 #[tokio::test]
