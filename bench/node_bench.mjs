@@ -24,7 +24,11 @@ function report(client, mode, queries, wallMs, cpu) {
   console.log('BENCH ' + JSON.stringify(line))
 }
 
+// BENCH_ONLY=<text> runs only the figures whose "client mode" contains it (for profiling).
+const ONLY = process.env.BENCH_ONLY
+
 async function measure(client, mode, queries, run) {
+  if (ONLY && !`${client} ${mode}`.includes(ONLY)) return
   const cpu = process.cpuUsage()
   const started = performance.now()
   await run()

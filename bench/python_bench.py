@@ -29,6 +29,10 @@ TOTAL = int(os.environ.get("BENCH_TOTAL", "20000"))
 IN_FLIGHT = 64
 
 
+# BENCH_ONLY=<text> runs only the figures whose "client mode" contains it (for profiling).
+ONLY = os.environ.get("BENCH_ONLY", "")
+
+
 def report(client: str, mode: str, queries: int, wall: float, cpu: float) -> None:
     line = {"lang": "python", "client": client, "mode": mode, "queries": queries,
             "qps": queries / wall, "cpu_us_per_query": cpu * 1e6 / queries}
@@ -36,6 +40,8 @@ def report(client: str, mode: str, queries: int, wall: float, cpu: float) -> Non
 
 
 def measure(client: str, mode: str, queries: int, run: Callable[[], Any]) -> None:
+    if ONLY not in f"{client} {mode}":
+        return
     cpu, wall = time.process_time(), time.perf_counter()
     run()
     report(client, mode, queries, time.perf_counter() - wall, time.process_time() - cpu)
@@ -59,6 +65,8 @@ def in_flight(client: str, open_client: Callable[[], Awaitable[tuple[OneQuery, C
     """64 tasks on one event loop, each making queries one after another on a shared client
     that `open_client` makes inside the loop (it returns the query and the closing function)."""
     each = TOTAL // IN_FLIGHT
+    if ONLY not in f"{client} 64 in flight":
+        return
 
     async def main() -> None:
         one, close = await open_client()

@@ -34,12 +34,18 @@ fn cpu_time() -> Duration {
 }
 
 /// Runs `run` (which makes `queries` queries) and prints its figures as a `BENCH` JSON line.
+/// `BENCH_ONLY=<text>` runs only the figures whose "client mode" contains it (for profiling).
 async fn measure<F: std::future::Future<Output = ()>>(
     client: &str,
     mode: &str,
     queries: usize,
     run: F,
 ) {
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        if !format!("{client} {mode}").contains(&only) {
+            return;
+        }
+    }
     let (cpu, wall) = (cpu_time(), Instant::now());
     run.await;
     let (wall, cpu) = (wall.elapsed(), cpu_time() - cpu);

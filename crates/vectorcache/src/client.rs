@@ -219,30 +219,40 @@ impl Client {
         requests: impl IntoIterator<Item = QueryRequest>,
         concurrency: usize,
     ) -> Vec<Result<QueryResponse, Error>> {
-        // Each query is a task of its own, so a batch spreads over the runtime's threads (a
-        // stream of futures polled by one task would do all its work on one). Dropping the
-        // future drops the JoinSet, which aborts the queries in flight.
-        let mut pending = requests.into_iter().enumerate();
-        let mut outcomes: Vec<Option<Result<QueryResponse, Error>>> = Vec::new();
-        let mut running = tokio::task::JoinSet::new();
-        loop {
-            while running.len() < concurrency.max(1) {
-                let Some((index, request)) = pending.next() else {
-                    break;
-                };
-                outcomes.push(None);
-                let client = self.clone();
-                running.spawn(async move { (index, client.query(request).await) });
-            }
-            let Some(joined) = running.join_next().await else {
-                break;
-            };
+        // `concurrency` worker tasks take the requests in turn, so a batch spreads over the
+        // runtime's threads (one task polling every future would do all the work on one), and
+        // the caller's task wakes once per worker, not once per query. Dropping the future
+        // drops the JoinSet, which aborts the queries in flight.
+        let requests: Vec<QueryRequest> = requests.into_iter().collect();
+        let count = requests.len();
+        let queue = Arc::new(std::sync::Mutex::new(requests.into_iter().enumerate()));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..concurrency.clamp(1, count.max(1)) {
+            let (queue, client) = (queue.clone(), self.clone());
+            workers.spawn(async move {
+                let mut done = Vec::new();
+                loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let Some((index, request)) = next else {
+                        return done;
+                    };
+                    done.push((index, client.query(request).await));
+                }
+            });
+        }
+        let mut outcomes: Vec<Option<Result<QueryResponse, Error>>> =
+            std::iter::repeat_with(|| None).take(count).collect();
+        while let Some(joined) = workers.join_next().await {
             match joined {
-                Ok((index, outcome)) => outcomes[index] = Some(outcome),
+                Ok(done) => {
+                    for (index, outcome) in done {
+                        outcomes[index] = Some(outcome);
+                    }
+                }
                 Err(failure) if failure.is_panic() => {
                     std::panic::resume_unwind(failure.into_panic())
                 }
-                // Only a runtime shutting down cancels them; the slot says so below.
+                // Only a runtime shutting down cancels them; their slots say so below.
                 Err(_) => {}
             }
         }

@@ -29,8 +29,9 @@ pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
 /// common case costs one pass and no allocation.
 fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
     let secret = key.secret_digits().as_bytes();
-    // Every leak starts with one of the secret's 16-digit windows; compare whole windows.
-    let windows: Vec<u128> = secret.windows(LEAK_RUN).map(folded).collect();
+    // Every leak starts with one of the secret's 16-digit windows; compare whole windows
+    // (made when the first run of 16 hex digits turns up: most texts have none).
+    let mut windows: Option<Vec<u128>> = None;
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0; // bytes[..copied] are in `out` (when it exists)
     let mut at = 0;
@@ -45,6 +46,8 @@ fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
             at = hex_until + 1;
             continue;
         }
+        let windows =
+            windows.get_or_insert_with(|| secret.windows(LEAK_RUN).map(folded).collect());
         if !windows.contains(&folded(&bytes[at..at + LEAK_RUN])) {
             at += 1;
             continue;
