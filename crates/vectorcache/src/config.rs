@@ -596,7 +596,10 @@ mod tests {
             "ftp://127.0.0.1",
             "not a url",
             "https://user:pw@api.vectorcache.ai",
+            "https://user@api.vectorcache.ai",
+            "https://:pw@api.vectorcache.ai",
             "https://api.vectorcache.ai/?x=1",
+            "https://api.vectorcache.ai/#top",
         ] {
             let err = parse_base_url(bad).unwrap_err();
             assert!(matches!(err, Error::InvalidConfig { .. }), "{bad}");

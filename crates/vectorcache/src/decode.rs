@@ -101,7 +101,8 @@ fn detail_from_json(body: &Value) -> Option<String> {
                     .join("; "),
             )
         }
-        Some(Value::Null) | None => {}
+        // An empty list says nothing either: look at the other shapes.
+        Some(Value::Null | Value::Array(_)) | None => {}
         Some(other) => return Some(other.to_string()),
     }
     // The `{"error": "...", "message": "..."}` shape of one guide.
@@ -200,6 +201,42 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_steps_back_to_a_character_boundary() {
+        let mut s = "aé".to_owned(); // `é` is bytes 1..3
+        truncate_at_char(&mut s, 2);
+        assert_eq!(s, "a…");
+        let mut s = "abc".to_owned();
+        truncate_at_char(&mut s, 3);
+        assert_eq!(s, "abc", "at the limit nothing is cut");
+    }
+
+    #[test]
+    fn other_json_shapes_when_detail_says_nothing() {
+        assert_eq!(
+            detail(400, r#"{"detail":[],"message":"bad prompt"}"#),
+            "bad prompt"
+        );
+        assert_eq!(
+            detail(502, r#"{"error":{"message":"upstream down","code":7}}"#),
+            "upstream down"
+        );
+        assert_eq!(
+            detail(502, r#"{"error":{"code":7}}"#),
+            "Bad Gateway: {\"error\":{\"code\":7}}"
+        );
+    }
+
+    #[test]
+    fn only_the_first_4_kib_of_a_page_are_read() {
+        // 4,095 spaces and the space a tag becomes: exactly 4 KiB so far, so reading goes on.
+        let at_the_limit = format!("{}<b>visible", " ".repeat(4095));
+        assert_eq!(detail(502, &at_the_limit), "Bad Gateway: visible");
+        // Past 4 KiB of page text, the rest is not read.
+        let past_it = format!("{}<b>hidden", " ".repeat(5000));
+        assert_eq!(detail(502, &past_it), "Bad Gateway (empty response body)");
+    }
 
     fn detail(status: u16, body: &str) -> String {
         api_error(status, &HeaderMap::new(), body.as_bytes(), false).detail

@@ -46,8 +46,7 @@ fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
             at = hex_until + 1;
             continue;
         }
-        let windows =
-            windows.get_or_insert_with(|| secret.windows(LEAK_RUN).map(folded).collect());
+        let windows = windows.get_or_insert_with(|| secret.windows(LEAK_RUN).map(folded).collect());
         if !windows.contains(&folded(&bytes[at..at + LEAK_RUN])) {
             at += 1;
             continue;

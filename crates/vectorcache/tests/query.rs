@@ -178,7 +178,12 @@ async fn undecodable_success_bodies_are_typed_errors() {
     ];
     for (name, template) in cases {
         let server = MockServer::start().await;
-        answer(&server, template.insert_header("x-request-id", "req_1")).await;
+        let template = template
+            .insert_header("x-request-id", "req_1")
+            .insert_header("x-ratelimit-limit", "100")
+            .insert_header("x-ratelimit-remaining", "7")
+            .insert_header("x-ratelimit-reset", "1900000000");
+        answer(&server, template).await;
         let err = client(&server)
             .query(QueryRequest::new("p", "m"))
             .await
@@ -189,6 +194,19 @@ async fn undecodable_success_bodies_are_typed_errors() {
             }
             other => panic!("{name}: {other:?}"),
         }
+        // Every accessor answers for a decode error as it does for an API error.
+        assert_eq!(err.category(), vectorcache::ErrorCategory::Decode, "{name}");
+        assert_eq!(err.decode_error().map(|e| e.status), Some(200), "{name}");
+        assert!(err.api_error().is_none(), "{name}");
+        assert_eq!((err.status(), err.request_id()), (Some(200), Some("req_1")));
+        let limits = err.rate_limit().expect("the rate-limit headers are kept");
+        assert_eq!(
+            (limits.limit, limits.remaining, limits.reset),
+            (Some(100), Some(7), Some(1_900_000_000)),
+            "{name}"
+        );
+        assert_eq!(err.attempts(), Some(1), "{name}");
+        assert!(err.source_chain().is_none(), "{name}: nothing underneath");
         assert_eq!(
             err.headers()
                 .and_then(|h| h.get("x-request-id"))

@@ -239,6 +239,12 @@ async fn connection_refused_is_retried_then_reported() {
                 message.starts_with("error sending request") && message.contains("refused"),
                 "{message}"
             );
+            let chain = err.source_chain().expect("a transport error underneath");
+            assert!(
+                chain.starts_with("error sending request") && chain.contains(": "),
+                "{chain}"
+            );
+            assert!(chain.to_lowercase().contains("refused"), "{chain}");
         }
         other => panic!("{other:?}"),
     }
