@@ -134,6 +134,24 @@ fn until(when: SystemTime) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_100_names_are_kept_and_a_kept_name_keeps_all_its_values() {
+        let mut headers = HeaderMap::new();
+        for i in 0..150 {
+            let name = reqwest::header::HeaderName::from_bytes(format!("x-{i:03}").as_bytes())
+                .unwrap();
+            headers.append(name.clone(), "a".parse().unwrap());
+            if i == 99 {
+                // The 100th name: its second value arrives when the map is full.
+                headers.append(name, "b".parse().unwrap());
+            }
+        }
+        let map = to_map(&headers);
+        assert_eq!(map.len(), MAX_HEADERS);
+        assert_eq!(map.get("x-099").map(String::as_str), Some("a, b"));
+        assert!(!map.contains_key("x-100"));
+    }
     use reqwest::header::{HeaderName, HeaderValue};
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
