@@ -147,20 +147,24 @@ class VectorcacheClient {
    * `projectId` for this call only, and `signal`, an AbortSignal that cancels it.
    */
   async query(request, options) {
-    const { signal, ...settings } = options ?? {}
-    if (signal !== undefined && !isAbortSignal(signal)) {
-      throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
+    // The common call has no options, or no signal: pass them on untouched (no copy).
+    let settings = options
+    let signal
+    if (options != null && options.signal !== undefined) {
+      ;({ signal, ...settings } = options)
+      if (!isAbortSignal(signal)) throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
+      // An aborted signal sends nothing.
+      if (signal.aborted) throw abortError(signal)
     }
-    // An aborted signal sends nothing.
-    if (signal?.aborted) throw abortError(signal)
     const cancel = signal ? new native.CancelToken() : undefined
-    let pending
+    let outcome
     try {
-      pending = this.#native.query(request, options == null ? options : settings, cancel)
+      const pending = this.#native.query(request, settings, cancel)
+      outcome = signal ? await untilAborted(pending, signal, cancel) : await pending
     } catch (cause) {
+      if (signal && cause?.name === 'AbortError') throw cause
       throw fromUnexpected(cause)
     }
-    const outcome = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
     this.#flushLogs()
     if (outcome.error) throw fromNative(outcome.error)
     return withMetadata(outcome)

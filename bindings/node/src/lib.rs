@@ -13,6 +13,7 @@ mod convert;
 mod errors;
 mod request;
 mod response;
+mod runtime;
 mod testing;
 
 pub use cancel::CancelToken;

@@ -136,11 +136,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn whole_seconds_and_the_epoch_threshold() {
+        assert_eq!(parse_whole_seconds("12"), Some(12));
+        assert_eq!(parse_whole_seconds("2.7"), Some(2));
+        for bad in ["-1.5", "inf", "NaN", "-0.5e3", "soon"] {
+            assert_eq!(parse_whole_seconds(bad), None, "{bad}");
+        }
+        // Below 10^9 a reset is a number of seconds; from 10^9 on, a Unix time (in the past here).
+        assert_eq!(reset_wait(999_999_999), Duration::from_secs(999_999_999));
+        assert_eq!(reset_wait(EPOCH_THRESHOLD), Duration::ZERO);
+    }
+
+    #[test]
     fn at_most_100_names_are_kept_and_a_kept_name_keeps_all_its_values() {
         let mut headers = HeaderMap::new();
         for i in 0..150 {
-            let name = reqwest::header::HeaderName::from_bytes(format!("x-{i:03}").as_bytes())
-                .unwrap();
+            let name =
+                reqwest::header::HeaderName::from_bytes(format!("x-{i:03}").as_bytes()).unwrap();
             headers.append(name.clone(), "a".parse().unwrap());
             if i == 99 {
                 // The 100th name: its second value arrives when the map is full.

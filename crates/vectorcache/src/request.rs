@@ -201,6 +201,12 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
+    #[test]
+    fn accessors_give_back_what_was_set() {
+        let r = QueryRequest::new("What is AI?", "gpt-4o");
+        assert_eq!((r.prompt(), r.model()), ("What is AI?", "gpt-4o"));
+    }
+
     fn body(r: &QueryRequest, project: Option<&str>) -> Value {
         serde_json::from_slice(&r.to_body(project).unwrap()).unwrap()
     }

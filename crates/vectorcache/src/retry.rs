@@ -86,6 +86,19 @@ mod tests {
     }
 
     #[test]
+    fn a_server_wait_up_to_the_cap_is_honoured_and_one_past_it_ends_the_call() {
+        let p = RetryPolicy::default();
+        let asking = |wait: Duration| {
+            let mut api = crate::ApiError::new(429, "slow down");
+            api.retry_after = Some(wait);
+            Error::from(api)
+        };
+        assert_eq!(p.delay(0, &asking(p.max_wait)), Some(p.max_wait));
+        let past = p.max_wait + Duration::from_millis(1);
+        assert_eq!(p.delay(0, &asking(past)), None);
+    }
+
+    #[test]
     fn local_errors_are_not_retried() {
         let p = RetryPolicy::default();
         assert_eq!(p.delay(0, &Error::MissingApiKey), None);

@@ -195,7 +195,8 @@ async fn undecodable_success_bodies_are_typed_errors() {
             other => panic!("{name}: {other:?}"),
         }
         assert!(
-            err.to_string().starts_with("could not decode the 200 response: "),
+            err.to_string()
+                .starts_with("could not decode the 200 response: "),
             "{name}: {err}"
         );
         // Every accessor answers for a decode error as it does for an API error.
