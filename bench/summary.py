@@ -1,12 +1,15 @@
 """Prints `make bench`'s figures side by side and the ratios the SDK targets (issue 12).
 
 Reads the `BENCH {json}` and `VERSIONS {json}` lines the three benchmarks printed (the file
-named on the command line). Exit status 0 either way: targets are reported, not enforced.
+named on the command line). Each figure is measured in several rounds, the clients taking turns
+(a 2-core machine running its own server is noisy); the table shows the median round and the
+spread. Exit status 0 either way: targets are reported, not enforced.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 
 # (what, numerator, denominator, target): numerator and denominator are (lang, client, mode).
@@ -33,21 +36,24 @@ RATIOS = [
 
 
 def main(path: str) -> None:
-    figures: dict[tuple[str, str, str], dict] = {}
+    rounds: dict[tuple[str, str, str], list[dict]] = {}
     versions: dict[str, str] = {}
     with open(path, encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("BENCH "):
                 figure = json.loads(line[6:])
-                figures[(figure["lang"], figure["client"], figure["mode"])] = figure
+                rounds.setdefault((figure["lang"], figure["client"], figure["mode"]), []).append(figure)
             elif line.startswith("VERSIONS "):
                 versions.update(json.loads(line[9:]))
+    figures = {key: median_round(found) for key, found in rounds.items()}
     print("versions: " + ", ".join(f"{name} {v}" for name, v in sorted(versions.items())))
     print()
-    print(f"{'lang':<7} {'client':<21} {'mode':<14} {'queries':>8} {'queries/s':>10} {'CPU µs/query':>13}")
+    print(f"{'lang':<7} {'client':<21} {'mode':<14} {'queries':>9} {'queries/s':>10} "
+          f"{'(min-max)':>15} {'CPU µs/query':>13}")
     for (lang, client, mode), f in figures.items():
-        print(f"{lang:<7} {client:<21} {mode:<14} {f['queries']:>8} {f['qps']:>10.0f} "
-              f"{f['cpu_us_per_query']:>13.1f}")
+        spread = f"{f['qps_min']:.0f}-{f['qps_max']:.0f}"
+        print(f"{lang:<7} {client:<21} {mode:<14} {f['queries']:>9} {f['qps']:>10.0f} "
+              f"{spread:>15} {f['cpu_us_per_query']:>13.1f}")
     print()
     print(f"{'ratio (throughput)':<48} {'value':>6} {'target':>7}")
     for what, top, bottom, target in RATIOS:
@@ -58,6 +64,16 @@ def main(path: str) -> None:
         verdict = "" if target is None else ("  met" if ratio >= target else "  NOT met")
         shown = "" if target is None else f"≥{target:.2f}"
         print(f"{what:<48} {ratio:>5.2f}× {shown:>7}{verdict}")
+
+
+def median_round(found: list[dict]) -> dict:
+    """The round with the median throughput, with the rounds' range."""
+    ordered = sorted(found, key=lambda f: f["qps"])
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["qps"] = statistics.median(f["qps"] for f in ordered)
+    middle["qps_min"], middle["qps_max"] = ordered[0]["qps"], ordered[-1]["qps"]
+    middle["queries"] = f"{len(ordered)}×{middle['queries']}"
+    return middle
 
 
 if __name__ == "__main__":
