@@ -30,7 +30,10 @@ test('no key anywhere: a configuration error naming VECTORCACHE_API_KEY', () => 
     (e) => e instanceof VectorcacheConfigurationError && e.kind === 'missing_api_key' && /VECTORCACHE_API_KEY/.test(e.message),
   )
   // The documented call with an unset variable is the same error.
-  assert.throws(() => new VectorcacheClient({ apiKey: process.env.VECTORCACHE_API_KEY }), VectorcacheConfigurationError)
+  assert.throws(
+    () => new VectorcacheClient({ apiKey: process.env.VECTORCACHE_API_KEY }),
+    (e) => e instanceof VectorcacheConfigurationError && e.kind === 'missing_api_key' && /VECTORCACHE_API_KEY/.test(e.message),
+  )
 })
 
 test('key and base URL come from VECTORCACHE_API_KEY and VECTORCACHE_BASE_URL', async () => {
@@ -40,6 +43,12 @@ test('key and base URL come from VECTORCACHE_API_KEY and VECTORCACHE_BASE_URL', 
   assert.equal(client.baseUrl, `${env.emulator.url}/`)
   const result = await client.query({ prompt: 'from the environment', model: 'gpt-4o' })
   assert.equal(result.cache_hit, false)
+  // It reached this emulator, with the key from the environment.
+  const log = await env.emulator.requests()
+  assert.deepEqual(
+    log.map((r) => [r.status, r.headers.authorization, r.body.prompt]),
+    [[200, 'Bearer vc_0123…', 'from the environment']],
+  )
 })
 
 test('explicit options beat the environment', async () => {
@@ -47,7 +56,11 @@ test('explicit options beat the environment', async () => {
   process.env.VECTORCACHE_BASE_URL = 'https://api.vectorcache.ai'
   const client = new VectorcacheClient({ apiKey: API_KEY, baseUrl: env.emulator.url, maxRetries: 0 })
   assert.equal(client.baseUrl, `${env.emulator.url}/`)
-  await client.query({ prompt: 'explicit', model: 'gpt-4o' })
+  const result = await client.query({ prompt: 'explicit', model: 'gpt-4o' })
+  assert.equal(result.cache_hit, false)
+  // One request, to the explicit URL, with the explicit key (the environment's is vc_ffff…).
+  const log = await env.emulator.requests()
+  assert.deepEqual(log.map((r) => [r.status, r.headers.authorization]), [[200, 'Bearer vc_0123…']])
 })
 
 test('defaults: the documented base URL, 30000 ms, 2 retries', () => {

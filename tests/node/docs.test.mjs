@@ -20,6 +20,8 @@ test('doc quick start: a miss, then a hit', async () => {
   const second = await runNode([snippet('quickstart.mjs')], { env: env.emulator.env() })
   assert.equal(second.code, 0, second.stderr)
   assert.match(second.stdout, /Cache hit!\nSimilarity: 1\nCost saved: \$0\.\d+/)
+  const log = await env.emulator.requests()
+  assert.deepEqual(log.map((r) => [r.status, r.body.similarity_threshold]), [[200, 0.85], [200, 0.85]])
 })
 
 test('doc error handling: the switch on statusCode reaches 401, 403 and 429', async () => {
@@ -29,15 +31,17 @@ test('doc error handling: the switch on statusCode reaches 401, 403 and 429', as
     assert.equal(code, 0, stderr)
     return stderr
   }
-  assert.match(await run({ VECTORCACHE_API_KEY: OTHER_KEY }), /Invalid API key/)
+  assert.match(await run({ VECTORCACHE_API_KEY: OTHER_KEY }), /^Invalid API key\. Check VECTORCACHE_API_KEY\./)
 
   await emulator.fault({ status: 403, body: { detail: 'API key does not have permission to access this project' } })
-  assert.match(await run(), /Access denied/)
+  assert.match(await run(), /^Access denied: this key cannot access the project\./)
 
   const reset = String(Math.floor(Date.now() / 1000) + 3600)
   await emulator.fault({ status: 429, body: { detail: 'Rate limit exceeded. Please try again later.' },
     headers: { 'X-RateLimit-Reset': reset, 'X-RateLimit-Remaining': '0', 'X-RateLimit-Limit': '100' } })
-  assert.match(await run(), new RegExp(`Rate limited\\. Resets at ${reset}`))
+  assert.match(await run(), new RegExp(`^Rate limited\\. Resets at ${reset}`))
+  // One request per run, each answered as set up (the 429's wait is past the client's cap).
+  assert.deepEqual((await emulator.requests()).map((r) => r.status), [401, 403, 429])
 })
 
 test('doc guide: baseURL and similarity_threshold, unchanged, reach the server', async () => {
@@ -54,6 +58,7 @@ test('doc guide: baseURL and similarity_threshold, unchanged, reach the server',
   const limited = await runNode([snippet('error-handling-guide.mjs')], { env: emulator.env() })
   assert.equal(limited.code, 1)
   assert.match(limited.stderr, /Rate limited; retry after 120/)
+  assert.deepEqual((await emulator.requests()).map((r) => r.status), [200, 429])
 })
 
 test('doc retry loop: waits until X-RateLimit-Reset, then succeeds', async () => {
@@ -84,4 +89,5 @@ test('examples/node/quickstart.mjs reports a typed error and exits 1', async () 
   const { code, stderr } = await runNode([example], { env: env.emulator.env({ VECTORCACHE_API_KEY: OTHER_KEY }) })
   assert.equal(code, 1)
   assert.match(stderr, /VectorcacheAuthenticationError \(authentication, HTTP 401\)/)
+  assert.deepEqual((await env.emulator.requests()).map((r) => [r.status, r.headers.authorization]), [[401, 'Bearer vc_ffff…']])
 })

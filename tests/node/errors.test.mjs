@@ -86,6 +86,11 @@ describe('every fixture case raises its class with every field', () => {
       if (fixture.requests !== null) {
         assert.equal((await emulator.requests()).length, fixture.requests)
       }
+      if (fixture.fault) {
+        // Every queued fault was taken by an attempt, also where the log cannot show it (a
+        // timed-out request is logged only once answered).
+        assert.equal(await emulator.pendingFaults(), 0)
+      }
     })
   }
 })
@@ -126,6 +131,10 @@ test('the emulator itself answers 401 for a key it does not know', async () => {
   assert.ok(error instanceof vectorcache.VectorcacheAuthenticationError)
   assert.equal(error.statusCode, 401)
   assert.equal(error.kind, 'authentication')
+  assert.equal(error.detail, 'Invalid API key')
+  // The emulator's own answer (no fault), to the one request sent.
+  const log = await emulator.requests()
+  assert.deepEqual(log.map((r) => [r.status, r.fault, r.headers.authorization]), [[401, false, 'Bearer vc_ffff…']])
 })
 
 test('the emulator answers 403 for another project', async () => {
@@ -136,4 +145,6 @@ test('the emulator answers 403 for another project', async () => {
   assert.ok(error instanceof vectorcache.VectorcachePermissionError)
   assert.equal(error.statusCode, 403)
   assert.equal(error.detail, 'API key does not have permission to access this project')
+  const log = await emulator.requests()
+  assert.deepEqual(log.map((r) => [r.status, r.fault, r.body.project_id]), [[403, false, 'proj_someone_else']])
 })

@@ -28,6 +28,9 @@ test('a script exits by itself once its queries are done', async () => {
   assert.match(stdout, /done 3/)
   assert.match(stdout, /rejected true 401/)
   assert.ok(elapsedMs < 10_000, `took ${elapsedMs} ms`)
+  // The queries really went out and were answered before the process ended.
+  const log = await env.emulator.requests()
+  assert.deepEqual(log.map((r) => r.status).sort(), [200, 200, 200, 401])
 })
 
 test('a client that is never used does not hold the process', async () => {

@@ -23,4 +23,5 @@ test('errors thrown through the ESM entry are instanceof the ESM classes and the
   }
   assert.ok(error instanceof VectorcacheError)
   assert.ok(error instanceof cjs.VectorcacheConfigurationError)
+  assert.equal(error.kind, 'invalid_api_key')
 })

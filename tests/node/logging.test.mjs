@@ -31,15 +31,20 @@ test('answers and retries reach the logger option', async () => {
   assert.ok(lines.every(([, message]) => !message.includes(API_KEY.slice(8))))
   const batch = recorder()
   await emulator.client({ logger: batch.logger }).queryMany([{ prompt: 'a', model: 'gpt-4o' }, { prompt: 'b', model: 'gpt-4o' }])
-  assert.equal(batch.lines.length, 2)
+  assert.deepEqual(batch.lines.map(([level]) => level), ['debug', 'debug'])
+  for (const [, message] of batch.lines) assert.match(message, /^Vectorcache answered 200 in [\d.]+ ms \(attempt 1, request req_/)
+  // What the emulator saw: the three attempts of the query, then the batch's two.
+  assert.deepEqual((await emulator.requests()).map((r) => r.status), [503, 503, 200, 200, 200])
 })
 
 test('a logger without the four methods is a configuration error', () => {
   const { emulator } = env
-  assert.throws(() => emulator.client({ logger: { debug() {} } }), VectorcacheConfigurationError)
-  assert.throws(() => emulator.client({ logger: 'stderr' }), VectorcacheConfigurationError)
+  const refused = (message) => (e) => e instanceof VectorcacheConfigurationError && e.kind === 'invalid_config' && message.test(e.message)
+  assert.throws(() => emulator.client({ logger: { debug() {} } }), refused(/`logger` must have debug, info, warn and error methods \(no `info`\)/))
+  assert.throws(() => emulator.client({ logger: 'stderr' }), refused(/`logger` must have debug, info, warn and error methods \(no `debug`\)/))
   // null or undefined: no logger.
-  emulator.client({ logger: undefined })
+  assert.equal(emulator.client({ logger: undefined }).maxRetries, 0)
+  assert.equal(emulator.client({ logger: null }).maxRetries, 0)
 })
 
 test('VECTORCACHE_LOG prints to stderr at its level', async () => {
@@ -68,7 +73,13 @@ await client.query({ prompt: 'p', model: 'gpt-4o' })`,
   assert.ok(!debug.stderr.includes(API_KEY.slice(8)))
   await emulator.fault({ status: 429, body: { detail: 'slow' }, headers: { 'Retry-After': '0' } })
   const info = await run('info')
-  assert.equal(info.stderr.trim().split('\n').length, 1, info.stderr)
+  assert.equal(info.code, 0, info.stderr)
+  // Exactly the retry line (an empty stderr would also "split" into one line).
+  assert.match(info.stderr, /^\[vectorcache\] info: retrying the Vectorcache query in 0 ms \(retry 1 of 1\) after: 429 Too Many Requests: slow[^\n]*\n$/)
+  // Unset: the same retry happens, and nothing is printed.
+  await emulator.fault({ status: 429, body: { detail: 'slow' }, headers: { 'Retry-After': '0' } })
   const quiet = await run('')
+  assert.equal(quiet.code, 0, quiet.stderr)
   assert.equal(quiet.stderr, '')
+  assert.deepEqual((await emulator.requests()).map((r) => r.status), [429, 200, 429, 200, 429, 200])
 })

@@ -18,14 +18,18 @@ test('an identical prompt twice: a miss, then a hit with similarity 1', async ()
   assert.equal(miss.similarity_score, null)
   assert.equal(miss.cost_saved, 0)
   assert.equal(miss.llm_provider, 'openai')
-  assert.equal(typeof miss.response, 'string')
+  // The emulator's deterministic stand-in answer for this prompt and model.
+  assert.match(miss.response, /^\[emulated gpt-4o answer\] .*"What is machine learning\?"/)
 
   const hit = await client.query(request)
   assert.equal(hit.cache_hit, true)
   assert.equal(hit.similarity_score, 1)
   assert.equal(hit.llm_provider, 'cache')
   assert.equal(hit.response, miss.response)
-  assert.ok(hit.cost_saved > 0)
+  // What the emulator prices this gpt-4o answer at (crates/vectorcache-emulator/src/pricing.rs).
+  assert.equal(hit.cost_saved, 0.000438)
+  const log = await env.emulator.requests()
+  assert.deepEqual(log.map((r) => [r.status, r.body.prompt]), [[200, request.prompt], [200, request.prompt]])
   // Plain data: round-trips through JSON unchanged.
   assert.deepEqual(JSON.parse(JSON.stringify(hit)), { ...hit })
 })
@@ -49,12 +53,16 @@ test('the request is sent in the documented snake_case shape with the Node user 
     project_id: 'proj_default',
   })
   assert.ok(logged.headers['user-agent'].includes(`vectorcache-node/${VERSION}`), logged.headers['user-agent'])
-  assert.match(logged.headers.authorization, /^Bearer vc_0123/)
+  assert.equal(logged.headers.authorization, 'Bearer vc_0123…')
+  assert.equal(logged.headers['content-type'], 'application/json')
+  assert.equal(logged.method, 'POST')
+  assert.equal(logged.path, '/v1/cache/query')
 })
 
 test('includeDebug adds the debug object; contexts segment the cache', async () => {
   const client = env.emulator.client()
   const first = await client.query({ prompt: 'What is AI?', model: 'gpt-4o', context: 'a', includeDebug: true })
+  assert.equal(first.cache_hit, false)
   assert.deepEqual(Object.keys(first.debug).sort(), [
     'cache_entry_count',
     'embedding_time_ms',
@@ -68,7 +76,10 @@ test('includeDebug adds the debug object; contexts segment the cache', async () 
   assert.equal(other.debug, undefined)
   const again = await client.query({ prompt: 'What is AI?', model: 'gpt-4o', context: 'a', includeDebug: true })
   assert.equal(again.cache_hit, true)
-  assert.equal(typeof again.debug.matched_cache_entry_id, 'string')
+  assert.match(again.debug.matched_cache_entry_id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+  // The context went on the wire with each query.
+  const log = await env.emulator.requests()
+  assert.deepEqual(log.map((r) => [r.body.context, r.body.include_debug]), [['a', true], ['b', undefined], ['a', true]])
 })
 
 test('requestId and rateLimit are readable but not enumerable', async () => {
@@ -93,12 +104,19 @@ test('200 concurrent queries on one client, the event loop stays free', async ()
       Array.from({ length: 200 }, (_, i) => client.query({ prompt: `question number ${i % 50}`, model: 'gpt-4o' })),
     )
     assert.equal(results.length, 200)
-    for (const r of results) assert.equal(typeof r.response, 'string')
+    // Each result is the answer to its own prompt (the stand-in answer quotes it).
+    results.forEach((r, i) => assert.ok(r.response.includes(`"question number ${i % 50}"`), `${i}: ${r.response}`))
   } finally {
     clearInterval(ticker)
   }
   const elapsed = Date.now() - started
   // Timers kept firing while the requests were in flight (the loop was never blocked).
   assert.ok(ticks >= Math.min(3, Math.floor(elapsed / 20)), `${ticks} ticks in ${elapsed} ms`)
-  assert.equal((await env.emulator.requests()).length, 200)
+  // Every query went out once: each of the 50 prompts four times, all answered.
+  const log = await env.emulator.requests()
+  assert.equal(log.length, 200)
+  assert.ok(log.every((r) => r.status === 200))
+  const perPrompt = {}
+  for (const r of log) perPrompt[r.body.prompt] = (perPrompt[r.body.prompt] ?? 0) + 1
+  assert.deepEqual(perPrompt, Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`question number ${i}`, 4])))
 })

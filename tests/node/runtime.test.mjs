@@ -121,17 +121,28 @@ test('an already aborted signal sends nothing', async () => {
 })
 
 test('a signal that is not an AbortSignal is an invalid request', async () => {
+  const before = slow.stats.requests
   const error = await rejection(slow.client().query({ prompt: 'p', model: 'gpt-4o' }, { signal: 'stop' }))
   assert.ok(error instanceof VectorcacheInvalidRequestError, error.name)
+  assert.equal(error.kind, 'invalid_request')
+  assert.match(error.message, /`signal` must be an AbortSignal/)
+  await new Promise((r) => setTimeout(r, 100))
+  assert.equal(slow.stats.requests, before, 'nothing sent')
 })
 
 test('a per-call timeout beats the client timeout', async () => {
+  const before = slow.stats.requests
   const started = performance.now()
   const error = await rejection(
     slow.client({ timeout: 30_000 }).query({ prompt: 'p', model: 'gpt-4o' }, { timeout: 200 }),
   )
+  const elapsed = performance.now() - started
   assert.ok(error instanceof VectorcacheTimeoutError, error.name)
-  assert.ok(performance.now() - started < 1500)
+  assert.equal(error.kind, 'timeout')
+  assert.equal(error.attempts, 1)
+  // It waited out the 200 ms (the request was at the server), not the 30 s or the 2 s answer.
+  assert.equal(slow.stats.requests, before + 1)
+  assert.ok(elapsed >= 190 && elapsed < 1500, `${elapsed} ms`)
 })
 
 test('totalTimeout bounds the whole call: 503 after 0.9 s, 1 s per attempt, 5 retries, 2.5 s', async () => {
@@ -146,6 +157,10 @@ test('totalTimeout bounds the whole call: 503 after 0.9 s, 1 s per attempt, 5 re
     assert.ok(error instanceof VectorcacheTimeoutError, error.name)
     assert.match(error.message, /total timeout/)
     assert.ok(elapsed >= 2490 && elapsed < 3200, `${elapsed} ms`)
+    // Attempts at 0 s and about 1 s get their 503 at 0.9 s and 1.9 s; one more may start before 2.5 s.
+    // (A third attempt cut off at 2.5 s may not have reached the server.)
+    assert.ok([2, 3].includes(error.attempts), `attempts ${error.attempts}`)
+    assert.ok(down.stats.requests >= 2 && down.stats.requests <= error.attempts, `${down.stats.requests} requests`)
   } finally {
     await down.close()
   }
@@ -168,9 +183,10 @@ test('per-call maxRetries, headers and projectId reach the wire', async () => {
   const result = await emulator
     .client({ maxRetries: 0 })
     .query({ prompt: 'p', model: 'gpt-4o' }, { maxRetries: 2, headers: { 'X-Trace': 'abc' }, projectId: 'proj_default' })
-  assert.equal(typeof result.response, 'string')
+  assert.equal(result.cache_hit, false)
   const sent = await emulator.requests()
-  assert.equal(sent.length, 3)
+  // The per-call maxRetries (2), not the client's (0): two retries, the second answered.
+  assert.deepEqual(sent.map((r) => r.status), [503, 503, 200])
   for (const request of sent) {
     assert.equal(request.headers['x-trace'], 'abc')
     assert.equal(request.body.project_id, 'proj_default')

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { test } from 'node:test'
 
-import { VectorcacheAPIError } from 'vectorcache'
+import { VectorcacheAPIError, VectorcacheNetworkError } from 'vectorcache'
 import { Emulator } from 'vectorcache/testing'
 
 import { PROJECT, rejection } from './helpers/emulator.mjs'
@@ -22,11 +22,14 @@ test("a user's function with a fault injected", async () => {
   const emulator = await Emulator.start()
   try {
     const client = emulator.client({ maxRetries: 0 })
-    assert.notEqual(await answerWithFallback(client, 'What is AI?'), 'answered by the LLM directly')
+    // The cache's own answer (the emulator's stand-in for this prompt), not the fallback.
+    assert.match(await answerWithFallback(client, 'What is AI?'), /^\[emulated gpt-4o answer\] .*"What is AI\?"/)
     await emulator.addFault({ status: 503, body: { detail: 'down' } })
     assert.equal(await answerWithFallback(client, 'What is AI?'), 'answered by the LLM directly')
     const sent = await emulator.requests()
     assert.deepEqual(sent.map((r) => r.status), [200, 503])
+    assert.deepEqual(sent.map((r) => r.fault), [false, true])
+    assert.equal(sent[0].headers.authorization, `Bearer ${emulator.apiKey.slice(0, 7)}…`)
     assert.ok(!JSON.stringify(sent).includes(emulator.apiKey))
     await emulator.reset()
     assert.deepEqual(await emulator.requests(), [])
@@ -43,13 +46,19 @@ test('a chosen key; require works; closing is idempotent', async () => {
   assert.equal(emulator.apiKey, key)
   assert.match(emulator.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
   const url = emulator.baseUrl
-  assert.equal(typeof (await emulator.client().query({ prompt: 'p', model: 'gpt-4o' })).response, 'string')
+  // The client it makes uses the chosen key, and the emulator accepts it.
+  const result = await emulator.client().query({ prompt: 'p', model: 'gpt-4o' })
+  assert.equal(result.cache_hit, false)
+  assert.deepEqual((await emulator.requests()).map((r) => [r.status, r.headers.authorization]), [[200, 'Bearer vc_abab…']])
   await emulator.close()
   await emulator.close()
   assert.throws(() => emulator.baseUrl, /closed/)
   const { VectorcacheClient } = await import('vectorcache')
   const error = await rejection(new VectorcacheClient({ apiKey: key, baseUrl: url, maxRetries: 0 }).query({ prompt: 'p', model: 'gpt-4o' }))
-  assert.ok(error instanceof VectorcacheAPIError, 'nothing listens there any more')
+  // Nothing listens there any more: a connection failure, not an answer.
+  assert.ok(error instanceof VectorcacheNetworkError, String(error))
+  assert.equal(error.kind, 'connection')
+  assert.equal(error.statusCode, undefined)
   await assert.rejects(Emulator.start({ prot: 1 }), (e) => e instanceof TypeError && /unknown Emulator option `prot`; did you mean `port`\?/.test(e.message))
 })
 

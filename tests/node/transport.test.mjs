@@ -37,18 +37,27 @@ test('a slow answer beyond the timeout is a VectorcacheTimeoutError', async () =
 test('a delay within the timeout is just a slow answer', async () => {
   const { emulator } = env
   await emulator.fault({ delay_ms: 200 })
+  const started = Date.now()
   const result = await emulator.client({ timeout: 5000 }).query({ prompt: 'p', model: 'gpt-4o' })
+  const elapsed = Date.now() - started
   assert.equal(result.cache_hit, false)
+  // One attempt, which took the delay and was answered.
+  assert.deepEqual((await emulator.requests()).map((r) => [r.status, r.fault]), [[200, true]])
+  assert.ok(elapsed >= 190 && elapsed < 4000, `${elapsed} ms`)
 })
 
 test('timeouts are retried: attempts counts them', async () => {
   const { emulator } = env
-  await emulator.fault({ delay_ms: 1000, count: 2 })
+  // Three slow answers queued; a timed-out attempt is not in the request log (the emulator
+  // logs a request when it answers), but it took one of the faults.
+  await emulator.fault({ delay_ms: 1000, count: 3 })
   const error = await rejection(
     emulator.client({ timeout: 200, maxRetries: 1 }).query({ prompt: 'p', model: 'gpt-4o' }),
   )
   assert.ok(error instanceof VectorcacheTimeoutError)
   assert.equal(error.attempts, 2)
+  assert.match(error.message, /timed out after 2 attempt\(s\)/)
+  assert.equal(await emulator.pendingFaults(), 1, 'exactly two attempts reached the emulator')
 })
 
 test('a dropped connection is a VectorcacheNetworkError', async () => {
@@ -59,6 +68,8 @@ test('a dropped connection is a VectorcacheNetworkError', async () => {
   assert.ok(!(error instanceof VectorcacheTimeoutError))
   assert.equal(error.kind, 'connection')
   assert.equal(error.statusCode, undefined)
+  assert.equal(error.attempts, 1)
+  assert.deepEqual((await emulator.requests()).map((r) => [r.status, r.fault]), [[null, true]])
 })
 
 test('a dropped connection is retried and then succeeds', async () => {
@@ -66,7 +77,8 @@ test('a dropped connection is retried and then succeeds', async () => {
   await emulator.fault({ drop_connection: true })
   const result = await emulator.client({ maxRetries: 1 }).query({ prompt: 'p', model: 'gpt-4o' })
   assert.equal(result.cache_hit, false)
-  assert.equal((await emulator.requests()).filter((r) => !r.fault).length, 1)
+  // The dropped attempt, then the retry that was answered.
+  assert.deepEqual((await emulator.requests()).map((r) => [r.status, r.fault]), [[null, true], [200, false]])
 })
 
 test('nothing listening is a VectorcacheNetworkError', async () => {
@@ -81,6 +93,10 @@ test('nothing listening is a VectorcacheNetworkError', async () => {
   const client = new VectorcacheClient({ apiKey: API_KEY, baseUrl: `http://127.0.0.1:${port}`, maxRetries: 0 })
   const error = await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }))
   assert.ok(error instanceof VectorcacheNetworkError)
-  assert.match(error.message, /connect/i)
+  assert.ok(!(error instanceof VectorcacheTimeoutError))
+  assert.equal(error.kind, 'connection')
+  assert.equal(error.attempts, 1)
+  assert.equal(error.statusCode, undefined)
+  assert.match(error.message, /^connection error after 1 attempt\(s\): ./)
   assert.ok(!error.message.includes(API_KEY))
 })

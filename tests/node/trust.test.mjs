@@ -75,10 +75,17 @@ test('an untrusted certificate fails once with VectorcacheCertificateError', asy
 test('the ca option trusts the private CA: PEM text, a Buffer, an array', async () => {
   for (const option of [ca.pem, Buffer.from(ca.pem), [Buffer.from(ca.pem)], [ca.pem]]) {
     const result = await client({ ca: option }).query({ prompt: 'p', model: 'gpt-4o' })
-    assert.equal(result.cache_hit, true)
+    assert.deepEqual({ ...result }, JSON.parse(HIT)) // the HTTPS server's answer
   }
   for (const bad of ['not a pem', 42, [42], { pem: ca.pem }]) {
-    assert.throws(() => client({ ca: bad }), VectorcacheConfigurationError, String(bad))
+    assert.throws(
+      () => client({ ca: bad }),
+      (e) =>
+        e instanceof VectorcacheConfigurationError &&
+        e.kind === 'invalid_config' &&
+        /`ca` must be PEM text|a root certificate is not usable/.test(e.message),
+      String(bad),
+    )
   }
 })
 
@@ -179,6 +186,10 @@ test('a key echoed in headers and body appears nowhere', async () => {
   const error = await rejection(emulator.client().query({ prompt: 'p', model: 'gpt-4o' }))
   assert.ok(error instanceof VectorcacheAuthenticationError)
   assert.equal(error.headers['www-authenticate'], 'Bearer error="invalid_token", token="[redacted]"')
+  // The echoed values are still there, with the key cut out (not dropped wholesale).
+  assert.equal(error.detail, 'Invalid key [redacted]')
+  assert.deepEqual(JSON.parse(error.body), { detail: 'Invalid key [redacted]', echo: '[redacted]' })
+  assert.equal(error.headers['x-debug-authorization'], 'Bearer [redacted]')
   const shown = everythingAbout(error)
   assert.ok(!shown.includes(TAIL), shown)
   assert.ok(!shown.includes(API_KEY.slice(8, 30)))
@@ -191,6 +202,9 @@ test('a key across the body limit appears nowhere', async () => {
     await emulator.fault({ status: 500, body: 'x'.repeat(limit - offset) + API_KEY + 'y'.repeat(100) })
     const error = await rejection(emulator.client().query({ prompt: 'p', model: 'gpt-4o' }))
     assert.ok(error instanceof VectorcacheServerError)
+    // The body is kept up to the limit, the part of the key inside it redacted.
+    assert.ok(error.body.startsWith('x'.repeat(limit - offset)), `offset ${offset}`)
+    assert.ok(error.body.includes('[redacted]'), `offset ${offset}: ${error.body.slice(limit - offset - 10)}`)
     const shown = everythingAbout(error)
     assert.ok(!shown.includes(TAIL) && !shown.includes(API_KEY.slice(0, 8)), `offset ${offset}`)
   }

@@ -59,12 +59,30 @@ test('a batch keeps input order and each request\'s own error, in one call', asy
   assert.equal(outcomes.length, 6)
   assert.equal(outcomes[0].result.cache_hit, false)
   assert.ok(outcomes[1].error instanceof VectorcacheInvalidRequestError)
+  assert.match(outcomes[1].error.message, /`prompt`/)
   assert.equal(outcomes[2].result.cache_hit, true)
+  assert.ok(outcomes[3].error instanceof VectorcacheInvalidRequestError)
   assert.match(outcomes[3].error.message, /temprature/)
   assert.ok(outcomes[4].error instanceof VectorcacheInvalidRequestError)
+  assert.match(outcomes[4].error.message, /must be an object/)
   assert.ok(outcomes[5].error instanceof VectorcachePermissionError)
-  assert.equal(typeof outcomes[2].result.requestId, 'string')
-  assert.equal((await emulator.requests()).length, 3, 'bad items are not sent')
+  assert.equal(outcomes[5].error.statusCode, 403)
+  // Each outcome has either a result or an error, not both.
+  assert.deepEqual(outcomes.map((o) => ['result' in o, 'error' in o]), [
+    [true, false], [false, true], [true, false], [false, true], [false, true], [false, true],
+  ])
+  // Only the three well-formed items were sent, each as itself; the result carries its request id.
+  const sent = await emulator.requests()
+  assert.deepEqual(
+    sent.map((r) => r.body).sort((a, b) => (a.prompt + (a.similarity_threshold ?? '') < b.prompt + (b.similarity_threshold ?? '') ? -1 : 1)),
+    [
+      { prompt: 'What is AI?', model: 'gpt-4o' },
+      { prompt: 'What is AI?', model: 'gpt-4o', similarity_threshold: 0.9 },
+      { prompt: 'x', model: 'gpt-4o', project_id: 'proj_someone_else' },
+    ],
+    'bad items are not sent',
+  )
+  assert.ok(sent.some((r) => r.request_id === outcomes[2].result.requestId), outcomes[2].result.requestId)
 })
 
 test('a batch refused as a whole rejects; an aborted batch rejects with AbortError', async () => {

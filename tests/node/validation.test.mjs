@@ -53,6 +53,10 @@ test('a server 400 is a VectorcacheValidationError with a statusCode (the emulat
   assert.ok(error instanceof VectorcacheValidationError)
   assert.ok(error instanceof VectorcacheAPIError)
   assert.equal(error.statusCode, 400)
+  assert.equal(error.kind, 'bad_request')
+  assert.equal(error.detail, 'Invalid JSON format')
+  assert.equal(error.attempts, 1)
+  assert.deepEqual((await emulator.requests()).map((r) => [r.status, r.fault]), [[400, true]])
 })
 
 test('bad options throw synchronously from the constructor, nothing sent', async () => {
@@ -93,4 +97,6 @@ test('setApiKey refuses a malformed key with a typed error and keeps the old one
   }
   const result = await client.query({ prompt: 'p', model: 'gpt-4o' })
   assert.equal(result.cache_hit, false)
+  assert.equal(client.toJSON().apiKey, 'vc_0123…')
+  assert.deepEqual((await emulator.requests()).map((r) => [r.status, r.headers.authorization]), [[200, 'Bearer vc_0123…']])
 })

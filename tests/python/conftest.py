@@ -56,8 +56,21 @@ class Emulator:
         self._call("POST", "/_emulator/faults", list(faults))
 
     def requests(self) -> list[dict[str, Any]]:
-        """The log of `/v1/cache/query` requests, oldest first."""
-        return self._call("GET", "/_emulator/requests")
+        """The log of `/v1/cache/query` requests, oldest first (a request is logged when it is
+        answered: one whose client gave up before the answer is not there)."""
+        log = self._call("GET", "/_emulator/requests")
+        if not isinstance(log, list):
+            raise AssertionError(f"GET /_emulator/requests: not a list: {log!r}")
+        return log
+
+    def pending_faults(self) -> int:
+        """How many more `/v1/cache/query` requests the queued faults will affect: each request
+        that reaches the emulator takes one, answered or not (so timed-out attempts count)."""
+        answer = self._call("GET", "/_emulator/faults")
+        pending = answer.get("pending") if isinstance(answer, dict) else None
+        if not isinstance(pending, int):
+            raise AssertionError(f"GET /_emulator/faults: no pending count: {answer!r}")
+        return pending
 
 
 def _emulator_binary() -> Path:

@@ -23,7 +23,15 @@ def test_gather_200_queries(make_async_client, emulator) -> None:
     assert len(results) == 200
     assert all(isinstance(r, QueryResponse) for r in results)
     assert not results[0].cache_hit
-    assert len(emulator.requests()) == 200
+    # In order: a miss is the answer to its own prompt (the stand-in quotes it). (Some of these
+    # prompts are similar enough to hit one another, depending on which arrives first.)
+    for i, result in enumerate(results):
+        if not result.cache_hit:
+            assert f'"question number {i}"' in result.response, (i, result.response)
+    sent = emulator.requests()
+    assert sorted(entry["body"]["prompt"] for entry in sent) == sorted(
+        f"question number {i}" for i in range(200))
+    assert {entry["status"] for entry in sent} == {200}
 
 
 def test_gather_overlaps_slow_requests(make_async_client, emulator) -> None:
@@ -36,7 +44,10 @@ def test_gather_overlaps_slow_requests(make_async_client, emulator) -> None:
         return time.monotonic() - start
 
     elapsed = asyncio.run(run())
-    assert elapsed < 4 * 0.3, elapsed  # sequentially it would take 20 × 0.3 s
+    # Every query took its 0.3 s delay...
+    assert [(entry["status"], entry["fault"]) for entry in emulator.requests()] == [(200, True)] * 20
+    assert elapsed >= 0.29, elapsed
+    assert elapsed < 4 * 0.3, elapsed  # ...at once: sequentially it would take 20 × 0.3 s
 
 
 def test_queries_are_coroutines_for_create_task(make_async_client) -> None:
@@ -86,8 +97,10 @@ def test_errors_raise_from_await(make_async_client, emulator) -> None:
     async def bad_key() -> None:
         await make_async_client(api_key=OTHER_KEY).query(prompt="p", model="gpt-4o")
 
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError) as rejected:
         asyncio.run(bad_key())
+    assert (rejected.value.status_code, rejected.value.message) == (401, "Invalid API key")
+    assert [entry["status"] for entry in emulator.requests()] == [429, 401]
 
 
 def test_cancellation(make_async_client, emulator) -> None:
@@ -104,6 +117,7 @@ def test_cancellation(make_async_client, emulator) -> None:
         return time.monotonic() - start
 
     assert asyncio.run(run()) < 0.5
+    assert emulator.pending_faults() == 0  # the cancelled query was in flight, held by the delay
 
 
 def test_one_client_across_event_loops(make_async_client) -> None:
@@ -138,3 +152,7 @@ def test_no_thread_per_call(make_async_client, emulator) -> None:
 
     before, during = asyncio.run(run())
     assert during - before < 10, (before, during)  # no thread per call
+    # All 101 were answered; 100 of them (the warm-up among them) took the 0.4 s delay.
+    sent = emulator.requests()
+    assert [entry["status"] for entry in sent] == [200] * 101
+    assert sum(entry["fault"] for entry in sent) == 100

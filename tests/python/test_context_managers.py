@@ -9,31 +9,35 @@ import pytest
 from vectorcache import AsyncVectorcacheClient, VectorcacheClient, VectorcacheError
 
 
-def test_with_returns_the_client_and_closes_it(make_client) -> None:
+def test_with_returns_the_client_and_closes_it(make_client, emulator) -> None:
     with make_client() as client:
         assert isinstance(client, VectorcacheClient)
         assert client.query(prompt="p", model="gpt-4o").cache_hit is False
-    assert client.closed
+    assert client.closed is True
     assert "closed=True" in repr(client)
-    with pytest.raises(VectorcacheError, match="closed"):
+    with pytest.raises(VectorcacheError, match="this Vectorcache client is closed"):
         client.query(prompt="p", model="gpt-4o")
+    assert len(emulator.requests()) == 1  # the query inside the block; none after
 
 
 def test_with_propagates_exceptions(make_client) -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="boom"):
         with make_client() as client:
             raise KeyError("boom")
-    assert client.closed
+    assert client.closed is True
 
 
-def test_close_is_idempotent(make_client) -> None:
+def test_close_is_idempotent(make_client, emulator) -> None:
     client = make_client()
     client.close()
     client.close()
-    assert client.closed
+    assert client.closed is True
+    with pytest.raises(VectorcacheError, match="this Vectorcache client is closed"):
+        client.query(prompt="p", model="gpt-4o")
+    assert emulator.requests() == []
 
 
-def test_async_with(make_async_client) -> None:
+def test_async_with(make_async_client, emulator) -> None:
     async def run() -> AsyncVectorcacheClient:
         async with make_async_client() as client:
             assert isinstance(client, AsyncVectorcacheClient)
@@ -43,19 +47,24 @@ def test_async_with(make_async_client) -> None:
         return client
 
     client = asyncio.run(run())
-    assert client.closed
+    assert client.closed is True
 
     async def after_close() -> None:
         await client.query(prompt="p", model="gpt-4o")
 
-    with pytest.raises(VectorcacheError, match="closed"):
+    with pytest.raises(VectorcacheError, match="this Vectorcache client is closed"):
         asyncio.run(after_close())
+    assert len(emulator.requests()) == 2  # the two inside the block; none after
 
 
-def test_aclose(make_async_client) -> None:
-    async def run() -> bool:
+def test_aclose(make_async_client, emulator) -> None:
+    async def run() -> None:
         client = make_async_client()
+        assert (await client.query(prompt="p", model="gpt-4o")).cache_hit is False
         await client.aclose()
-        return client.closed
+        assert client.closed is True
+        with pytest.raises(VectorcacheError, match="this Vectorcache client is closed"):
+            await client.query(prompt="p", model="gpt-4o")
 
-    assert asyncio.run(run())
+    asyncio.run(run())
+    assert len(emulator.requests()) == 1  # the query before aclose, none after

@@ -37,3 +37,5 @@ def test_exit_after_async_queries_never_crashes(emulator) -> None:
         for _ in range(RUNS)
     ]
     assert codes == [0] * RUNS
+    # Each run's six queries were sent and answered before it exited.
+    assert [entry["status"] for entry in emulator.requests()] == [200] * (6 * RUNS)

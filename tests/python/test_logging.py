@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import pytest
 
@@ -22,6 +23,7 @@ def test_answers_and_retries_are_logged(make_client, emulator, caplog: pytest.Lo
     assert records[1][2].startswith("retrying the Vectorcache query in 0 ms (retry 1 of 2) after: 503")
     assert records[4][2].startswith("Vectorcache answered 200 in ")
     assert all(API_KEY[8:] not in message for _, _, message in records)
+    assert [entry["status"] for entry in emulator.requests()] == [503, 503, 200]
 
 
 def test_info_level_shows_only_retries(make_client, emulator, caplog: pytest.LogCaptureFixture) -> None:
@@ -29,15 +31,22 @@ def test_info_level_shows_only_retries(make_client, emulator, caplog: pytest.Log
     with caplog.at_level(logging.INFO, logger="vectorcache"):
         make_client(max_retries=1).query(prompt="p", model="gpt-4o")
     messages = [r.getMessage() for r in caplog.records if r.name == "vectorcache"]
-    assert len(messages) == 1 and "429 Too Many Requests: slow" in messages[0]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("retrying the Vectorcache query in 0 ms (retry 1 of 1) after: "
+                                  "429 Too Many Requests: slow"), messages[0]
+    assert [entry["status"] for entry in emulator.requests()] == [429, 200]
 
 
 def test_the_async_client_logs_on_the_loop(make_async_client, caplog: pytest.LogCaptureFixture) -> None:
-    async def run() -> None:
+    async def run() -> int:
         async with make_async_client() as client:
             await client.query(prompt="p", model="gpt-4o")
+        return threading.get_ident()
 
     with caplog.at_level(logging.DEBUG, logger="vectorcache"):
-        asyncio.run(run())
-    messages = [r.getMessage() for r in caplog.records if r.name == "vectorcache"]
+        loop_thread = asyncio.run(run())
+    records = [r for r in caplog.records if r.name == "vectorcache"]
+    messages = [r.getMessage() for r in records]
     assert len(messages) == 1 and messages[0].startswith("Vectorcache answered 200")
+    # Emitted by the event loop's thread, not by one of the runtime's.
+    assert [r.thread for r in records] == [loop_thread]

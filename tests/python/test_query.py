@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 import pytest
@@ -11,7 +12,7 @@ import vectorcache
 from vectorcache import DebugInfo, QueryResponse, RateLimit
 
 
-def test_miss_then_hit(make_client) -> None:
+def test_miss_then_hit(make_client, emulator) -> None:
     client = make_client()
     first = client.query(prompt="What is machine learning?", model="gpt-4o")
     second = client.query(prompt="What is machine learning?", model="gpt-4o")
@@ -19,22 +20,29 @@ def test_miss_then_hit(make_client) -> None:
     assert first.similarity_score is None
     assert first.cost_saved == 0
     assert first.llm_provider == "openai"
+    # The emulator's deterministic stand-in answer for this prompt and model.
+    assert first.response.startswith("[emulated gpt-4o answer] ")
+    assert '"What is machine learning?"' in first.response
     assert second.cache_hit is True
     assert second.similarity_score == 1.0
     assert second.llm_provider == "cache"
-    assert second.cost_saved > 0
+    # What the emulator prices this gpt-4o answer at (crates/vectorcache-emulator/src/pricing.rs).
+    assert second.cost_saved == 0.000438
     assert second.response == first.response
+    assert [(e["status"], e["body"]["prompt"]) for e in emulator.requests()] == [
+        (200, "What is machine learning?")] * 2
 
 
-def test_context_segments_the_cache(make_client) -> None:
+def test_context_segments_the_cache(make_client, emulator) -> None:
     client = make_client()
-    client.query(prompt="What is ML?", model="gpt-4o", context="faq")
+    first = client.query(prompt="What is ML?", model="gpt-4o", context="faq")
     other = client.query(prompt="What is ML?", model="gpt-4o", context="support")
     same = client.query(prompt="What is ML?", model="gpt-4o", context="faq")
-    assert (other.cache_hit, same.cache_hit) == (False, True)
+    assert (first.cache_hit, other.cache_hit, same.cache_hit) == (False, False, True)
+    assert [e["body"]["context"] for e in emulator.requests()] == ["faq", "support", "faq"]
 
 
-def test_attribute_and_mapping_access(make_client) -> None:
+def test_attribute_and_mapping_access(make_client, emulator) -> None:
     result = make_client().query(prompt="What is AI?", model="gpt-4o")
     assert isinstance(result, QueryResponse)
     assert issubclass(type(result), Mapping)
@@ -55,7 +63,8 @@ def test_attribute_and_mapping_access(make_client) -> None:
     with pytest.raises(KeyError):
         result["rate_limit"]  # metadata is an attribute, not part of the documented JSON
     assert result.debug is None
-    assert result.request_id and result.request_id.startswith("req_")
+    assert result.request_id is not None and result.request_id.startswith("req_")
+    assert result.request_id == emulator.requests()[0]["request_id"]
     # Like the service, the emulator limits every key (generously by default) and says so.
     assert result.rate_limit is not None and result.rate_limit.limit == 100_000
 
@@ -83,10 +92,12 @@ def test_debug_object(make_client) -> None:
     hit = client.query(prompt="What is AI?", model="gpt-4o", include_debug=True)
     debug = hit.debug
     assert isinstance(debug, DebugInfo)
+    assert hit.cache_hit is True
     assert hit["debug"] == debug
     assert debug.total_time_ms >= 0 and debug.embedding_time_ms >= 0 and debug.search_time_ms >= 0
     assert debug.cache_entry_count == 1
-    assert debug.matched_cache_entry_id and len(debug.matched_cache_entry_id) == 36
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                        debug.matched_cache_entry_id or ""), debug.matched_cache_entry_id
     assert debug["cache_entry_count"] == 1
     assert "debug" in hit and len(hit) == 6
 
@@ -148,7 +159,11 @@ def test_request_on_the_wire(make_client, emulator) -> None:
     assert headers["user-agent"].startswith("vectorcache-rust/")
 
 
-def test_other_project_is_denied(make_client) -> None:
+def test_other_project_is_denied(make_client, emulator) -> None:
     with pytest.raises(vectorcache.PermissionDeniedError) as raised:
         make_client().query(prompt="p", model="gpt-4o", project_id="proj_other")
     assert raised.value.status_code == 403
+    assert raised.value.detail == "API key does not have permission to access this project"
+    # The emulator's own answer (no fault) to the one request, which named the project.
+    assert [(e["status"], e["fault"], e["body"]["project_id"]) for e in emulator.requests()] == [
+        (403, False, "proj_other")]

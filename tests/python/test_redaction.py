@@ -10,7 +10,6 @@ from vectorcache import (
     AuthenticationError,
     ConfigurationError,
     VectorcacheClient,
-    VectorcacheError,
 )
 
 SECRET_PART = API_KEY[7:]  # everything after the shown `vc_0123`
@@ -18,6 +17,7 @@ SECRET_PART = API_KEY[7:]  # everything after the shown `vc_0123`
 
 def _assert_clean(*texts: str) -> None:
     for text in texts:
+        assert text, "an empty text is clean without showing anything"
         assert SECRET_PART not in text, text
         assert OTHER_KEY[7:] not in text, text
 
@@ -44,6 +44,8 @@ def test_api_errors(make_client) -> None:
         client.query(prompt="p", model="gpt-4o")
     error = raised.value
     assert error.detail == "Invalid API key"
+    assert error.body == '{"detail":"Invalid API key"}'
+    assert error.headers["www-authenticate"] == "Bearer"
     _assert_clean(str(error), repr(error), error.body, repr(error.headers), repr(error.args))
 
 
@@ -51,11 +53,15 @@ def test_api_errors(make_client) -> None:
 def test_malformed_key_errors(key) -> None:
     with pytest.raises(ConfigurationError) as raised:
         VectorcacheClient(key)
+    assert raised.value.kind == "invalid_api_key"
+    assert str(raised.value).startswith("invalid API key: ")
     assert key.strip() not in str(raised.value) and "z" * 8 not in str(raised.value)
     _assert_clean(str(raised.value), repr(raised.value))
     client = VectorcacheClient(API_KEY)
     with pytest.raises(ConfigurationError) as raised:
         client.set_api_key(key)
+    assert raised.value.kind == "invalid_api_key"
+    assert key.strip() not in str(raised.value) and "z" * 8 not in str(raised.value)
     _assert_clean(str(raised.value), repr(raised.value))
 
 
@@ -67,6 +73,8 @@ def test_results_and_request_log(make_client, emulator) -> None:
 
 def test_config_errors_with_a_key_set(monkeypatch) -> None:
     monkeypatch.setenv("VECTORCACHE_API_KEY", API_KEY)
-    with pytest.raises(VectorcacheError) as raised:
+    with pytest.raises(ConfigurationError) as raised:
         VectorcacheClient(base_url="http://example.com")
+    assert raised.value.kind == "invalid_config"
+    assert "refusing to send the API key over plain http to example.com" in str(raised.value)
     _assert_clean(str(raised.value), repr(raised.value))

@@ -86,16 +86,25 @@ def test_clients_work_in_a_forked_child(round_: int, make_client, make_async_cli
 
     assert _wait_child(_in_child(check), limit_s=20) == 0
     # The parent goes on with its own connections and runtime.
-    assert parent.query(prompt="in the child", model="gpt-4o").cache_hit
-    assert asyncio.run(parent_async.query(prompt="new async in the child", model="gpt-4o")).cache_hit
+    assert parent.query(prompt="in the child", model="gpt-4o").cache_hit is True
+    assert asyncio.run(parent_async.query(prompt="new async in the child", model="gpt-4o")).cache_hit is True
+    # Two queries before the fork, four in the child, two after: all sent and answered.
+    assert [e["status"] for e in emulator.requests()] == [200] * 8
 
 
 def test_a_child_forked_while_queries_are_in_flight(make_client, emulator) -> None:
     client = make_client()
     client.query(prompt="warm", model="gpt-4o")
     emulator.fault({"delay_ms": 300, "count": 4})
-    busy = [threading.Thread(target=client.query, kwargs={"prompt": f"busy {i}", "model": "gpt-4o"})
-            for i in range(4)]
+    outcomes: dict[int, Any] = {}
+
+    def busy_query(i: int) -> None:
+        try:
+            outcomes[i] = client.query(prompt=f"busy {i}", model="gpt-4o")
+        except BaseException as e:  # recorded, and asserted on below
+            outcomes[i] = e
+
+    busy = [threading.Thread(target=busy_query, args=(i,)) for i in range(4)]
     for thread in busy:
         thread.start()
     time.sleep(0.05)  # the four are waiting for their answers when the fork happens
@@ -104,7 +113,19 @@ def test_a_child_forked_while_queries_are_in_flight(make_client, emulator) -> No
     assert _wait_child(pid, limit_s=20) == 0
     for thread in busy:
         thread.join(10)
-    assert client.query(prompt="warm", model="gpt-4o").cache_hit
+        assert not thread.is_alive()
+    # The parent's four in-flight queries were answered despite the fork.
+    assert sorted(outcomes) == [0, 1, 2, 3]
+    for i, outcome in outcomes.items():
+        assert isinstance(outcome, vectorcache.QueryResponse), (i, outcome)
+        assert f'"busy {i}"' in outcome.response
+    assert client.query(prompt="warm", model="gpt-4o").cache_hit is True
+    # warm, the four busy ones (each delayed), the child's, the last one.
+    sent = emulator.requests()
+    assert [e["status"] for e in sent] == [200] * 7
+    assert sorted(e["body"]["prompt"] for e in sent) == sorted(
+        ["warm", "warm", "warm", "busy 0", "busy 1", "busy 2", "busy 3"])
+    assert sum(e["fault"] for e in sent) == 4
 
 
 def _worker(i: int) -> bool:
@@ -193,18 +214,23 @@ def test_a_request_timeout_beats_the_clients(make_client, make_async_client, emu
     emulator.fault({"delay_ms": 1500, "count": 2})
     client = make_client(timeout=30, max_retries=0)
     started = time.monotonic()
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as raised:
         client.query(prompt="p", model="gpt-4o", timeout=0.2)
-    assert time.monotonic() - started < 1.2
+    elapsed = time.monotonic() - started
+    assert raised.value.attempts == 1
+    assert 0.19 <= elapsed < 1.2, elapsed  # the 0.2 s, not the 30 s nor the 1.5 s answer
 
     async def run() -> None:
         async with make_async_client(timeout=30, max_retries=0) as aclient:
             await aclient.query(prompt="p", model="gpt-4o", timeout=0.2)
 
     started = time.monotonic()
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as raised:
         asyncio.run(run())
-    assert time.monotonic() - started < 1.2
+    elapsed = time.monotonic() - started
+    assert raised.value.attempts == 1
+    assert 0.19 <= elapsed < 1.2, elapsed
+    assert emulator.pending_faults() == 0  # both requests reached the emulator and took a delay
 
 
 def test_the_total_timeout_bounds_the_whole_call(make_client, emulator) -> None:
@@ -230,7 +256,8 @@ def test_the_clients_total_timeout_and_a_server_wait_past_it(make_client, emulat
         client.query(prompt="p", model="gpt-4o")
     assert time.monotonic() - started < 1.0
     assert raised.value.retry_after == 5.0
-    assert len(emulator.requests()) == 1
+    assert raised.value.attempts == 1
+    assert [e["status"] for e in emulator.requests()] == [429]
 
 
 def test_request_retries_and_headers(make_client, emulator) -> None:
@@ -239,10 +266,11 @@ def test_request_retries_and_headers(make_client, emulator) -> None:
     client = make_client(max_retries=0)
     result = client.query(prompt="p", model="gpt-4o", max_retries=3,
                           extra_headers={"X-Trace": "abc", "X-Team": "search"})
-    assert result.response
+    assert result.cache_hit is False
     sent = emulator.requests()
-    assert len(sent) == 4
-    assert all(r["headers"]["x-trace"] == "abc" and r["headers"]["x-team"] == "search" for r in sent)
+    # The per-call max_retries (3), not the client's (0): three retries, the third answered.
+    assert [r["status"] for r in sent] == [503, 503, 503, 200]
+    assert [(r["headers"]["x-trace"], r["headers"]["x-team"]) for r in sent] == [("abc", "search")] * 4
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -251,22 +279,32 @@ def test_request_retries_and_headers(make_client, emulator) -> None:
     {"extra_headers": {"bad name": "v"}},
 ])
 def test_bad_request_settings_send_nothing(kwargs: dict[str, Any], make_client, emulator) -> None:
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(InvalidRequestError) as raised:
         make_client().query(prompt="p", model="gpt-4o", **kwargs)
+    assert raised.value.kind == "invalid_request"
+    assert str(raised.value).startswith("invalid request: ")
+    name = next(iter(kwargs))
+    if name == "extra_headers":
+        assert "header" in str(raised.value)
+    else:
+        assert f"`{name}`" in str(raised.value)
     assert emulator.requests() == []
 
 
 @pytest.mark.parametrize("kwargs", [{"max_connections": 0}, {"max_connections": -5},
                                     {"total_timeout": -1.0}, {"total_timeout": 0}])
 def test_bad_client_settings(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError) as raised:
         VectorcacheClient(API_KEY, base_url="http://127.0.0.1:9", **kwargs)
+    assert raised.value.kind == "invalid_config"
+    assert f"`{next(iter(kwargs))}`" in str(raised.value)
 
 
 @pytest.mark.parametrize("kwargs", [{"max_connections": "10"}, {"max_connections": True},
                                     {"extra_headers": [("a", "b")]}, {"extra_headers": {"a": 1}}])
 def test_wrong_types_are_type_errors(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(TypeError):
+    name = next(iter(kwargs))
+    with pytest.raises(TypeError, match=f"^`{name}` must be "):
         if "extra_headers" in kwargs:
             VectorcacheClient(API_KEY, base_url="http://127.0.0.1:9").query(
                 prompt="p", model="gpt-4o", **kwargs)

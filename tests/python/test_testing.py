@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from vectorcache import APIError, RateLimitError, VectorcacheClient
+from vectorcache import APIConnectionError, APIError, RateLimitError, VectorcacheClient
 from vectorcache.testing import Emulator
 from vectorcache.testing import vectorcache_emulator  # noqa: F401  (the pytest fixture)
 
@@ -22,12 +22,14 @@ def answer_with_fallback(client: VectorcacheClient, prompt: str) -> str:
 def test_a_users_function_with_a_fault_injected() -> None:
     with Emulator() as emulator:
         client = emulator.client(max_retries=0)
-        assert answer_with_fallback(client, "What is AI?") != "answered by the LLM directly"
+        # The cache's own answer (the emulator's stand-in for this prompt), not the fallback.
+        answer = answer_with_fallback(client, "What is AI?")
+        assert answer.startswith("[emulated gpt-4o answer] ") and '"What is AI?"' in answer
         emulator.add_fault(status=503, body={"detail": "down"})
         assert answer_with_fallback(client, "What is AI?") == "answered by the LLM directly"
         sent = emulator.requests()
-        assert [entry["status"] for entry in sent] == [200, 503]
-        assert sent[0]["headers"]["authorization"].startswith("Bearer vc_")
+        assert [(entry["status"], entry["fault"]) for entry in sent] == [(200, False), (503, True)]
+        assert sent[0]["headers"]["authorization"] == f"Bearer {emulator.api_key[:7]}…"
         assert emulator.api_key not in repr(sent)
         emulator.reset()
         assert emulator.requests() == []
@@ -36,11 +38,15 @@ def test_a_users_function_with_a_fault_injected() -> None:
 
 def test_the_fixture_and_a_chosen_key(vectorcache_emulator: Emulator) -> None:  # noqa: F811
     assert vectorcache_emulator.base_url.startswith("http://127.0.0.1:")
-    assert vectorcache_emulator.client().query(prompt="p", model="gpt-4o").response
+    assert vectorcache_emulator.client().query(prompt="p", model="gpt-4o").cache_hit is False
+    assert [e["status"] for e in vectorcache_emulator.requests()] == [200]
     key = "vc_" + "ab" * 16
     with Emulator(key) as emulator:
         assert emulator.api_key == key
-        assert VectorcacheClient(key, base_url=emulator.base_url).query(prompt="p", model="gpt-4o")
+        result = VectorcacheClient(key, base_url=emulator.base_url).query(prompt="p", model="gpt-4o")
+        assert result.cache_hit is False
+        sent = emulator.requests()
+        assert [(e["status"], e["headers"]["authorization"]) for e in sent] == [(200, "Bearer vc_abab…")]
 
 
 def _outcomes(emulator: Emulator, queries: int) -> list[Any]:
@@ -61,7 +67,7 @@ def test_rate_limiting_by_default_your_own_or_off() -> None:
     assert (by_default.rate_limit.limit, by_default.rate_limit.remaining) == (100_000, 99_999)
     with Emulator(rate_limit=False) as emulator:
         [off] = _outcomes(emulator, 1)
-    assert off.rate_limit is None and off.response
+    assert off.rate_limit is None and off.cache_hit is False
     with Emulator(rate_limit={"per_minute": 2, "burst": 1}) as emulator:
         first, refused = _outcomes(emulator, 2)
     assert (first.rate_limit.limit, first.rate_limit.remaining) == (2, 0)
@@ -94,13 +100,15 @@ def test_async_client_and_stopping() -> None:
         async with client:
             return await client.query(prompt="p", model="gpt-4o")
 
-    assert asyncio.run(run()).response
+    assert asyncio.run(run()).cache_hit is False
+    assert [e["status"] for e in emulator.requests()] == [200]
     url = emulator.base_url
     emulator.stop()
     emulator.stop()  # idempotent
     with pytest.raises(RuntimeError, match="not running"):
         emulator.base_url
     assert "stopped" in repr(emulator)
-    with pytest.raises(APIError):  # nothing listens there any more
+    with pytest.raises(APIConnectionError) as raised:  # nothing listens there any more
         VectorcacheClient("vc_" + "0" * 32, base_url=url, max_retries=0).query(
             prompt="p", model="gpt-4o")
+    assert (raised.value.kind, raised.value.status_code) == ("connection", None)

@@ -14,8 +14,11 @@ def test_threads_overlap(make_client, emulator) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda i: client.query(prompt=f"q{i}", model="gpt-4o"), range(8)))
     elapsed = time.monotonic() - start
-    assert len(results) == 8
-    assert elapsed < 4 * 0.3, elapsed  # sequentially: 8 × 0.3 s
+    assert [r.cache_hit for r in results] == [False] * 8
+    # Every query took its 0.3 s delay...
+    assert [(e["status"], e["fault"]) for e in emulator.requests()] == [(200, True)] * 8
+    assert elapsed >= 0.29, elapsed
+    assert elapsed < 4 * 0.3, elapsed  # ...at once: sequentially 8 × 0.3 s
 
 
 def test_python_runs_while_a_query_waits(make_client, emulator) -> None:
@@ -39,3 +42,4 @@ def test_python_runs_while_a_query_waits(make_client, emulator) -> None:
         done.set()
         spinner.join()
     assert during > 10_000  # the spinner got the interpreter while the query waited
+    assert [(e["status"], e["fault"]) for e in emulator.requests()] == [(200, True)]  # it waited

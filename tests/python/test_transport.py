@@ -16,11 +16,14 @@ def test_timeout(make_client, emulator) -> None:
     start = time.monotonic()
     with pytest.raises(APITimeoutError) as raised:
         make_client(timeout=0.3, max_retries=0).query(prompt="p", model="gpt-4o")
-    assert time.monotonic() - start < 1.5
+    elapsed = time.monotonic() - start
+    assert 0.29 <= elapsed < 1.5, elapsed  # the 0.3 s timeout, not the 2 s answer
     assert isinstance(raised.value, APIConnectionError)
     assert raised.value.kind == "timeout"
     assert "timed out after 1 attempt(s)" in str(raised.value)
     assert raised.value.status_code is None
+    assert raised.value.attempts == 1
+    assert emulator.pending_faults() == 0  # the request reached the emulator and took the delay
 
 
 def test_timeout_is_retried(make_client, emulator) -> None:
@@ -44,14 +47,16 @@ def test_dropped_connection(make_client, emulator) -> None:
         make_client(max_retries=0).query(prompt="p", model="gpt-4o")
     assert type(raised.value) is APIConnectionError
     assert raised.value.kind == "connection"
-    assert [entry["status"] for entry in emulator.requests()] == [None]
+    assert raised.value.attempts == 1
+    assert [(entry["status"], entry["fault"]) for entry in emulator.requests()] == [(None, True)]
 
 
 def test_dropped_connection_is_retried(make_client, emulator) -> None:
     emulator.fault({"drop_connection": True})
     result = make_client(max_retries=1).query(prompt="p", model="gpt-4o")
     assert result.cache_hit is False
-    assert [entry["status"] for entry in emulator.requests()] == [None, 200]
+    assert [(entry["status"], entry["fault"]) for entry in emulator.requests()] == [
+        (None, True), (200, False)]
 
 
 def test_connection_refused() -> None:
@@ -61,4 +66,8 @@ def test_connection_refused() -> None:
     client = VectorcacheClient(API_KEY, base_url=f"http://127.0.0.1:{port}", max_retries=0)
     with pytest.raises(APIConnectionError) as raised:
         client.query(prompt="p", model="gpt-4o")
-    assert "attempt" in str(raised.value)
+    assert type(raised.value) is APIConnectionError  # not a timeout
+    assert (raised.value.kind, raised.value.attempts, raised.value.status_code) == (
+        "connection", 1, None)
+    assert str(raised.value).startswith("connection error after 1 attempt(s): "), str(raised.value)
+    assert isinstance(raised.value.__cause__, ConnectionError)

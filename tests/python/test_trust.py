@@ -123,19 +123,23 @@ def test_ca_bundle_trusts_the_private_ca(https_url: str, ca: Path) -> None:
     for bundle in (str(ca / "ca.pem"), ca / "ca.pem"):
         result = VectorcacheClient(API_KEY, base_url=https_url, ca_bundle=bundle).query(
             prompt="p", model="gpt-4o")
-        assert result.cache_hit
+        assert result.to_dict() == json.loads(HIT)  # the HTTPS server's answer
 
 
 def test_ssl_cert_file_trusts_the_private_ca(https_url: str, ca: Path, monkeypatch) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(ca / "ca.pem"))
-    assert VectorcacheClient(API_KEY, base_url=https_url).query(prompt="p", model="gpt-4o").cache_hit
+    result = VectorcacheClient(API_KEY, base_url=https_url).query(prompt="p", model="gpt-4o")
+    assert result.to_dict() == json.loads(HIT)  # the HTTPS server's answer
 
 
 def test_a_bad_ca_bundle_is_a_configuration_error(tmp_path: Path) -> None:
     (tmp_path / "junk.pem").write_text("not a certificate")
-    for bundle in (tmp_path / "junk.pem", tmp_path / "missing.pem"):
-        with pytest.raises(ConfigurationError):
+    for bundle, problem in ((tmp_path / "junk.pem", "is not usable"),
+                            (tmp_path / "missing.pem", "cannot read the CA bundle")):
+        with pytest.raises(ConfigurationError) as raised:
             VectorcacheClient(API_KEY, base_url="https://api.example.com", ca_bundle=bundle)
+        assert raised.value.kind == "invalid_config"
+        assert problem in str(raised.value) and str(bundle) in str(raised.value), str(raised.value)
 
 
 class _ConnectProxy:
@@ -193,7 +197,7 @@ def test_the_proxy_option_goes_through_a_connect_proxy(https_url: str, ca: Path)
     try:
         client = VectorcacheClient(API_KEY, base_url=https_url, ca_bundle=ca / "ca.pem",
                                    proxy=f"http://alice:hunter2@127.0.0.1:{proxy.port}")
-        assert client.query(prompt="p", model="gpt-4o").cache_hit
+        assert client.query(prompt="p", model="gpt-4o").cache_hit is True
         assert "hunter2" not in repr(client)
         target = https_url.removeprefix("https://")
         assert len(proxy.heads) == 1 and proxy.heads[0].startswith(f"CONNECT {target} HTTP/1.1")
@@ -209,8 +213,9 @@ def test_https_proxy_from_the_environment_still_works(https_url: str, ca: Path, 
     try:
         monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
         client = VectorcacheClient(API_KEY, base_url=https_url, ca_bundle=ca / "ca.pem")
-        assert client.query(prompt="p", model="gpt-4o").cache_hit
-        assert len(proxy.heads) == 1
+        assert client.query(prompt="p", model="gpt-4o").cache_hit is True
+        target = https_url.removeprefix("https://")
+        assert len(proxy.heads) == 1 and proxy.heads[0].startswith(f"CONNECT {target} HTTP/1.1")
     finally:
         proxy.close()
 
@@ -218,14 +223,17 @@ def test_https_proxy_from_the_environment_still_works(https_url: str, ca: Path, 
 def test_proxy_credentials_never_show_in_errors() -> None:
     with pytest.raises(ConfigurationError) as raised:
         VectorcacheClient(API_KEY, base_url="http://127.0.0.1:9", proxy="http://alice:hunter2@127.0.0.1:1")
+    assert "a proxy would see the API key in clear text" in str(raised.value)
     assert "hunter2" not in str(raised.value) and "hunter2" not in repr(raised.value)
     client = VectorcacheClient(API_KEY, base_url="https://127.0.0.1:9", max_retries=0,
                                proxy="http://alice:hunter2@127.0.0.1:1")
     with pytest.raises(APIConnectionError) as failed:
         client.query(prompt="p", model="gpt-4o")
+    assert failed.value.kind == "connection"
+    assert isinstance(failed.value.__cause__, ConnectionError)  # so its text is checked below
     for shown in (str(failed.value), repr(failed.value), repr(vars(failed.value)),
                   str(failed.value.__cause__), repr(client)):
-        assert "hunter2" not in shown
+        assert shown and "hunter2" not in shown, shown
 
 
 def _everything_about(error: BaseException) -> str:
@@ -243,6 +251,10 @@ def test_a_key_echoed_in_headers_and_body_is_nowhere(make_client, emulator) -> N
         make_client(max_retries=0).query(prompt="p", model="gpt-4o")
     error = raised.value
     assert error.headers["www-authenticate"] == 'Bearer error="invalid_token", token="[redacted]"'
+    # The echoed values are still there, with the key cut out (not dropped wholesale).
+    assert error.detail == "Invalid key [redacted]"
+    assert json.loads(error.body or "") == {"detail": "Invalid key [redacted]", "echo": "[redacted]"}
+    assert error.headers["x-debug-authorization"] == "Bearer [redacted]"
     shown = _everything_about(error) + repr(error.headers) + str(error.body) + str(error.detail)
     assert TAIL not in shown and API_KEY[8:30] not in shown
 
@@ -253,6 +265,9 @@ def test_a_key_across_the_body_limit_is_nowhere(make_client, emulator) -> None:
         emulator.fault({"status": 500, "body": "x" * (limit - offset) + API_KEY + "y" * 100})
         with pytest.raises(vectorcache.InternalServerError) as raised:
             make_client(max_retries=0).query(prompt="p", model="gpt-4o")
+        # The body is kept up to the limit, the part of the key inside it redacted.
+        body = raised.value.body or ""
+        assert body.startswith("x" * (limit - offset)) and "[redacted]" in body, (offset, body[-40:])
         shown = _everything_about(raised.value)
         assert TAIL not in shown and API_KEY[:8] not in shown, offset
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import pickle
 from typing import Any
 
@@ -18,28 +19,33 @@ from vectorcache import (
 )
 
 
-def _known_sequence(client: Any, emulator: Any) -> None:
-    client.query(prompt="What is machine learning?", model="gpt-4o")  # miss
-    client.query(prompt="What is machine learning?", model="gpt-4o")  # hit
-    client.query(prompt="What is machine learning?", model="gpt-4o")  # hit
+def _known_sequence(client: Any, emulator: Any) -> list[QueryResponse]:
+    """Runs the sequence; returns the four answers."""
+    answers = [client.query(prompt="What is machine learning?", model="gpt-4o")  # miss, 2 hits
+               for _ in range(3)]
     emulator.fault({"status": 503, "body": {"detail": "busy"}, "headers": {"Retry-After": "0"}, "count": 2})
-    client.query(prompt="What is deep learning?", model="gpt-4o")  # 2 retries, then a miss
+    answers.append(client.query(prompt="What is deep learning?", model="gpt-4o"))  # 2 retries, a miss
     emulator.fault({"status": 401, "body": {"detail": "Invalid API key"}})
     with pytest.raises(AuthenticationError):
         client.query(prompt="x", model="gpt-4o")
     with pytest.raises(InvalidRequestError):
         client.query(prompt=" ", model="gpt-4o")
+    assert [a.cache_hit for a in answers] == [False, True, True, False]
+    assert [e["status"] for e in emulator.requests()] == [200, 200, 200, 503, 503, 200, 401]
+    return answers
 
 
 def test_stats_count_a_known_sequence_exactly(make_client, emulator) -> None:
     client = make_client(max_retries=2)
-    _known_sequence(client, emulator)
+    answers = _known_sequence(client, emulator)
     stats = client.stats()
     assert isinstance(stats, Stats)
     assert (stats.queries, stats.hits, stats.misses, stats.retries) == (6, 2, 2, 2)
     assert stats["queries"] == 6 and stats["hit_rate"] == stats.hit_rate == 0.5
     assert stats.errors == {"authentication": 1, "invalid_request": 1}
-    assert stats.cost_saved > 0  # two hits saved money
+    # What the two hits saved, and nothing for the misses.
+    assert answers[1].cost_saved > 0
+    assert stats.cost_saved == pytest.approx(2 * answers[1].cost_saved, abs=1e-12)
     assert 0 < stats.latency_ms.p50 <= stats.latency_ms.p95 <= stats.latency_ms["p99"]
     assert set(stats) == {"queries", "hits", "misses", "hit_rate", "cost_saved", "errors",
                           "retries", "latency_ms"}
@@ -54,7 +60,9 @@ def test_stats_count_a_known_sequence_exactly(make_client, emulator) -> None:
 def test_cost_saved_is_the_sum_of_the_answers(make_client) -> None:
     client = make_client()
     answers = [client.query(prompt="What is AI?", model="gpt-4o") for _ in range(3)]
-    assert client.stats().cost_saved == pytest.approx(sum(a.cost_saved for a in answers), abs=1e-9)
+    # A miss saves nothing; the two hits do (so the sum is not 0 == 0).
+    assert [a.cost_saved > 0 for a in answers] == [False, True, True]
+    assert client.stats().cost_saved == pytest.approx(sum(a.cost_saved for a in answers), abs=1e-12)
 
 
 def test_async_client_stats(make_async_client, emulator) -> None:
@@ -65,7 +73,9 @@ def test_async_client_stats(make_async_client, emulator) -> None:
             return client.stats()
 
     stats = asyncio.run(run())
-    assert (stats.queries, stats.hits, stats.misses) == (2, 1, 1)
+    assert (stats.queries, stats.hits, stats.misses, stats.retries) == (2, 1, 1, 0)
+    assert stats.errors == {}
+    assert len(emulator.requests()) == 2
 
 
 BATCH: list[dict[str, Any]] = [
@@ -82,14 +92,20 @@ BATCH: list[dict[str, Any]] = [
 def _check_batch(outcomes: list[Any], emulator: Any) -> None:
     assert len(outcomes) == len(BATCH)
     assert isinstance(outcomes[0], QueryResponse)
-    assert isinstance(outcomes[1], InvalidRequestError) and "prompt" in str(outcomes[1])
+    assert isinstance(outcomes[1], InvalidRequestError) and "`prompt`" in str(outcomes[1])
     assert isinstance(outcomes[2], QueryResponse)
+    assert '"What is AI?"' in outcomes[0].response and outcomes[2].response == outcomes[0].response
     assert isinstance(outcomes[3], TypeError) and "unknown" in str(outcomes[3])
     assert isinstance(outcomes[4], TypeError) and "model" in str(outcomes[4])
-    assert isinstance(outcomes[5], TypeError)
+    assert type(outcomes[5]) is TypeError and str(outcomes[5]), repr(outcomes[5])
     assert isinstance(outcomes[6], vectorcache.PermissionDeniedError)
-    # Only the well-formed ones were sent: 0, 2 and 6.
-    assert len(emulator.requests()) == 3
+    assert outcomes[6].status_code == 403
+    # Only the well-formed ones were sent, 0, 2 and 6, each as itself.
+    def in_order(bodies: list[Any]) -> list[Any]:
+        return sorted(bodies, key=lambda body: json.dumps(body, sort_keys=True))
+
+    assert in_order([e["body"] for e in emulator.requests()]) == in_order(
+        [BATCH[0], BATCH[2], {"prompt": "x", "model": "gpt-4o", "project_id": "proj_someone_else"}])
 
 
 def test_a_batch_keeps_order_and_each_items_error(make_client, emulator) -> None:
@@ -119,6 +135,10 @@ def test_the_documentations_result_name() -> None:
     assert "VectorcacheResponse" in vectorcache.__all__
 
 
-def test_stats_pickle() -> None:
+def test_stats_to_dict_is_plain_data_that_pickles() -> None:
+    # (A Stats object itself does not pickle; its to_dict() is the form to send elsewhere.)
     stats = Stats({"queries": 1, "errors": {"timeout": 1}, "latency_ms": {"p50": 1.0}})
-    assert pickle.loads(pickle.dumps(stats.to_dict())) == stats.to_dict()
+    plain = stats.to_dict()
+    assert plain == {"queries": 1, "errors": {"timeout": 1}, "latency_ms": {"p50": 1.0}}
+    assert (type(plain), type(plain["errors"]), type(plain["latency_ms"])) == (dict, dict, dict)
+    assert pickle.loads(pickle.dumps(plain)) == plain

@@ -18,12 +18,13 @@ BAD_QUERIES = [
     {"prompt": "p", "model": "gpt-4o", "project_id": " "},
 ]
 
+# The arguments, and the one of the wrong type.
 WRONG_TYPES = [
-    {"prompt": None, "model": "gpt-4o"},
-    {"prompt": 123, "model": "gpt-4o"},
-    {"prompt": "p", "model": None},
-    {"prompt": "p", "model": "gpt-4o", "similarity_threshold": "high"},
-    {"prompt": "p", "model": "gpt-4o", "context": 5},
+    ({"prompt": None, "model": "gpt-4o"}, "prompt"),
+    ({"prompt": 123, "model": "gpt-4o"}, "prompt"),
+    ({"prompt": "p", "model": None}, "model"),
+    ({"prompt": "p", "model": "gpt-4o", "similarity_threshold": "high"}, "similarity_threshold"),
+    ({"prompt": "p", "model": "gpt-4o", "context": 5}, "context"),
 ]
 
 
@@ -43,20 +44,24 @@ def test_async_invalid_request_sends_nothing(kwargs, make_async_client, emulator
         async with make_async_client() as client:
             await client.query(**kwargs)
 
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(InvalidRequestError) as raised:
         asyncio.run(run())
+    assert raised.value.kind == "invalid_request"
+    assert str(raised.value).startswith("invalid request: ")
     assert emulator.requests() == []
 
 
-@pytest.mark.parametrize("kwargs", WRONG_TYPES)
-def test_wrong_python_types_raise_type_error(kwargs, make_client, make_async_client, emulator) -> None:
-    with pytest.raises(TypeError):
+@pytest.mark.parametrize(("kwargs", "name"), WRONG_TYPES)
+def test_wrong_python_types_raise_type_error(kwargs, name, make_client, make_async_client,
+                                             emulator) -> None:
+    # The message names the argument of the wrong type.
+    with pytest.raises(TypeError, match=f"^`{name}` must be "):
         make_client().query(**kwargs)
 
     async def run() -> None:
         await make_async_client().query(**kwargs)
 
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=f"^`{name}` must be "):
         asyncio.run(run())
     assert emulator.requests() == []
 
@@ -65,4 +70,5 @@ def test_threshold_bounds_are_inclusive(make_client, emulator) -> None:
     client = make_client()
     client.query(prompt="p", model="gpt-4o", similarity_threshold=0.0)
     client.query(prompt="p", model="gpt-4o", similarity_threshold=1)
-    assert len(emulator.requests()) == 2
+    sent = emulator.requests()
+    assert [(e["status"], e["body"]["similarity_threshold"]) for e in sent] == [(200, 0.0), (200, 1.0)]

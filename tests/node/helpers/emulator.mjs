@@ -49,9 +49,20 @@ export class Emulator {
     return this.#call('POST', '/_emulator/faults', faults)
   }
 
-  /** The log of /v1/cache/query requests, oldest first. */
-  requests() {
-    return this.#call('GET', '/_emulator/requests')
+  /** The log of /v1/cache/query requests, oldest first (a request is logged when it is
+   * answered: one whose client gave up before the answer is not there). */
+  async requests() {
+    const log = await this.#call('GET', '/_emulator/requests')
+    if (!Array.isArray(log)) throw new Error(`GET /_emulator/requests: not a list: ${JSON.stringify(log)}`)
+    return log
+  }
+
+  /** How many more /v1/cache/query requests the queued faults will affect: each request that
+   * reaches the emulator takes one, answered or not (so it counts timed-out attempts too). */
+  async pendingFaults() {
+    const { pending } = await this.#call('GET', '/_emulator/faults')
+    if (!Number.isInteger(pending)) throw new Error(`GET /_emulator/faults: no pending count`)
+    return pending
   }
 
   /** A client of this emulator with the fixture key and no retries, unless overridden. */
