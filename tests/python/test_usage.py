@@ -13,6 +13,7 @@ import vectorcache
 from vectorcache import (
     AuthenticationError,
     InvalidRequestError,
+    LatencyMs,
     QueryResponse,
     Stats,
     VectorcacheResponse,
@@ -135,8 +136,19 @@ def test_the_documentations_result_name() -> None:
     assert "VectorcacheResponse" in vectorcache.__all__
 
 
+def test_stats_and_their_latencies_pickle() -> None:
+    # A snapshot travels between processes (multiprocessing, Celery results) as it is.
+    stats = Stats({"queries": 3, "hits": 2, "errors": {"timeout": 1},
+                   "latency_ms": {"p50": 1.0, "p95": 2.0, "p99": 3.0}})
+    copy = pickle.loads(pickle.dumps(stats))
+    assert type(copy) is Stats and type(copy.latency_ms) is LatencyMs
+    assert copy == stats and copy.to_dict() == stats.to_dict()
+    assert (copy.queries, copy.latency_ms.p95, copy["errors"]) == (3, 2.0, {"timeout": 1})
+    with pytest.raises(AttributeError):
+        copy._missing  # private names are never fields
+
+
 def test_stats_to_dict_is_plain_data_that_pickles() -> None:
-    # (A Stats object itself does not pickle; its to_dict() is the form to send elsewhere.)
     stats = Stats({"queries": 1, "errors": {"timeout": 1}, "latency_ms": {"p50": 1.0}})
     plain = stats.to_dict()
     assert plain == {"queries": 1, "errors": {"timeout": 1}, "latency_ms": {"p50": 1.0}}
