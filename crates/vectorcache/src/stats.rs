@@ -99,8 +99,10 @@ impl Recorder {
         } else {
             self.misses.fetch_add(1, Ordering::Relaxed);
         }
-        if cost_saved.is_finite() && cost_saved > 0.0 {
-            let nanos = (cost_saved * NANOS_PER_DOLLAR).round().min(u64::MAX as f64) as u64;
+        // A broken answer may say anything: infinity and NaN count nothing, and the float to
+        // integer cast saturates, so a negative saving counts as zero.
+        if cost_saved.is_finite() {
+            let nanos = (cost_saved * NANOS_PER_DOLLAR).round() as u64;
             self.cost_saved_nanos.fetch_add(nanos, Ordering::Relaxed);
         }
         self.latency[bucket(took)].fetch_add(1, Ordering::Relaxed);
@@ -232,6 +234,18 @@ mod tests {
         );
         r.reset();
         assert_eq!(r.snapshot(), Stats::default());
+    }
+
+    #[test]
+    fn savings_that_are_not_a_finite_positive_amount_count_nothing() {
+        let r = Recorder::default();
+        r.answer(true, 0.25, Duration::from_millis(1));
+        for bogus in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -3.0] {
+            r.answer(true, bogus, Duration::from_millis(1));
+        }
+        let s = r.snapshot();
+        assert_eq!((s.queries, s.hits), (5, 5));
+        assert!((s.cost_saved - 0.25).abs() < 1e-12, "{}", s.cost_saved);
     }
 
     #[test]
