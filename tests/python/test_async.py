@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import threading
 import time
+import weakref
 
 import pytest
 
@@ -156,3 +159,136 @@ def test_no_thread_per_call(make_async_client, emulator) -> None:
     sent = emulator.requests()
     assert [entry["status"] for entry in sent] == [200] * 101
     assert sum(entry["fault"] for entry in sent) == 100
+
+
+#: Only the same prompt hits (so that each answer names its own prompt).
+EXACT = 1.0
+
+
+def _answers(prompts: list[str], results: list[object]) -> None:
+    """Each result is the answer to its own prompt (the emulator echoes the prompt)."""
+    for prompt, result in zip(prompts, results):
+        assert isinstance(result, QueryResponse), (prompt, result)
+        assert f'"{prompt}"' in result.response, (prompt, result.response)
+
+
+def test_200_in_flight_each_get_their_own_outcome(make_async_client, emulator) -> None:
+    # The first 20 requests fail: errors and answers arrive in the same batches.
+    emulator.fault({"status": 429, "body": {"detail": "slow down"}, "count": 20})
+    prompts = [f"question number {i}" for i in range(200)]
+
+    async def run() -> list[object]:
+        async with make_async_client(max_retries=0) as client:
+            return await asyncio.gather(
+                *(client.query(prompt=p, model="gpt-4o", similarity_threshold=EXACT) for p in prompts),
+                return_exceptions=True,
+            )
+
+    results = asyncio.run(run())
+    answered = [(p, r) for p, r in zip(prompts, results) if not isinstance(r, RateLimitError)]
+    assert len(answered) == 180
+    _answers([p for p, _ in answered], [r for _, r in answered])
+    assert len(emulator.requests()) == 200
+
+
+def test_cancelling_half_of_50_in_flight(make_async_client, emulator) -> None:
+    emulator.fault({"delay_ms": 300, "count": 50})
+    prompts = [f"q{i}" for i in range(50)]
+
+    async def run() -> tuple[list[object], object]:
+        client = make_async_client()
+        tasks = [asyncio.create_task(client.query(prompt=p, model="gpt-4o", similarity_threshold=EXACT))
+                 for p in prompts]
+        await asyncio.sleep(0.1)  # all 50 sent, held by the delay
+        for task in tasks[::2]:
+            task.cancel()
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+        # The loop's delivery still works afterwards.
+        again = client.query(prompt="q1", model="gpt-4o", similarity_threshold=EXACT)
+        after = await asyncio.wait_for(again, 10)
+        return results, after
+
+    results, after = asyncio.run(run())
+    assert all(isinstance(r, asyncio.CancelledError) for r in results[::2])
+    _answers(prompts[1::2], results[1::2])
+    assert isinstance(after, QueryResponse) and after.cache_hit
+
+
+def test_two_loops_in_two_threads(make_async_client) -> None:
+    client = make_async_client()
+    outcomes: dict[int, object] = {}
+
+    def thread(n: int) -> None:
+        prompts = [f"thread {n} question {i}" for i in range(100)]
+
+        async def run() -> list[QueryResponse]:
+            return await asyncio.gather(
+                *(client.query(prompt=p, model="gpt-4o", similarity_threshold=EXACT) for p in prompts))
+
+        try:
+            _answers(prompts, asyncio.run(run()))
+            outcomes[n] = "ok"
+        except BaseException as e:
+            outcomes[n] = e
+
+    threads = [threading.Thread(target=thread, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes == {0: "ok", 1: "ok"}
+
+
+def test_a_loop_closed_with_queries_in_flight(make_async_client, emulator) -> None:
+    emulator.fault({"delay_ms": 300, "count": 10})
+    client = make_async_client()
+    loop = asyncio.new_event_loop()
+    destroyed: list[str] = []
+    loop.set_exception_handler(lambda _, context: destroyed.append(context["message"]))
+    tasks = [loop.create_task(client.query(prompt=f"q{i}", model="gpt-4o")) for i in range(10)]
+    loop.run_until_complete(asyncio.sleep(0.1))
+    loop.close()  # the ten never get their answers
+    time.sleep(0.4)  # which arrive for a loop that is closed
+    closed = weakref.ref(loop)
+    del tasks, loop
+
+    async def again() -> QueryResponse:
+        return await client.query(prompt="after", model="gpt-4o")
+
+    assert asyncio.run(again()).response  # a new loop: the closed one's state is let go
+    gc.collect()
+    assert closed() is None
+    assert destroyed == ["Task was destroyed but it is pending!"] * 10
+
+
+class _NoReaderLoop(asyncio.SelectorEventLoop):
+    """A loop that cannot watch file descriptors (like Windows' proactor loop)."""
+
+    def add_reader(self, *args: object) -> None:  # type: ignore[override]
+        raise NotImplementedError
+
+
+def test_a_loop_without_add_reader(make_async_client, emulator) -> None:
+    prompts = [f"question {i}" for i in range(50)]
+    client = make_async_client()
+
+    async def gather() -> list[QueryResponse]:
+        return await asyncio.gather(
+            *(client.query(prompt=p, model="gpt-4o", similarity_threshold=EXACT) for p in prompts))
+
+    async def cancel() -> float:
+        slow = asyncio.create_task(client.query(prompt="slow", model="gpt-4o", similarity_threshold=EXACT))
+        await asyncio.sleep(0.1)
+        start = time.monotonic()
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        return time.monotonic() - start
+
+    loop = _NoReaderLoop()
+    try:
+        _answers(prompts, loop.run_until_complete(gather()))
+        emulator.fault({"delay_ms": 2000})
+        assert loop.run_until_complete(cancel()) < 0.5
+    finally:
+        loop.close()

@@ -1,5 +1,9 @@
 //! Core futures as asyncio awaitables, and the exit barrier that keeps them safe.
 //!
+//! Most loops get their outcomes in batches through [`crate::delivery`], where runtime
+//! threads never enter Python. The rest (a loop that cannot watch a socket, such as Windows'
+//! proactor loop) get them one by one, as follows.
+//!
 //! A runtime thread hands a result to the event loop with `call_soon_threadsafe`, which drops
 //! the GIL while it wakes the loop. By the time that thread takes the GIL back and leaves
 //! Python, the main thread may have finished `asyncio.run` and started finalizing the
@@ -13,10 +17,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::IntoPyObjectExt;
 use tokio::task::AbortHandle;
 
+use crate::delivery::LoopState;
 use crate::errors::to_py_err;
 
 /// The longest the interpreter's exit waits for runtime threads inside Python.
@@ -70,6 +77,9 @@ pub fn wait_for_runtime_threads(py: Python<'_>) {
     });
 }
 
+/// The running loop's `asyncio.get_running_loop`, looked up once.
+static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
 /// Runs `future` on the runtime and returns an asyncio future of the running loop
 /// that resolves with its output (or raises its typed error). Cancelling the asyncio future
 /// aborts the runtime task.
@@ -78,22 +88,61 @@ where
     F: Future<Output = Result<T, vectorcache::Error>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
-    let py_future = event_loop.call_method0("create_future")?;
+    let event_loop = GET_RUNNING_LOOP
+        .import(py, "asyncio", "get_running_loop")?
+        .call0()?;
+    let runtime = crate::runtime::handle()?;
+    let py_future = event_loop.call_method0(intern!(py, "create_future"))?;
+    let Some(state) = crate::delivery::state_for(&event_loop)? else {
+        return one_by_one(runtime, event_loop, py_future, future);
+    };
+    let sender = state.get().sender();
+    let id = sender.id();
+    let task = runtime.spawn(async move {
+        let outcome = future.await;
+        sender.send(Box::new(move |py| match outcome {
+            Ok(value) => value.into_py_any(py),
+            Err(error) => Err(to_py_err(py, &error)),
+        }));
+    });
+    // The loop's thread is this one, and it holds the GIL: the outcome cannot be taken
+    // from the queue before the future waits for it.
+    state
+        .get()
+        .wait(id, py_future.clone().unbind(), task.abort_handle());
+    py_future.call_method1(
+        intern!(py, "add_done_callback"),
+        (AbortOnCancel(Cancel::Waiting {
+            state: state.unbind(),
+            id,
+        }),),
+    )?;
+    Ok(py_future)
+}
+
+/// The delivery of one outcome at a time, through `call_soon_threadsafe`.
+fn one_by_one<'py, F, T>(
+    runtime: tokio::runtime::Handle,
+    event_loop: Bound<'py, PyAny>,
+    py_future: Bound<'py, PyAny>,
+    future: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, vectorcache::Error>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
     let target = Target {
         event_loop: event_loop.unbind(),
         future: py_future.clone().unbind(),
     };
-    let task = crate::runtime::handle()?.spawn(async move {
+    let task = runtime.spawn(async move {
         let outcome = future.await;
         // Python work happens off the async workers, which must never wait for the GIL.
         let _ = tokio::task::spawn_blocking(move || target.deliver(outcome)).await;
     });
     py_future.call_method1(
         "add_done_callback",
-        (AbortOnCancel {
-            task: task.abort_handle(),
-        },),
+        (AbortOnCancel(Cancel::Task(task.abort_handle())),),
     )?;
     Ok(py_future)
 }
@@ -168,15 +217,24 @@ impl SettleFuture {
 
 /// The asyncio future's done-callback: a cancelled query stops its runtime task.
 #[pyclass(frozen)]
-struct AbortOnCancel {
-    task: AbortHandle,
+struct AbortOnCancel(Cancel);
+
+enum Cancel {
+    /// Delivered one by one.
+    Task(AbortHandle),
+    /// Delivered through the loop's state, which holds the task.
+    Waiting { state: Py<LoopState>, id: u64 },
 }
 
 #[pymethods]
 impl AbortOnCancel {
     fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
-        if future.call_method0("cancelled")?.is_truthy()? {
-            self.task.abort();
+        let py = future.py();
+        if future.call_method0(intern!(py, "cancelled"))?.is_truthy()? {
+            match &self.0 {
+                Cancel::Task(task) => task.abort(),
+                Cancel::Waiting { state, id } => state.get().cancel(*id),
+            }
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ mod batch;
 mod bridge;
 mod client;
 mod config;
+mod delivery;
 mod errors;
 mod logs;
 mod response;
