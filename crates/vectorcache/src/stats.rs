@@ -199,16 +199,18 @@ fn percentile(counts: &[u64], q: f64) -> Duration {
     if total == 0 {
         return Duration::ZERO;
     }
-    // The smallest bucket holding the rank ceil(q * total).
-    let rank = ((q * total as f64).ceil() as u64).max(1);
+    // The smallest bucket holding the rank ceil(q * total); the rank is at most the total,
+    // so some bucket always holds it.
+    let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
     let mut seen = 0;
-    for (index, n) in counts.iter().enumerate() {
-        seen += n;
-        if seen >= rank {
-            return bucket_value(index);
-        }
-    }
-    bucket_value(counts.len() - 1)
+    let index = counts
+        .iter()
+        .position(|n| {
+            seen += n;
+            seen >= rank
+        })
+        .unwrap_or_default();
+    bucket_value(index)
 }
 
 #[cfg(test)]

@@ -230,6 +230,25 @@ async fn a_reused_connection_closed_by_the_server_is_retried_at_once_for_free() 
 }
 
 #[tokio::test]
+async fn below_the_bound_a_new_connection_opens_without_waiting() {
+    // At the bound a connect first gives a pooled connection 50 ms to come back; below it,
+    // nothing waits. 40 queries that each need a new connection show the difference
+    // (2 s if each waited) with a margin for a loaded machine.
+    let server = RawServer::start(Behaviour::HitAndClose).await;
+    let client = raw_client(&server).max_connections(100).build().unwrap();
+    let started = Instant::now();
+    for i in 0..40 {
+        client
+            .query(QueryRequest::new(format!("p{i}"), "m"))
+            .await
+            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(server.counts.get(&server.counts.connections), 40);
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+}
+
+#[tokio::test]
 async fn a_timeout_on_a_reused_connection_is_not_retried_for_free() {
     let server = RawServer::start(Behaviour::SlowOnReusedConnections(Duration::from_secs(5))).await;
     let client = raw_client(&server)

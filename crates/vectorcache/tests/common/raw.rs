@@ -22,6 +22,9 @@ pub enum Behaviour {
     /// Answers the first request of each connection at once and later ones after the delay:
     /// a pooled connection whose server has become slow.
     SlowOnReusedConnections(Duration),
+    /// A hit with `connection: close`, then the connection is closed: every request needs a
+    /// new connection.
+    HitAndClose,
     /// A 500 whose body (announced at 10 MB) stops after its first `n` bytes and never ends.
     EndlessErrorBody(usize),
 }
@@ -105,6 +108,15 @@ async fn serve<S: AsyncRead + AsyncWrite>(socket: S, behaviour: Behaviour, count
             Behaviour::CloseReusedConnections => (Duration::ZERO, "200 OK", HIT),
             Behaviour::SlowOnReusedConnections(d) if served > 1 => (d, "200 OK", HIT),
             Behaviour::SlowOnReusedConnections(_) => (Duration::ZERO, "200 OK", HIT),
+            Behaviour::HitAndClose => {
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{HIT}",
+                    HIT.len()
+                );
+                let _ = write.write_all(answer.as_bytes()).await;
+                return;
+            }
             Behaviour::EndlessErrorBody(n) => {
                 let head = "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\n\
                             content-length: 10000000\r\n\r\n";
