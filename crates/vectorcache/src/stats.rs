@@ -251,6 +251,18 @@ mod tests {
     }
 
     #[test]
+    fn latencies_below_the_first_bucket_read_as_its_middle() {
+        let r = Recorder::default();
+        r.answer(false, 0.0, Duration::from_nanos(300));
+        let p50 = r.snapshot().latency.p50;
+        assert_eq!(
+            p50,
+            Duration::from_micros(5),
+            "half of the first bucket's 10 µs"
+        );
+    }
+
+    #[test]
     fn percentiles_are_within_ten_percent() {
         let r = Recorder::default();
         // 1..=1000 ms: p50 = 500 ms, p95 = 950 ms, p99 = 990 ms.
