@@ -13,7 +13,6 @@ mod convert;
 mod errors;
 mod request;
 mod response;
-mod runtime;
 mod testing;
 
 pub use cancel::CancelToken;
