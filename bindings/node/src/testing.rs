@@ -92,9 +92,10 @@ fn rate_limit_option(value: Unknown) -> Result<Option<RateLimitConfig>, String> 
             })
             .transpose()
     };
-    let per_minute = count("perMinute")?.unwrap_or(RateLimitConfig::GENEROUS.per_minute);
-    let burst = count("burst")?.unwrap_or(per_minute);
-    Ok(Some(RateLimitConfig { per_minute, burst }))
+    Ok(Some(RateLimitConfig::from_parts(
+        count("perMinute")?,
+        count("burst")?,
+    )))
 }
 
 #[napi]

@@ -121,7 +121,8 @@ fn rate_limit_arg(value: &Bound<'_, PyAny>) -> PyResult<Option<RateLimitConfig>>
             }),
         }
     };
-    let per_minute = count("per_minute")?.unwrap_or(RateLimitConfig::GENEROUS.per_minute);
-    let burst = count("burst")?.unwrap_or(per_minute);
-    Ok(Some(RateLimitConfig { per_minute, burst }))
+    Ok(Some(RateLimitConfig::from_parts(
+        count("per_minute")?,
+        count("burst")?,
+    )))
 }

@@ -264,11 +264,15 @@ fn auth_and_local_errors_have_their_exit_codes() {
     assert_eq!(out.status.code(), Some(10));
 }
 
-#[test]
-fn emulator_command_serves_until_sigterm() {
+type StdoutLines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// `vectorcache emulator --port 0 <flags>` with the test key, its URL (from the first line),
+/// that first line and the rest of its output.
+fn spawn_emulator(flags: &[&str]) -> (std::process::Child, String, String, StdoutLines) {
     let mut child = vectorcache()
         .env("VECTORCACHE_API_KEY", KEY)
         .args(["emulator", "--port", "0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -281,6 +285,12 @@ fn emulator_command_serves_until_sigterm() {
         .unwrap_or_else(|| panic!("{first}"))
         .trim()
         .to_owned();
+    (child, url, first, lines)
+}
+
+#[test]
+fn emulator_command_serves_until_sigterm() {
+    let (mut child, url, first, mut lines) = spawn_emulator(&[]);
     let mut banner = vec![first];
     for _ in 0..3 {
         banner.push(lines.next().unwrap().unwrap());
@@ -329,21 +339,8 @@ fn emulator_command_serves_until_sigterm() {
 
 /// The `rate_limit` object `vectorcache query --json` prints against `vectorcache emulator <flags>`.
 fn rate_limit_seen_with(flags: &[&str]) -> Value {
-    let mut child = vectorcache()
-        .env("VECTORCACHE_API_KEY", KEY)
-        .args(["emulator", "--port", "0"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .split("listening on ")
-        .nth(1)
-        .unwrap()
-        .trim()
-        .to_owned();
+    // `_lines` keeps the pipe open: the emulator still prints its banner.
+    let (mut child, url, _, _lines) = spawn_emulator(flags);
     let out = vectorcache()
         .env("VECTORCACHE_API_KEY", KEY)
         .env("VECTORCACHE_BASE_URL", &url)

@@ -103,6 +103,16 @@ impl RateLimitConfig {
         per_minute: 100_000,
         burst: 100_000,
     };
+
+    /// The limits as written in a configuration (TOML, CLI, the bindings' testing emulators):
+    /// `per_minute` defaults to the generous one, `burst` to `per_minute`.
+    pub fn from_parts(per_minute: Option<u32>, burst: Option<u32>) -> Self {
+        let per_minute = per_minute.unwrap_or(Self::GENEROUS.per_minute);
+        RateLimitConfig {
+            per_minute,
+            burst: burst.unwrap_or(per_minute),
+        }
+    }
 }
 
 fn default_max_body_bytes() -> usize {
@@ -141,13 +151,7 @@ where
         )),
         RateLimitSection {
             per_minute, burst, ..
-        } => {
-            let per_minute = per_minute.unwrap_or(RateLimitConfig::GENEROUS.per_minute);
-            Ok(Some(RateLimitConfig {
-                per_minute,
-                burst: burst.unwrap_or(per_minute),
-            }))
-        }
+        } => Ok(Some(RateLimitConfig::from_parts(per_minute, burst))),
     }
 }
 
