@@ -146,6 +146,28 @@ async fn a_server_wait_past_the_total_ends_the_call_at_once_with_the_servers_err
 }
 
 #[tokio::test]
+async fn a_total_timeout_counts_the_attempt_it_cut_short() {
+    // Two quick 503s, then an answer that never comes in time: the total ends the third attempt.
+    let server = MockServer::start().await;
+    answer_times(&server, 2, json_error(503, "busy")).await;
+    answer(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(hit_body())
+            .set_delay(Duration::from_secs(10)),
+    )
+    .await;
+    let client = builder(&server).max_retries(5).build().unwrap();
+    let err = client
+        .query(QueryRequest::new("p", "m").total_timeout(Duration::from_secs(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.attempts(), Some(3));
+    assert_eq!(requests(&server).await.len(), 3);
+}
+
+#[tokio::test]
 async fn a_server_wait_within_the_total_is_waited_out() {
     let server = MockServer::start().await;
     answer_times(
