@@ -453,6 +453,11 @@ impl Client {
             MAX_ERROR_BODY
         };
         let (bytes, truncated, failure) = read_scrubbed(&mut response, limit, key).await;
+        if failure.is_none() && !truncated {
+            transport
+                .handovers
+                .exchange_ended(response.version(), &headers);
+        }
         let request_id = crate::headers::request_id(&headers);
         let duration = started.elapsed();
         tracing::debug!(

@@ -3,10 +3,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, CONNECTION};
+use reqwest::Version;
 
 use tokio::sync::Semaphore;
 
@@ -43,12 +46,16 @@ pub(crate) struct Transport {
     /// One permit per request in flight, so no more than `max_connections` connections are
     /// ever busy at once (and the pool, which keeps at most that many idle, never grows past).
     pub permits: Arc<Semaphore>,
+    /// When a connection last went back to the pool (see [`NewConnections`]).
+    pub handovers: Arc<Handovers>,
 }
 
 impl Transport {
     pub fn new(settings: &HttpSettings) -> Result<Self, Error> {
         let permits = Arc::new(Semaphore::new(settings.max_connections));
+        let handovers = Arc::new(Handovers::new());
         let layer_permits = permits.clone();
+        let layer_handovers = handovers.clone();
         let http = match &settings.custom {
             Some(http) => http.clone(),
             None => {
@@ -59,6 +66,7 @@ impl Transport {
                     .connector_layer(tower::layer::layer_fn(move |inner| NewConnections {
                         inner,
                         permits: layer_permits.clone(),
+                        handovers: layer_handovers.clone(),
                     }))
                     // A redirect could carry the key elsewhere; the API never redirects.
                     .redirect(reqwest::redirect::Policy::none());
@@ -77,7 +85,67 @@ impl Transport {
                 })?
             }
         };
-        Ok(Self { http, permits })
+        Ok(Self {
+            http,
+            permits,
+            handovers,
+        })
+    }
+}
+
+/// Until when a connection may still be on its way back to the pool: an exchange whose
+/// connection is kept alive hands it back moments after it ends. A connect at the bound waits
+/// for one only then; after a server closed its connections there is nothing to wait for.
+pub(crate) struct Handovers {
+    epoch: Instant,
+    /// Microseconds after `epoch`; 0 before the first exchange.
+    until: AtomicU64,
+}
+
+impl Handovers {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            until: AtomicU64::new(0),
+        }
+    }
+
+    /// Notes an exchange that ended with its whole answer read: its connection goes back to
+    /// the pool unless the answer closes it.
+    pub fn exchange_ended(&self, version: Version, headers: &HeaderMap) {
+        if keeps_alive(version, headers) {
+            let until = self.epoch.elapsed() + HANDOVER_GRACE;
+            self.until.store(micros(until), Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a connection may be on its way back to the pool now.
+    fn expected(&self) -> bool {
+        let now = micros(self.epoch.elapsed());
+        // `now < until`, as a difference: `<` and `<=` differ at one microsecond only, which
+        // no test (and no mutation test) can tell apart.
+        self.until.load(Ordering::Relaxed).saturating_sub(now) != 0
+    }
+}
+
+fn micros(since_epoch: Duration) -> u64 {
+    u64::try_from(since_epoch.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Whether the connection of an answer stays open: HTTP/1.1 and HTTP/2 keep it unless told
+/// `connection: close`; HTTP/1.0 only when told `keep-alive`.
+fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+    let says = |token: &str| {
+        headers.get_all(CONNECTION).iter().any(|value| {
+            value
+                .to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    if version <= Version::HTTP_10 {
+        says("keep-alive")
+    } else {
+        !says("close")
     }
 }
 
@@ -97,7 +165,7 @@ pub(crate) async fn watch_connections<F: std::future::Future>(attempt: F) -> (F:
 /// How long, at most, a new connection waits when every permit is taken, for a connection on
 /// its way back to the pool (see [`NewConnections`]); it looks every millisecond. On a loaded
 /// machine a pooled connection can take a few milliseconds to come back; only a request whose
-/// connection really died pays the whole wait.
+/// kept-alive connection died on the way pays the whole wait.
 const HANDOVER_GRACE: Duration = Duration::from_millis(50);
 const HANDOVER_POLL: Duration = Duration::from_millis(1);
 
@@ -109,13 +177,15 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// The pool races each checkout against a connect; when a pooled connection comes back
 /// first, it finishes the connect in the background and keeps that connection too, one more
-/// than the bound. So when the bound is reached, a connect first gives a connection on its
-/// way back to the pool a moment to arrive, and a connect left in the background (its
-/// request was served by the pool meanwhile) gives up instead of opening a surplus socket.
+/// than the bound. So when the bound is reached and an exchange has just ended on a kept-alive
+/// connection, a connect first gives that connection a moment to arrive; and at the bound a
+/// connect left in the background (its request was served by the pool meanwhile) gives up
+/// instead of opening a surplus socket.
 #[derive(Clone)]
 struct NewConnections<S> {
     inner: S,
     permits: Arc<Semaphore>,
+    handovers: Arc<Handovers>,
 }
 
 impl<S, R> tower::Service<R> for NewConnections<S>
@@ -141,15 +211,17 @@ where
             })
             .ok();
         let at_the_bound = self.permits.available_permits() == 0;
+        let handover_expected = at_the_bound && self.handovers.expected();
         let connect = self.inner.call(request);
         Box::pin(async move {
-            if at_the_bound {
-                let deadline = tokio::time::Instant::now() + HANDOVER_GRACE;
-                while tokio::time::Instant::now() < deadline {
-                    tokio::time::sleep(HANDOVER_POLL).await;
-                    if !still_wanted(watcher.as_ref()) {
-                        return Err("the pool served the request meanwhile".into());
+            if handover_expected {
+                let served = async {
+                    while still_wanted(watcher.as_ref()) {
+                        tokio::time::sleep(HANDOVER_POLL).await;
                     }
+                };
+                if tokio::time::timeout(HANDOVER_GRACE, served).await.is_ok() {
+                    return Err("the pool served the request meanwhile".into());
                 }
             }
             let connection = connect.await.map_err(Into::into)?;
@@ -169,5 +241,52 @@ fn still_wanted(watcher: Option<&Arc<AtomicBool>>) -> bool {
             .try_with(|current| Arc::ptr_eq(current, mine))
             .unwrap_or(false),
         None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn says(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(CONNECTION, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn http_1_1_and_2_keep_the_connection_unless_told_close() {
+        for version in [Version::HTTP_11, Version::HTTP_2] {
+            assert!(keeps_alive(version, &says(&[])));
+            assert!(keeps_alive(version, &says(&["keep-alive"])));
+            assert!(!keeps_alive(version, &says(&["close"])));
+            assert!(!keeps_alive(version, &says(&["Upgrade, Close"])));
+            assert!(!keeps_alive(version, &says(&["upgrade", " close "])));
+        }
+        // A token that merely contains the word is another token.
+        assert!(keeps_alive(Version::HTTP_11, &says(&["closed"])));
+    }
+
+    #[test]
+    fn http_1_0_keeps_the_connection_only_when_told_keep_alive() {
+        for version in [Version::HTTP_10, Version::HTTP_09] {
+            assert!(!keeps_alive(version, &says(&[])));
+            assert!(!keeps_alive(version, &says(&["close"])));
+            assert!(keeps_alive(version, &says(&["Keep-Alive"])));
+            assert!(keeps_alive(version, &says(&["upgrade", "keep-alive"])));
+        }
+    }
+
+    #[test]
+    fn a_handover_is_expected_only_after_a_kept_alive_exchange() {
+        let handovers = Handovers::new();
+        assert!(!handovers.expected(), "nothing has ended yet");
+        handovers.exchange_ended(Version::HTTP_11, &says(&["close"]));
+        assert!(!handovers.expected(), "that connection is closed");
+        handovers.exchange_ended(Version::HTTP_11, &says(&[]));
+        assert!(handovers.expected());
     }
 }

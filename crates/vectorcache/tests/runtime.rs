@@ -1,8 +1,11 @@
 //! The runtime side of a call: per-request settings, the total timeout, the bound on
-//! connections, stale keep-alive connections, and cancellation by dropping the future.
+//! connections (and the wait at the bound for a connection on its way back), stale keep-alive
+//! connections, and cancellation by dropping the future.
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::raw::{Behaviour, RawServer};
@@ -318,11 +321,11 @@ async fn an_error_body_that_never_ends_is_cut_at_its_limit_without_waiting() {
 async fn a_new_connection_dropped_by_the_server_is_not_retried_for_free() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = accepted.clone();
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            counter.fetch_add(1, Ordering::SeqCst);
             drop(socket);
         }
     });
@@ -338,7 +341,7 @@ async fn a_new_connection_dropped_by_the_server_is_not_retried_for_free() {
     // A second connect would be in the listen backlog by now; give the accept loop time to
     // count it before checking there was none.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -415,4 +418,54 @@ async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T
         out.push(handle.await.expect("task"));
     }
     out
+}
+
+#[tokio::test]
+async fn at_the_bound_a_connection_the_server_closed_is_not_waited_for() {
+    // One connection allowed, and the server closes each after its answer (`connection:
+    // close`): no connection is on its way back, so the next query connects at once. Waiting
+    // for one (50 ms each) would take 2 s for 40 queries; the margin is for a loaded machine.
+    let server = RawServer::start(Behaviour::HitAndClose).await;
+    let client = raw_client(&server).max_connections(1).build().unwrap();
+    let started = Instant::now();
+    for i in 0..40 {
+        client
+            .query(QueryRequest::new(format!("p{i}"), "m"))
+            .await
+            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(server.counts.get(&server.counts.connections), 40);
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_bound_a_connection_on_its_way_back_is_waited_for() {
+    // One connection allowed, kept alive by the server, and a task that keeps one of the two
+    // runtime threads busy: the pool's task that hands a connection back often runs late
+    // there, after the next query has asked for a connection. That query waits for it
+    // instead of opening a second one (without the wait, 100 queries open several).
+    let server = RawServer::start(Behaviour::HitAfter(Duration::ZERO)).await;
+    let client = raw_client(&server).max_connections(1).build().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(3));
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    for i in 0..100 {
+        client
+            .query(QueryRequest::new(format!("p{i}"), "m"))
+            .await
+            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
+    }
+    stop.store(true, Ordering::Relaxed);
+    busy.await.unwrap();
+    let counts = &server.counts;
+    assert_eq!(counts.get(&counts.requests), 100);
+    assert_eq!(counts.get(&counts.connections), 1);
 }
