@@ -40,3 +40,69 @@ test('a client that is never used does not hold the process', async () => {
   assert.match(stdout, /made/)
   assert.ok(elapsedMs < 10_000, `took ${elapsedMs} ms`)
 })
+
+// Each JavaScript thread settles its own queries' promises (the addon keeps one delivery per
+// thread). A worker's queries are answered there, beside the main thread's; a worker ended
+// while its query is still out takes nothing down when the answer comes back afterwards.
+const WORKERS_SCRIPT = `
+import http from 'node:http'
+import { Worker } from 'node:worker_threads'
+import { VectorcacheClient } from 'vectorcache'
+
+// An ES module, like the script that starts it (workers inherit --input-type).
+const WORKER = \`
+import { parentPort, workerData } from 'node:worker_threads'
+import { VectorcacheClient } from 'vectorcache'
+const client = new VectorcacheClient({ baseUrl: workerData.url })
+parentPort.postMessage('started')
+Promise.all([1, 2, 3].map((i) => client.query({ prompt: workerData.prompt + ' ' + i, model: 'gpt-4o' })))
+  .then((answers) => parentPort.postMessage(answers.map((a) => a.cache_hit)))
+\`
+const client = new VectorcacheClient()
+const url = process.env.VECTORCACHE_BASE_URL
+
+const worker = new Worker(WORKER, { eval: true, workerData: { url, prompt: 'from the worker' } })
+const answered = new Promise((resolve, reject) => {
+  worker.on('message', (m) => Array.isArray(m) && resolve(m))
+  worker.once('error', reject)
+})
+const mine = await Promise.all([1, 2, 3].map((i) => client.query({ prompt: 'from main ' + i, model: 'gpt-4o' })))
+console.log('worker', (await answered).length, 'main', mine.length)
+await worker.terminate()
+
+let asked
+const seen = new Promise((resolve) => (asked = resolve))
+let answers = 0
+const slow = http.createServer((req, res) => {
+  req.resume()
+  asked()
+  setTimeout(() => {
+    answers += 1
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ cache_hit: true, response: 'r', similarity_score: 0.9, cost_saved: 0.001, llm_provider: 'cache' }))
+  }, 300)
+})
+await new Promise((resolve) => slow.listen(0, '127.0.0.1', resolve))
+const ended = new Worker(WORKER, { eval: true, workerData: { url: 'http://127.0.0.1:' + slow.address().port, prompt: 'cut off' } })
+await seen
+await ended.terminate()
+await new Promise((resolve) => setTimeout(resolve, 800))
+const after = await client.query({ prompt: 'after the worker', model: 'gpt-4o' })
+console.log('answered after the worker ended', answers, typeof after.cache_hit)
+slow.close()
+`
+
+test('worker threads get their own answers, and one ended mid-query takes nothing down', async () => {
+  const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', WORKERS_SCRIPT], {
+    env: env.emulator.env(),
+    timeoutMs: 30_000,
+  })
+  assert.equal(code, 0, stderr)
+  assert.match(stdout, /worker 3 main 3/)
+  // The slow server did answer the ended worker's queries, after it was gone.
+  assert.match(stdout, /answered after the worker ended 3 boolean/)
+  const prompts = (await env.emulator.requests()).map((r) => r.body.prompt).sort()
+  const expected = ['after the worker']
+  for (const i of [1, 2, 3]) expected.push(`from main ${i}`, `from the worker ${i}`)
+  assert.deepEqual(prompts, expected.sort())
+})

@@ -14,6 +14,7 @@ use crate::cancel::CancelToken;
 use crate::config::whole_number;
 use crate::config::ClientOptions;
 use crate::convert::{field, object_arg, only_known_keys, text};
+use crate::delivery::Ticket;
 use crate::errors::NativeError;
 use crate::request::{QueryInput, QueryOptions};
 use crate::response::{BatchOutcome, QueryOutcome, UsageStats};
@@ -180,20 +181,18 @@ impl NativeClient {
         let client = self.inner.clone();
         let request = read_query(request, options);
         let cancelled = cancel.map(CancelToken::cancelled);
-        env.spawn_future(async move {
-            let request = match request {
-                Ok(request) => request,
-                Err(reason) => {
-                    return Ok(QueryOutcome::failed(Error::invalid_request(reason).into()))
-                }
-            };
-            Ok(
-                match unless_cancelled(client.query(request), cancelled).await {
+        let (ticket, promise) = Ticket::new(env)?;
+        napi::bindgen_prelude::spawn(async move {
+            let outcome = match request {
+                Ok(request) => match unless_cancelled(client.query(request), cancelled).await {
                     Some(outcome) => outcome.into(),
                     None => QueryOutcome::aborted(),
                 },
-            )
-        })
+                Err(reason) => QueryOutcome::failed(Error::invalid_request(reason).into()),
+            };
+            ticket.deliver(outcome);
+        });
+        Ok(promise)
     }
 
     /// Looks every request up, at most `concurrency` at once, in one native call; resolves to

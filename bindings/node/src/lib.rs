@@ -10,6 +10,7 @@ mod cancel;
 mod client;
 mod config;
 mod convert;
+mod delivery;
 mod errors;
 mod request;
 mod response;

@@ -1,0 +1,256 @@
+//! Outcomes handed to the JavaScript thread in batches: the fast path of `query`.
+//!
+//! napi-rs's `spawn_future` makes a thread-safe function (with its own libuv handle) for every
+//! promise and spawns two tasks. Here each JavaScript thread (the main one, each worker) has
+//! one [`Delivery`] instead: a query pushes its finished outcome, as Rust data, onto the
+//! delivery's queue and calls the one thread-safe function only if the queue was empty. The
+//! JavaScript thread then settles every promise of the batch in one turn: under load, one
+//! wake-up for many answers.
+//!
+//! The thread-safe function keeps the event loop alive only while queries are pending, like
+//! a socket that is waited on, and not when the process has nothing left to do.
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, ToNapiValue};
+use napi::{check_status, sys, Env};
+
+use crate::response::QueryOutcome;
+
+/// What a JavaScript thread's queries are delivered through.
+struct Delivery {
+    /// Touched only on the JavaScript thread (the thread-local owns this value).
+    function: sys::napi_threadsafe_function,
+    shared: Arc<Shared>,
+    /// Promises not settled yet; the thread-safe function is referenced while there are any.
+    pending: usize,
+}
+
+/// The half of a [`Delivery`] that runtime threads reach.
+struct Shared {
+    queue: Mutex<Queue>,
+}
+
+struct Queue {
+    function: SendFunction,
+    /// `None`: the query's task ended without an outcome.
+    finished: Vec<(SendDeferred, Option<QueryOutcome>)>,
+    /// Set when Node finalizes the thread-safe function (its environment ends): from then on
+    /// it must not be called, and no promise is left to settle.
+    closed: bool,
+}
+
+/// The thread-safe function may be called from any thread: that is what it is for.
+struct SendFunction(sys::napi_threadsafe_function);
+// SAFETY: Node-API allows napi_call_threadsafe_function from any thread.
+unsafe impl Send for SendFunction {}
+
+/// A promise's resolver, only ever used on the JavaScript thread that made it (runtime
+/// threads only carry it back).
+struct SendDeferred(sys::napi_deferred);
+// SAFETY: see above; the pointer is never dereferenced off the JavaScript thread.
+unsafe impl Send for SendDeferred {}
+
+thread_local! {
+    static DELIVERY: RefCell<Option<Delivery>> = const { RefCell::new(None) };
+}
+
+/// A promise that the outcome given to [`Ticket::deliver`] settles. A ticket dropped without
+/// delivering (a task that panicked, or the runtime shutting down) rejects it, so that no
+/// promise is left hanging.
+pub struct Ticket {
+    deferred: Option<SendDeferred>,
+    shared: Arc<Shared>,
+}
+
+impl Ticket {
+    /// A new promise on `env`'s thread, and the ticket that settles it.
+    pub fn new(env: &Env) -> napi::Result<(Self, PromiseRaw<'_, QueryOutcome>)> {
+        let raw_env = env.raw();
+        let mut deferred = ptr::null_mut();
+        let mut promise = ptr::null_mut();
+        check_status!(unsafe { sys::napi_create_promise(raw_env, &mut deferred, &mut promise) })?;
+        let shared = DELIVERY.with(|slot| -> napi::Result<Arc<Shared>> {
+            let mut slot = slot.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(Delivery::new(raw_env)?);
+            }
+            let delivery = slot.as_mut().expect("made above");
+            if delivery.pending == 0 {
+                check_status!(unsafe {
+                    sys::napi_ref_threadsafe_function(raw_env, delivery.function)
+                })?;
+            }
+            delivery.pending += 1;
+            Ok(delivery.shared.clone())
+        })?;
+        let ticket = Self {
+            deferred: Some(SendDeferred(deferred)),
+            shared,
+        };
+        // SAFETY: `promise` is the promise just made on this env.
+        let promise = unsafe { PromiseRaw::from_napi_value(raw_env, promise) }?;
+        Ok((ticket, promise))
+    }
+
+    /// Settles the promise with `outcome` (from any thread).
+    pub fn deliver(mut self, outcome: QueryOutcome) {
+        if let Some(deferred) = self.deferred.take() {
+            self.shared.push(deferred, Some(outcome));
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(deferred) = self.deferred.take() {
+            self.shared.push(deferred, None);
+        }
+    }
+}
+
+impl Shared {
+    fn push(&self, deferred: SendDeferred, outcome: Option<QueryOutcome>) {
+        let mut queue = self.lock();
+        if queue.closed {
+            return;
+        }
+        queue.finished.push((deferred, outcome));
+        if queue.finished.len() == 1 {
+            // Called under the lock, so that the function cannot be finalized meanwhile
+            // (see `closed`); the call only queues, it never waits.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    queue.function.0,
+                    ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                );
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        // A panic cannot leave the queue half-changed; go on with it.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Delivery {
+    fn new(env: sys::napi_env) -> napi::Result<Self> {
+        let mut name = ptr::null_mut();
+        let label = "vectorcache.delivery";
+        check_status!(unsafe {
+            sys::napi_create_string_utf8(
+                env,
+                label.as_ptr().cast(),
+                label.len() as isize,
+                &mut name,
+            )
+        })?;
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                // Set below, once made.
+                function: SendFunction(ptr::null_mut()),
+                finished: Vec::new(),
+                closed: false,
+            }),
+        });
+        // The finalizer's own reference to `shared`, given back in `mark_closed`.
+        let finalize_data = Arc::into_raw(shared.clone()) as *mut c_void;
+        let mut function = ptr::null_mut();
+        let created = check_status!(unsafe {
+            sys::napi_create_threadsafe_function(
+                env,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                name,
+                0,
+                1,
+                finalize_data,
+                Some(mark_closed),
+                ptr::null_mut(),
+                Some(settle_finished),
+                &mut function,
+            )
+        });
+        if let Err(error) = created {
+            drop(unsafe { Arc::from_raw(finalize_data as *const Shared) });
+            return Err(error);
+        }
+        shared.lock().function = SendFunction(function);
+        // Referenced only while promises are pending (see `Ticket::new`).
+        check_status!(unsafe { sys::napi_unref_threadsafe_function(env, function) })?;
+        Ok(Self {
+            function,
+            shared,
+            pending: 0,
+        })
+    }
+}
+
+/// Runs on the JavaScript thread when its environment ends: the function goes away.
+unsafe extern "C" fn mark_closed(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the reference `Delivery::new` gave away for this.
+    let shared = unsafe { Arc::from_raw(data as *const Shared) };
+    let mut queue = shared.lock();
+    queue.closed = true;
+    queue.finished.clear();
+    drop(queue);
+    // Gone already when the thread itself is ending.
+    let _ = DELIVERY.try_with(|slot| slot.borrow_mut().take());
+}
+
+/// Runs on the JavaScript thread: settles every promise whose outcome has arrived.
+unsafe extern "C" fn settle_finished(
+    env: sys::napi_env,
+    _callback: sys::napi_value,
+    _context: *mut c_void,
+    _data: *mut c_void,
+) {
+    // A null env: the environment is going away, and the promises with it.
+    if env.is_null() {
+        return;
+    }
+    let Some((function, shared)) = DELIVERY.with(|slot| {
+        slot.borrow()
+            .as_ref()
+            .map(|delivery| (delivery.function, delivery.shared.clone()))
+    }) else {
+        return;
+    };
+    let batch = std::mem::take(&mut shared.lock().finished);
+    let settled = batch.len();
+    for (deferred, outcome) in batch {
+        // SAFETY: on the JavaScript thread of `env`, which made `deferred`.
+        unsafe { settle(env, deferred.0, outcome) };
+    }
+    DELIVERY.with(|slot| {
+        if let Some(delivery) = slot.borrow_mut().as_mut() {
+            delivery.pending = delivery.pending.saturating_sub(settled);
+            if delivery.pending == 0 {
+                unsafe { sys::napi_unref_threadsafe_function(env, function) };
+            }
+        }
+    });
+}
+
+/// Resolves `deferred` with the outcome as a JavaScript object, or rejects it with an `Error`
+/// when there is none or it cannot be made.
+unsafe fn settle(env: sys::napi_env, deferred: sys::napi_deferred, outcome: Option<QueryOutcome>) {
+    let value = match outcome {
+        Some(outcome) => unsafe { QueryOutcome::to_napi_value(env, outcome) },
+        None => Err(napi::Error::from_reason(
+            "the query's task ended without an answer (a panic, or the runtime shut down)",
+        )),
+    };
+    let _ = match value {
+        Ok(value) => unsafe { sys::napi_resolve_deferred(env, deferred, value) },
+        Err(error) => unsafe {
+            let rejection = napi::JsError::from(error).into_value(env);
+            sys::napi_reject_deferred(env, deferred, rejection)
+        },
+    };
+}
