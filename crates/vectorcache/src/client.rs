@@ -24,9 +24,6 @@ use crate::scrub::{scrub, scrub_headers};
 use crate::stats::{Recorder, Stats};
 use crate::transport::{watch_connections, HttpSettings, Transport};
 
-/// Yields after an exchange before its connection permit is handed on (see `attempt`).
-const HANDOVER_YIELDS: usize = 2;
-
 /// The largest success body accepted; the documented answer is a few kilobytes.
 const MAX_SUCCESS_BODY: usize = 16 * 1024 * 1024;
 
@@ -377,17 +374,10 @@ impl Client {
             .acquire()
             .await
             .map_err(|_| Error::invalid_config("the connection pool was closed"))?;
-        let outcome = self.exchange(call, &transport, attempt).await;
         // The connection goes back to the pool from a task of the pool's own, woken as the
-        // body ends. When queries wait for this permit (none is left), let that task run
-        // before the next one in line looks for an idle connection, or it would open one
-        // more than the bound. Below the bound nobody waits, and yielding would only cost
-        // every query a trip through the scheduler.
-        if transport.permits.available_permits() == 0 {
-            for _ in 0..HANDOVER_YIELDS {
-                tokio::task::yield_now().await;
-            }
-        }
+        // body ends; a query that takes this permit meanwhile and finds no idle connection
+        // waits for it at the connector (see transport.rs), rather than open one more.
+        let outcome = self.exchange(call, &transport, attempt).await;
         drop(permit);
         outcome
     }

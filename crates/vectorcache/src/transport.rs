@@ -168,6 +168,9 @@ pub(crate) async fn watch_connections<F: std::future::Future>(attempt: F) -> (F:
 /// kept-alive connection died on the way pays the whole wait.
 const HANDOVER_GRACE: Duration = Duration::from_millis(50);
 const HANDOVER_POLL: Duration = Duration::from_millis(1);
+/// Logged (at debug) when a connect waits so: a query slowed by the bound shows why.
+const HANDOVER_WAIT: &str =
+    "at the connection bound: waiting up to 50 ms for a pooled connection on its way back";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -215,6 +218,7 @@ where
         let connect = self.inner.call(request);
         Box::pin(async move {
             if handover_expected {
+                tracing::debug!(target: "vectorcache", "{HANDOVER_WAIT}");
                 let served = async {
                     while still_wanted(watcher.as_ref()) {
                         tokio::time::sleep(HANDOVER_POLL).await;

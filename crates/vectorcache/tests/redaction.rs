@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
@@ -19,19 +17,6 @@ fn assert_redacted(what: &str, shown: &str) {
         !shown.contains(&SECRET[4..]),
         "{what} leaks part of the key: {shown}"
     );
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test]
@@ -50,14 +35,7 @@ async fn nothing_formats_the_key() {
     )
     .await;
 
-    let logs = Captured::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture_logs(tracing::Level::TRACE);
 
     let key: ApiKey = KEY.parse().unwrap();
     let builder = common::builder(&server);
@@ -92,7 +70,7 @@ async fn nothing_formats_the_key() {
     for text in &shown {
         assert_redacted("formatting", text);
     }
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("retrying Vectorcache query"),
         "the retries were logged: {logs}"
@@ -113,13 +91,7 @@ async fn a_key_echoed_by_the_server_is_scrubbed() {
     )
     .await;
 
-    let logs = Captured::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture_logs(tracing::Level::INFO);
 
     // 503 and 502 are retried (and logged), then the 200 body does not decode.
     let err = client(&server)
@@ -128,7 +100,7 @@ async fn a_key_echoed_by_the_server_is_scrubbed() {
         .unwrap_err();
     assert!(matches!(err, vectorcache::Error::Decode(_)), "{err:?}");
     assert_redacted("a decode error", &format!("{err} {err:?}"));
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("upstream rejected Authorization: Bearer [redacted]"),
         "{logs}"

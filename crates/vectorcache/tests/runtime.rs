@@ -13,6 +13,9 @@ use common::*;
 use vectorcache::{Client, Error, ErrorKind, QueryRequest};
 use wiremock::{MockServer, ResponseTemplate};
 
+/// What a connect at the bound logs when it waits for a connection on its way back.
+const HANDOVER_WAIT: &str = "waiting up to 50 ms for a pooled connection on its way back";
+
 fn raw_client(server: &RawServer) -> vectorcache::ClientBuilder {
     Client::builder()
         .api_key(KEY)
@@ -256,21 +259,24 @@ async fn a_reused_connection_closed_by_the_server_is_retried_at_once_for_free() 
 
 #[tokio::test]
 async fn below_the_bound_a_new_connection_opens_without_waiting() {
-    // At the bound a connect first gives a pooled connection 50 ms to come back; below it,
-    // nothing waits. 40 queries that each need a new connection show the difference
-    // (2 s if each waited) with a margin for a loaded machine.
-    let server = RawServer::start(Behaviour::HitAndClose).await;
+    // Just after an answer on a kept-alive connection, a connect at the bound would wait for
+    // that connection; below the bound nothing waits. One query, then four at once: one
+    // reuses the pooled connection, three connect at once.
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(20))).await;
     let client = raw_client(&server).max_connections(100).build().unwrap();
-    let started = Instant::now();
-    for i in 0..40 {
-        client
-            .query(QueryRequest::new(format!("p{i}"), "m"))
-            .await
-            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
+    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
+    client.query(QueryRequest::new("first", "m")).await.unwrap();
+    let queries = (0..4).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move { client.query(QueryRequest::new(format!("p{i}"), "m")).await })
+    });
+    for outcome in futures_join(queries).await {
+        outcome.unwrap();
     }
-    let elapsed = started.elapsed();
-    assert_eq!(server.counts.get(&server.counts.connections), 40);
-    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert_eq!(server.counts.get(&server.counts.connections), 4);
+    let logs = logs.text();
+    assert_eq!(logs.matches("Vectorcache answered").count(), 5, "{logs}");
+    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
 }
 
 #[tokio::test]
@@ -423,20 +429,64 @@ async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T
 #[tokio::test]
 async fn at_the_bound_a_connection_the_server_closed_is_not_waited_for() {
     // One connection allowed, and the server closes each after its answer (`connection:
-    // close`): no connection is on its way back, so the next query connects at once. Waiting
-    // for one (50 ms each) would take 2 s for 40 queries; the margin is for a loaded machine.
+    // close`): no connection is on its way back, so the next query connects at once, without
+    // the handover wait (which, 50 ms a query, took 2.2 s for these 40).
     let server = RawServer::start(Behaviour::HitAndClose).await;
     let client = raw_client(&server).max_connections(1).build().unwrap();
-    let started = Instant::now();
+    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
     for i in 0..40 {
         client
             .query(QueryRequest::new(format!("p{i}"), "m"))
             .await
             .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
     }
-    let elapsed = started.elapsed();
     assert_eq!(server.counts.get(&server.counts.connections), 40);
-    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    let logs = logs.text();
+    assert_eq!(logs.matches("Vectorcache answered").count(), 40, "{logs}");
+    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
+}
+
+#[tokio::test]
+async fn at_the_bound_a_kept_alive_connection_is_handed_on_without_a_wait() {
+    // The pool takes a connection back in a task of its own, which (on one thread) runs
+    // before the next query looks for an idle connection: no connect, no wait for a handover.
+    let server = RawServer::start(Behaviour::HitAfter(Duration::ZERO)).await;
+    let client = raw_client(&server).max_connections(1).build().unwrap();
+    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
+    for i in 0..50 {
+        client
+            .query(QueryRequest::new(format!("p{i}"), "m"))
+            .await
+            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
+    }
+    assert_eq!(server.counts.get(&server.counts.connections), 1);
+    let logs = logs.text();
+    assert_eq!(logs.matches("Vectorcache answered").count(), 50, "{logs}");
+    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
+}
+
+#[tokio::test]
+async fn at_the_bound_an_answer_cut_short_leaves_no_connection_to_wait_for() {
+    // An error body cut at its limit closes its connection: the next query at the bound
+    // connects at once.
+    let server = RawServer::start(Behaviour::EndlessErrorBody(80 * 1024)).await;
+    let client = raw_client(&server)
+        .max_connections(1)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
+    for i in 0..3 {
+        let err = client
+            .query(QueryRequest::new(format!("p{i}"), "m"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(500), "{err:?}");
+    }
+    assert_eq!(server.counts.get(&server.counts.connections), 3);
+    let logs = logs.text();
+    assert_eq!(logs.matches("Vectorcache answered").count(), 3, "{logs}");
+    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

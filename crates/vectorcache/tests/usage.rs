@@ -229,3 +229,66 @@ async fn every_answer_and_retry_reaches_the_event_hook_without_the_key() {
         assert!(!format!("{event} {event:?}").contains(&KEY[8..]));
     }
 }
+
+/// Polls `future` on this thread, outside any runtime's workers, parking between wake-ups.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn a_batch_whose_runtime_shuts_down_says_its_queries_were_cancelled() {
+    // The batch's queries run as tasks of the runtime it was started in; a caller polling the
+    // batch from outside that runtime (a binding's own thread) outlives its shutdown, and gets
+    // one error per query saying what became of it, not a panic.
+    use common::raw::{Behaviour, RawServer};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(RawServer::start(Behaviour::HitAfter(Duration::from_secs(
+        30,
+    ))));
+    let handle = runtime.handle().clone();
+    let _entered = handle.enter();
+    let client = vectorcache::Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .build()
+        .unwrap();
+    let counts = server.counts.clone();
+    let stopper = std::thread::spawn(move || {
+        // Once every query has reached the server.
+        let started = std::time::Instant::now();
+        while counts.get(&counts.requests) < 3 && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        runtime.shutdown_background();
+    });
+    let outcomes =
+        block_on(client.query_many((0..3).map(|i| QueryRequest::new(format!("p{i}"), "m")), 3));
+    stopper.join().unwrap();
+    assert_eq!(outcomes.len(), 3);
+    for outcome in outcomes {
+        let err = outcome.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+        assert!(
+            err.to_string().contains("its runtime is shutting down"),
+            "{err}"
+        );
+    }
+}

@@ -4,6 +4,8 @@
 pub mod ca;
 pub mod raw;
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -85,4 +87,37 @@ pub async fn failed_query(
 
 pub fn json_error(status: u16, detail: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({ "detail": detail }))
+}
+
+/// What the crate logged (through `tracing`) on this thread while the guard of
+/// [`capture_logs`] lived: the query's own task runs here on a current-thread runtime.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every event at `level` and above until the guard is dropped.
+pub fn capture_logs(level: tracing::Level) -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
 }
