@@ -529,7 +529,8 @@ fn is_stale_connection(error: &Error) -> bool {
     };
     source
         .downcast_ref::<reqwest::Error>()
-        .is_some_and(|e| !e.is_connect() && !e.is_timeout() && e.is_request())
+        // (A timeout is never here: `transport_error` makes it an `Error::Timeout`.)
+        .is_some_and(|e| !e.is_connect() && e.is_request())
 }
 
 /// Reads at most `limit` bytes of the body with every echo of the key scrubbed, as

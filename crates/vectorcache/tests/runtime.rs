@@ -519,3 +519,26 @@ async fn at_the_bound_a_connection_on_its_way_back_is_waited_for() {
     assert_eq!(counts.get(&counts.requests), 100);
     assert_eq!(counts.get(&counts.connections), 1);
 }
+
+#[tokio::test]
+async fn a_refused_connection_through_a_callers_http_client_is_not_retried_for_free() {
+    // A caller's own reqwest client has no connector of the crate's, so no attempt through it
+    // is known to have connected: a refused connection must still not pass for a stale one.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
+    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+    assert_eq!(err.attempts(), Some(1));
+    let logs = logs.text();
+    assert!(!logs.contains("retrying on a new connection"), "{logs}");
+}
