@@ -115,6 +115,22 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_that_fold_like_digits_are_no_leak() {
+        // `folded` ORs 0x20 into every byte, so 0x10..=0x19 fold into '0'..='9': only runs of
+        // hexadecimal digits may reach the window comparison.
+        let lookalike: Vec<u8> = b"1234567890"
+            .iter()
+            .map(|digit| digit - 0x20)
+            .chain(*b"abcdef")
+            .collect();
+        assert_eq!(folded(&lookalike), folded(b"1234567890abcdef"));
+        let mut bytes = [b"x".as_slice(), &lookalike, b"y"].concat();
+        let before = bytes.clone();
+        assert!(!scrub(&mut bytes, &ApiKey::new(KEY).unwrap()));
+        assert_eq!(bytes, before);
+    }
+
+    #[test]
     fn the_whole_key_and_every_long_piece_of_it_go() {
         assert_eq!(scrubbed(&format!("Bearer {KEY}")), "Bearer [redacted]");
         assert_eq!(scrubbed(&format!("{KEY}{KEY}")), "[redacted][redacted]");
