@@ -44,9 +44,9 @@ demo:
 bench: dist
 	bash scripts/bench.sh
 
-## Mutation testing of the core crate (slow: about half an hour on 2 cores; not part of
+## Mutation testing of the core crate (slow: about an hour on 2 cores; not part of
 ## `make test`). Run it after changing crates/vectorcache: it must report 0 missed.
 mutants:
-	command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
-	cargo mutants -p vectorcache
+	command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants@^27
+	CARGO_PROFILE_DEV_DEBUG=false cargo mutants -p vectorcache -j 2
 
