@@ -274,9 +274,7 @@ async fn below_the_bound_a_new_connection_opens_without_waiting() {
         outcome.unwrap();
     }
     assert_eq!(server.counts.get(&server.counts.connections), 4);
-    let logs = logs.text();
-    assert_eq!(logs.matches("Vectorcache answered").count(), 5, "{logs}");
-    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
+    assert_answered_without_a_wait(&logs.text(), 5);
 }
 
 #[tokio::test]
@@ -426,67 +424,73 @@ async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T
     out
 }
 
-#[tokio::test]
-async fn at_the_bound_a_connection_the_server_closed_is_not_waited_for() {
-    // One connection allowed, and the server closes each after its answer (`connection:
-    // close`): no connection is on its way back, so the next query connects at once, without
-    // the handover wait (which, 50 ms a query, took 2.2 s for these 40).
-    let server = RawServer::start(Behaviour::HitAndClose).await;
-    let client = raw_client(&server).max_connections(1).build().unwrap();
-    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
-    for i in 0..40 {
-        client
-            .query(QueryRequest::new(format!("p{i}"), "m"))
-            .await
-            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
-    }
-    assert_eq!(server.counts.get(&server.counts.connections), 40);
-    let logs = logs.text();
-    assert_eq!(logs.matches("Vectorcache answered").count(), 40, "{logs}");
-    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
-}
-
-#[tokio::test]
-async fn at_the_bound_a_kept_alive_connection_is_handed_on_without_a_wait() {
-    // The pool takes a connection back in a task of its own, which (on one thread) runs
-    // before the next query looks for an idle connection: no connect, no wait for a handover.
-    let server = RawServer::start(Behaviour::HitAfter(Duration::ZERO)).await;
-    let client = raw_client(&server).max_connections(1).build().unwrap();
-    let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
-    for i in 0..50 {
-        client
-            .query(QueryRequest::new(format!("p{i}"), "m"))
-            .await
-            .unwrap_or_else(|e| panic!("query {i}: {e:?}"));
-    }
-    assert_eq!(server.counts.get(&server.counts.connections), 1);
-    let logs = logs.text();
-    assert_eq!(logs.matches("Vectorcache answered").count(), 50, "{logs}");
-    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
-}
-
-#[tokio::test]
-async fn at_the_bound_an_answer_cut_short_leaves_no_connection_to_wait_for() {
-    // An error body cut at its limit closes its connection: the next query at the bound
-    // connects at once.
-    let server = RawServer::start(Behaviour::EndlessErrorBody(80 * 1024)).await;
+/// Runs `queries` queries one after another with one connection allowed, capturing the
+/// crate's debug log: the server (for its counts), the outcomes and the log.
+async fn one_by_one_at_the_bound(
+    behaviour: Behaviour,
+    queries: usize,
+) -> (
+    RawServer,
+    Vec<Result<vectorcache::QueryResponse, Error>>,
+    String,
+) {
+    let server = RawServer::start(behaviour).await;
     let client = raw_client(&server)
         .max_connections(1)
         .max_retries(0)
         .build()
         .unwrap();
     let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
-    for i in 0..3 {
-        let err = client
-            .query(QueryRequest::new(format!("p{i}"), "m"))
-            .await
-            .unwrap_err();
-        assert_eq!(err.status(), Some(500), "{err:?}");
+    let mut outcomes = Vec::new();
+    for i in 0..queries {
+        outcomes.push(client.query(QueryRequest::new(format!("p{i}"), "m")).await);
+    }
+    (server, outcomes, logs.text())
+}
+
+/// `answered` answers were logged, and no connect waited for a connection on its way back.
+fn assert_answered_without_a_wait(logs: &str, answered: usize) {
+    assert_eq!(
+        logs.matches("Vectorcache answered").count(),
+        answered,
+        "{logs}"
+    );
+    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
+}
+
+#[tokio::test]
+async fn at_the_bound_a_connection_the_server_closed_is_not_waited_for() {
+    // The server closes each connection after its answer (`connection: close`): none is on
+    // its way back, so the next query connects at once, without the handover wait (which,
+    // 50 ms a query, took 2.2 s for these 40).
+    let (server, outcomes, logs) = one_by_one_at_the_bound(Behaviour::HitAndClose, 40).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    assert_eq!(server.counts.get(&server.counts.connections), 40);
+    assert_answered_without_a_wait(&logs, 40);
+}
+
+#[tokio::test]
+async fn at_the_bound_a_kept_alive_connection_is_handed_on_without_a_wait() {
+    // The pool takes a connection back in a task of its own, which (on one thread) runs
+    // before the next query looks for an idle connection: no connect, no wait for a handover.
+    let (server, outcomes, logs) =
+        one_by_one_at_the_bound(Behaviour::HitAfter(Duration::ZERO), 50).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    assert_eq!(server.counts.get(&server.counts.connections), 1);
+    assert_answered_without_a_wait(&logs, 50);
+}
+
+#[tokio::test]
+async fn at_the_bound_an_answer_cut_short_leaves_no_connection_to_wait_for() {
+    // An error body cut at its limit closes its connection: the next query at the bound
+    // connects at once.
+    let (server, outcomes, logs) =
+        one_by_one_at_the_bound(Behaviour::EndlessErrorBody(80 * 1024), 3).await;
+    for outcome in outcomes {
+        assert_eq!(outcome.unwrap_err().status(), Some(500));
     }
     assert_eq!(server.counts.get(&server.counts.connections), 3);
-    let logs = logs.text();
-    assert_eq!(logs.matches("Vectorcache answered").count(), 3, "{logs}");
-    assert!(!logs.contains(HANDOVER_WAIT), "{logs}");
+    assert_answered_without_a_wait(&logs, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
