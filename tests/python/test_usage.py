@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import pickle
+import types
 from typing import Any
 
 import pytest
@@ -120,6 +121,20 @@ def test_the_async_batch(make_async_client, emulator) -> None:
             return await client.query_many(BATCH)
 
     _check_batch(asyncio.run(run()), emulator)
+
+
+def test_batch_items_may_be_any_mapping_and_none_means_absent(make_client, emulator) -> None:
+    # Only the keys an item has are looked up (lookups of absent keys were KeyErrors inside).
+    items: list[Any] = [
+        types.MappingProxyType({"prompt": "What is AI?", "model": "gpt-4o", "context": "a"}),
+        {"prompt": "What is AI?", "model": "gpt-4o", "context": None, "timeout": None},
+    ]
+    outcomes = make_client(max_retries=0).query_many(items, concurrency=1)
+    assert [type(o) for o in outcomes] == [QueryResponse, QueryResponse]
+    assert [e["body"] for e in emulator.requests()] == [
+        {"prompt": "What is AI?", "model": "gpt-4o", "context": "a"},
+        {"prompt": "What is AI?", "model": "gpt-4o"},
+    ]
 
 
 def test_batch_concurrency_must_be_at_least_one(make_client) -> None:
