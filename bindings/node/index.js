@@ -20,14 +20,6 @@ function callNative(fn) {
   }
 }
 
-/** The result, with the answer's metadata kept out of JSON.stringify, deepEqual and spreads. */
-function withMetadata(outcome) {
-  return Object.defineProperties(outcome.result, {
-    rateLimit: { value: outcome.rateLimit, enumerable: false },
-    requestId: { value: outcome.requestId, enumerable: false },
-  })
-}
-
 /** The native promise's outcome; a rejection (a bug in the addon) becomes a VectorcacheError. */
 async function settled(pending) {
   try {
@@ -167,7 +159,8 @@ class VectorcacheClient {
     }
     this.#flushLogs()
     if (outcome.error) throw fromNative(outcome.error)
-    return withMetadata(outcome)
+    // The answer's metadata (rateLimit, requestId) is on it already, non-enumerable.
+    return outcome.result
   }
 
   /**
@@ -192,9 +185,12 @@ class VectorcacheClient {
     const batch = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
     this.#flushLogs()
     if (batch.error) throw fromNative(batch.error)
-    return batch.outcomes.map((outcome) =>
-      outcome.error ? { error: fromNative(outcome.error) } : { result: withMetadata(outcome) },
-    )
+    // Each item is `{ result }` or `{ error }` already; the errors become their classes.
+    const { outcomes } = batch
+    for (const outcome of outcomes) {
+      if (outcome.error) outcome.error = fromNative(outcome.error)
+    }
+    return outcomes
   }
 
   /**

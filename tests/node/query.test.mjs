@@ -87,11 +87,38 @@ test('requestId and rateLimit are readable but not enumerable', async () => {
   await emulator.fault({ status: 200, body: {
     cache_hit: false, response: 'r', similarity_score: null, cost_saved: 0, llm_provider: 'openai',
   }, headers: { 'X-RateLimit-Limit': '100', 'X-RateLimit-Remaining': '99', 'X-RateLimit-Reset': '1900000000', 'X-Request-Id': 'req_fixed' } })
-  const result = await emulator.client().query({ prompt: 'p', model: 'gpt-4o' })
-  assert.equal(result.requestId, 'req_fixed')
-  assert.deepEqual(result.rateLimit, { limit: 100, remaining: 99, reset: 1900000000 })
-  assert.deepEqual(Object.keys(result).sort(), DOCUMENTED_KEYS)
-  assert.ok(!JSON.stringify(result).includes('req_fixed'))
+  const client = emulator.client()
+  const single = await client.query({ prompt: 'p', model: 'gpt-4o' })
+  // The same fault answers a batch's member (a batch is built by the same native code).
+  await emulator.fault({ status: 200, body: {
+    cache_hit: false, response: 'r', similarity_score: null, cost_saved: 0, llm_provider: 'openai',
+  }, headers: { 'X-RateLimit-Limit': '100', 'X-RateLimit-Remaining': '99', 'X-RateLimit-Reset': '1900000000', 'X-Request-Id': 'req_fixed' } })
+  const [member] = await client.queryMany([{ prompt: 'p', model: 'gpt-4o' }])
+  assert.deepEqual(Object.keys(member), ['result'])
+  for (const result of [single, member.result]) {
+    assert.equal(result.requestId, 'req_fixed')
+    assert.deepEqual(result.rateLimit, { limit: 100, remaining: 99, reset: 1900000000 })
+    assert.deepEqual(Object.keys(result).sort(), DOCUMENTED_KEYS)
+    assert.ok(!JSON.stringify(result).includes('req_fixed'))
+    assert.deepEqual({ ...result }, { cache_hit: false, response: 'r', similarity_score: null, cost_saved: 0, llm_provider: 'openai' })
+  }
+  // Without the headers the metadata is there, undefined.
+  const plain = await client.query({ prompt: 'other', model: 'gpt-4o' })
+  assert.ok('rateLimit' in plain && 'requestId' in plain)
+  assert.equal(typeof plain.requestId, 'string') // the emulator sends one
+})
+
+test("a query's fields are its enumerable properties, own or inherited (as for...in sees them)", async () => {
+  const { emulator } = env
+  const client = emulator.client()
+  const inherited = Object.create({ prompt: 'What is AI?', model: 'gpt-4o' })
+  inherited.context = 'inherited'
+  const hidden = { prompt: 'What is AI?', model: 'gpt-4o' }
+  Object.defineProperty(hidden, 'context', { value: 'never sent', enumerable: false })
+  await client.query(inherited)
+  await client.query(hidden)
+  const log = await emulator.requests()
+  assert.deepEqual(log.map((r) => [r.body.prompt, r.body.context]), [['What is AI?', 'inherited'], ['What is AI?', undefined]])
 })
 
 test('200 concurrent queries on one client, the event loop stays free', async () => {

@@ -13,11 +13,11 @@ use vectorcache::{ApiKey, Client, ClientBuilder, Error, Level, QueryRequest};
 use crate::cancel::CancelToken;
 use crate::config::whole_number;
 use crate::config::ClientOptions;
-use crate::convert::{field, object_arg, only_known_keys, text};
+use crate::convert::{object_arg, text, Fields};
 use crate::delivery::Ticket;
 use crate::errors::NativeError;
 use crate::request::{QueryInput, QueryOptions};
-use crate::response::{BatchOutcome, QueryOutcome, UsageStats};
+use crate::response::{Batch, BatchOutcome, Outcome, QueryOutcome, UsageStats};
 
 /// A Vectorcache client backed by the Rust core. Made by `createClient`; the key lives only
 /// in Rust memory.
@@ -113,13 +113,13 @@ async fn unless_cancelled<F: std::future::Future>(
     }
 }
 
-/// A batch: each item's request or the reason it cannot be sent, and the concurrency.
-type Batch = (Vec<Result<QueryRequest, String>>, usize);
+/// A batch as read: each item's request or the reason it cannot be sent, and the concurrency.
+type BatchInput = (Vec<Result<QueryRequest, String>>, usize);
 
 /// Requests of a batch in flight at once, unless the caller says.
 const DEFAULT_CONCURRENCY: f64 = 16.0;
 
-fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<Batch, String> {
+fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<BatchInput, String> {
     let mut concurrency = DEFAULT_CONCURRENCY;
     if let Some(obj) = options
         .map(|o| object_arg(o, "the queryMany options"))
@@ -127,8 +127,9 @@ fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<Batch, Stri
         .flatten()
     {
         // `signal` is the wrapper's; it is read there.
-        only_known_keys(&obj, &["concurrency", "signal"], "queryMany option")?;
-        concurrency = field(&obj, "concurrency", ValueType::Number)?.unwrap_or(DEFAULT_CONCURRENCY);
+        concurrency = Fields::read(&obj, &["concurrency", "signal"], "queryMany option")?
+            .get("concurrency", ValueType::Number)?
+            .unwrap_or(DEFAULT_CONCURRENCY);
     }
     let concurrency = whole_number("concurrency", concurrency)
         .and_then(|n| connections_from_i64("concurrency", n))?;
@@ -161,6 +162,36 @@ fn read_query(request: Unknown, options: Option<Unknown>) -> Result<QueryRequest
     Ok(query)
 }
 
+/// Sends the batch's valid requests, and merges their outcomes with the refused ones.
+async fn run_batch(
+    client: Client,
+    items: Vec<Result<QueryRequest, String>>,
+    concurrency: usize,
+    cancelled: Option<Arc<tokio::sync::Notify>>,
+) -> Batch {
+    let (refused, requests): (Vec<_>, Vec<_>) = items
+        .into_iter()
+        .map(|item| match item {
+            Ok(request) => (None, Some(request)),
+            Err(reason) => (Some(reason), None),
+        })
+        .unzip();
+    let run = client.query_many(requests.into_iter().flatten(), concurrency);
+    let Some(answers) = unless_cancelled(run, cancelled).await else {
+        return Batch::Aborted;
+    };
+    let mut answers = answers.into_iter();
+    let outcomes = refused
+        .into_iter()
+        .map(|refused| match refused {
+            Some(reason) => Outcome::Failed(Error::invalid_request(reason).into()),
+            // query_many answers every request it was given.
+            None => answers.next().map_or(Outcome::Aborted, Outcome::from),
+        })
+        .collect();
+    Batch::Done(outcomes)
+}
+
 #[napi]
 impl NativeClient {
     /// Looks the request up in the cache on the shared tokio runtime, with the per-call
@@ -186,9 +217,9 @@ impl NativeClient {
             let outcome = match request {
                 Ok(request) => match unless_cancelled(client.query(request), cancelled).await {
                     Some(outcome) => outcome.into(),
-                    None => QueryOutcome::aborted(),
+                    None => Outcome::Aborted,
                 },
-                Err(reason) => QueryOutcome::failed(Error::invalid_request(reason).into()),
+                Err(reason) => Outcome::Failed(Error::invalid_request(reason).into()),
             };
             ticket.deliver(outcome);
         });
@@ -212,35 +243,15 @@ impl NativeClient {
         let client = self.inner.clone();
         let read = read_batch(requests, options);
         let cancelled = cancel.map(CancelToken::cancelled);
-        env.spawn_future(async move {
-            let (items, concurrency) = match read {
-                Ok(read) => read,
-                Err(reason) => return Ok(BatchOutcome::refused(Error::invalid_request(reason))),
+        let (ticket, promise) = Ticket::new(env)?;
+        napi::bindgen_prelude::spawn(async move {
+            let batch = match read {
+                Ok((items, concurrency)) => run_batch(client, items, concurrency, cancelled).await,
+                Err(reason) => Batch::Refused(Error::invalid_request(reason)),
             };
-            let (refused, requests): (Vec<_>, Vec<_>) = items
-                .into_iter()
-                .map(|item| match item {
-                    Ok(request) => (None, Some(request)),
-                    Err(reason) => (Some(reason), None),
-                })
-                .unzip();
-            let run = client.query_many(requests.into_iter().flatten(), concurrency);
-            let Some(answers) = unless_cancelled(run, cancelled).await else {
-                return Ok(BatchOutcome::aborted());
-            };
-            let mut answers = answers.into_iter();
-            let outcomes = refused
-                .into_iter()
-                .map(|refused| match refused {
-                    Some(reason) => QueryOutcome::failed(Error::invalid_request(reason).into()),
-                    None => answers
-                        .next()
-                        .map(QueryOutcome::from)
-                        .unwrap_or_else(QueryOutcome::aborted),
-                })
-                .collect();
-            Ok(BatchOutcome::done(outcomes))
-        })
+            ticket.deliver(batch);
+        });
+        Ok(promise)
     }
 
     /// The answers and retries since the last call, oldest first (empty without `logEvents`).

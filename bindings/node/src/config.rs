@@ -7,7 +7,7 @@ use napi_derive::napi;
 use vectorcache::bindings::{connections_from_i64, duration_from_millis_f64, retries_from_i64};
 use vectorcache::Error;
 
-use crate::convert::{either_name, field, only_known_keys, pem_list, text_field};
+use crate::convert::Fields;
 
 /// Options of a client. Every one is optional; explicit values beat the environment. (This
 /// struct gives the generated types; the values are read into the core's `ClientOptions`.)
@@ -55,35 +55,41 @@ impl ClientOptions {
     /// value names the field as JavaScript spells it. Each option is one line here.
     pub(crate) fn read(obj: &Object) -> Result<vectorcache::ClientOptions, Error> {
         let mut options = Self::read_none();
-        only_known_keys(obj, CLIENT_OPTIONS, "client option").map_err(Error::invalid_config)?;
-        options.api_key = text_field(obj, "apiKey").map_err(Error::invalid_config)?;
+        let fields =
+            Fields::read(obj, CLIENT_OPTIONS, "client option").map_err(Error::invalid_config)?;
+        options.api_key = fields.text("apiKey").map_err(Error::invalid_config)?;
         // `baseURL` is how one documentation guide (and the OpenAI SDK) spells it.
-        options.base_url =
-            either_name(obj, "baseUrl", "baseURL", text_field).map_err(Error::invalid_config)?;
-        options.timeout = field(obj, "timeout", ValueType::Number)
+        options.base_url = fields
+            .either("baseUrl", "baseURL", Fields::text)
+            .map_err(Error::invalid_config)?;
+        options.timeout = fields
+            .get("timeout", ValueType::Number)
             .map_err(Error::invalid_config)?
             // JavaScript gives milliseconds, the core takes durations.
             .map(|ms| duration_from_millis_f64("timeout", ms))
             .transpose()
             .map_err(Error::invalid_config)?;
-        options.max_retries = field(obj, "maxRetries", ValueType::Number)
+        options.max_retries = fields
+            .get("maxRetries", ValueType::Number)
             .map_err(Error::invalid_config)?
             .map(|n| retries_from_i64("maxRetries", whole_number("maxRetries", n)?))
             .transpose()
             .map_err(Error::invalid_config)?;
-        options.project_id = text_field(obj, "projectId").map_err(Error::invalid_config)?;
-        options.max_connections = field(obj, "maxConnections", ValueType::Number)
+        options.project_id = fields.text("projectId").map_err(Error::invalid_config)?;
+        options.max_connections = fields
+            .get("maxConnections", ValueType::Number)
             .map_err(Error::invalid_config)?
             .map(|n| connections_from_i64("maxConnections", whole_number("maxConnections", n)?))
             .transpose()
             .map_err(Error::invalid_config)?;
-        options.total_timeout = field(obj, "totalTimeout", ValueType::Number)
+        options.total_timeout = fields
+            .get("totalTimeout", ValueType::Number)
             .map_err(Error::invalid_config)?
             .map(|ms| duration_from_millis_f64("totalTimeout", ms))
             .transpose()
             .map_err(Error::invalid_config)?;
-        options.root_certificates = pem_list(obj, "ca").map_err(Error::invalid_config)?;
-        options.proxy = text_field(obj, "proxy").map_err(Error::invalid_config)?;
+        options.root_certificates = fields.pem_list("ca").map_err(Error::invalid_config)?;
+        options.proxy = fields.text("proxy").map_err(Error::invalid_config)?;
         Ok(options)
     }
 }

@@ -1,8 +1,13 @@
 //! Reading the fields of the plain objects JavaScript passes in, with a readable error (never
 //! a panic, never napi's generic conversion message, which would echo the value) when a
 //! field has the wrong type, an unknown name, or text that is not what it seems.
+//!
+//! An object's fields are its enumerable properties (what `for...in` visits), read in one
+//! pass: each name once, each value once through that name. Asking the object for every
+//! field it might have would make a property-name string per field and query, the most of
+//! what a query costs the JavaScript thread.
 
-use napi::bindgen_prelude::{Array, BufferSlice, FromNapiValue, Object, Unknown};
+use napi::bindgen_prelude::{Array, BufferSlice, FromNapiValue, JsObjectValue, Object, Unknown};
 use napi::{JsString, JsValue, ValueType};
 use vectorcache::bindings::lone_surrogate;
 
@@ -21,34 +26,149 @@ pub(crate) fn object_arg<'a>(value: Unknown<'a>, what: &str) -> Result<Option<Ob
     }
 }
 
-/// Field `name` of `obj` when it has JavaScript type `expected` (not a string: see
-/// [`text_field`]); `None` when it is absent, `undefined` or `null`; an error naming the
-/// field otherwise.
-pub(crate) fn field<T: FromNapiValue>(
-    obj: &Object,
-    name: &str,
-    expected: ValueType,
-) -> Result<Option<T>, String> {
-    let Some(value) = present(obj, name)? else {
-        return Ok(None);
-    };
-    match type_of(&value)? {
-        actual if actual == expected => T::from_unknown(value)
-            .map(Some)
-            .map_err(|e| format!("cannot read `{name}`: {}", e.reason)),
-        actual => Err(format!(
-            "`{name}` must be a {}, got {}",
-            type_name(expected),
-            type_name(actual)
-        )),
-    }
+/// The fields an object has (enumerable properties whose value is neither `undefined` nor
+/// `null`), each under a name it was allowed to have.
+pub(crate) struct Fields<'a> {
+    present: Vec<(String, Unknown<'a>)>,
 }
 
-/// Field `name` of `obj` as a string (see [`text`]); `None` when absent.
-pub(crate) fn text_field(obj: &Object, name: &str) -> Result<Option<String>, String> {
-    match present(obj, name)? {
-        Some(value) => text(value, name).map(Some),
-        None => Ok(None),
+impl<'a> Fields<'a> {
+    /// The fields of `obj`; a name that is not one of `known` is refused (even with the value
+    /// `undefined`), naming it and the nearest known name, so a misspelt setting is never
+    /// silently ignored. `what` names a field in messages (`query field`, `client option`).
+    pub(crate) fn read(obj: &Object<'a>, known: &[&str], what: &str) -> Result<Self, String> {
+        Self::read_checked(obj, what, Some(known))
+    }
+
+    /// The fields of `obj`, whatever their names (a map such as `headers`).
+    pub(crate) fn read_any(obj: &Object<'a>, what: &str) -> Result<Self, String> {
+        Self::read_checked(obj, what, None)
+    }
+
+    fn read_checked(obj: &Object<'a>, what: &str, known: Option<&[&str]>) -> Result<Self, String> {
+        let cannot = |e: napi::Error| format!("cannot read {what}: {}", e.reason);
+        let env = obj.value().env;
+        let mut names = std::ptr::null_mut();
+        // SAFETY: `obj` is a live object of `env`; `names` receives an array of strings.
+        napi::check_status!(unsafe {
+            napi::sys::napi_get_property_names(env, obj.raw(), &mut names)
+        })
+        .map_err(cannot)?;
+        // SAFETY: napi_get_property_names made `names`, an array, on `env`.
+        let names = unsafe { Array::from_napi_value(env, names) }.map_err(cannot)?;
+        let mut present = Vec::with_capacity(names.len() as usize);
+        for i in 0..names.len() {
+            let key: Unknown = names
+                .get(i)
+                .map_err(cannot)?
+                .ok_or_else(|| format!("cannot read {what}: a property name is missing"))?;
+            let name = String::from_unknown(key).map_err(cannot)?;
+            if let Some(known) = known.filter(|known| !known.contains(&name.as_str())) {
+                return Err(unknown_name(&name, known, what));
+            }
+            let value: Unknown = obj
+                .get_property(key)
+                .map_err(|e| format!("cannot read `{name}`: {}", e.reason))?;
+            if !matches!(type_of(&value)?, ValueType::Undefined | ValueType::Null) {
+                present.push((name, value));
+            }
+        }
+        Ok(Self { present })
+    }
+
+    /// Field `name`, unless it is absent, `undefined` or `null`.
+    pub(crate) fn value(&self, name: &str) -> Option<Unknown<'a>> {
+        self.present
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| *value)
+    }
+
+    /// Field `name` when it has JavaScript type `expected` (not a string: see
+    /// [`Fields::text`]); `None` when absent; an error naming the field otherwise.
+    pub(crate) fn get<T: FromNapiValue>(
+        &self,
+        name: &str,
+        expected: ValueType,
+    ) -> Result<Option<T>, String> {
+        let Some(value) = self.value(name) else {
+            return Ok(None);
+        };
+        match type_of(&value)? {
+            actual if actual == expected => T::from_unknown(value)
+                .map(Some)
+                .map_err(|e| format!("cannot read `{name}`: {}", e.reason)),
+            actual => Err(format!(
+                "`{name}` must be a {}, got {}",
+                type_name(expected),
+                type_name(actual)
+            )),
+        }
+    }
+
+    /// Field `name` as a string (see [`text`]); `None` when absent.
+    pub(crate) fn text(&self, name: &str) -> Result<Option<String>, String> {
+        self.value(name).map(|value| text(value, name)).transpose()
+    }
+
+    /// The field named `name` or its alias (`baseURL` for `baseUrl`, `similarity_threshold`
+    /// for `similarityThreshold`): at most one of them may be given.
+    pub(crate) fn either<T>(
+        &self,
+        name: &str,
+        alias: &str,
+        read: impl Fn(&Self, &str) -> Result<Option<T>, String>,
+    ) -> Result<Option<T>, String> {
+        match (read(self, name)?, read(self, alias)?) {
+            (Some(_), Some(_)) => Err(format!(
+                "give `{name}` or `{alias}`, not both (they are the same setting)"
+            )),
+            (value, None) | (None, value) => Ok(value),
+        }
+    }
+
+    /// Field `name` as an object of string values (`headers`); empty when absent.
+    pub(crate) fn string_map(&self, name: &str) -> Result<Vec<(String, String)>, String> {
+        let Some(map) = self.get::<Object>(name, ValueType::Object)? else {
+            return Ok(Vec::new());
+        };
+        let map = Fields::read_any(&map, &format!("`{name}`"))?;
+        map.present
+            .into_iter()
+            .map(|(key, value)| {
+                let value = text(value, &key)
+                    .map_err(|reason| format!("`{name}` must map names to strings: {reason}"))?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    /// Field `name` as PEM text: a string, a Buffer, or an array of them (as Node's own
+    /// `https` options take `ca`); empty when absent.
+    pub(crate) fn pem_list(&self, name: &str) -> Result<Vec<Vec<u8>>, String> {
+        let Some(value) = self.value(name) else {
+            return Ok(Vec::new());
+        };
+        let wrong =
+            || format!("`{name}` must be PEM text: a string, a Buffer, or an array of them");
+        let one = |value: Unknown| -> Result<Vec<u8>, String> {
+            match type_of(&value)? {
+                ValueType::String => text(value, name).map(String::into_bytes),
+                ValueType::Object if value.is_buffer().unwrap_or(false) => {
+                    BufferSlice::from_unknown(value)
+                        .map(|b| b.to_vec())
+                        .map_err(|_| wrong())
+                }
+                _ => Err(wrong()),
+            }
+        };
+        if type_of(&value)? == ValueType::Object && value.is_array().unwrap_or(false) {
+            let array = Array::from_unknown(value).map_err(|_| wrong())?;
+            return (0..array.len())
+                .map(|i| one(array.get::<Unknown>(i).ok().flatten().ok_or_else(wrong)?))
+                .collect();
+        }
+        one(value).map(|pem| vec![pem])
     }
 }
 
@@ -71,39 +191,18 @@ pub(crate) fn text(value: Unknown, name: &str) -> Result<String, String> {
     utf16.as_str().map_err(|_| lone_surrogate(name))
 }
 
-/// The field named `name` or its alias (`baseURL` for `baseUrl`, `similarity_threshold` for
-/// `similarityThreshold`): at most one of them may be given.
-pub(crate) fn either_name<T>(
-    obj: &Object,
-    name: &str,
-    alias: &str,
-    read: impl Fn(&Object, &str) -> Result<Option<T>, String>,
-) -> Result<Option<T>, String> {
-    match (read(obj, name)?, read(obj, alias)?) {
-        (Some(_), Some(_)) => Err(format!(
-            "give `{name}` or `{alias}`, not both (they are the same setting)"
-        )),
-        (value, None) | (None, value) => Ok(value),
-    }
-}
-
-/// Refuses a key of `obj` that is not one of `known`, naming it and the nearest known key,
-/// so a misspelt setting is never silently ignored.
-pub(crate) fn only_known_keys(obj: &Object, known: &[&str], what: &str) -> Result<(), String> {
-    let keys = Object::keys(obj).map_err(|e| format!("cannot read {what}: {}", e.reason))?;
-    match keys.iter().find(|key| !known.contains(&key.as_str())) {
-        None => Ok(()),
-        Some(unknown) => Err(match nearest(unknown, known) {
-            Some(near) => format!("unknown {what} `{unknown}`; did you mean `{near}`?"),
-            None => format!(
-                "unknown {what} `{unknown}`; known: {}",
-                known
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }),
+/// Why `unknown` is refused: the nearest known name, or all of them.
+fn unknown_name(unknown: &str, known: &[&str], what: &str) -> String {
+    match nearest(unknown, known) {
+        Some(near) => format!("unknown {what} `{unknown}`; did you mean `{near}`?"),
+        None => format!(
+            "unknown {what} `{unknown}`; known: {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -140,64 +239,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// Field `name` of `obj` as an object of string values (`headers`); empty when absent.
-pub(crate) fn string_map(obj: &Object, name: &str) -> Result<Vec<(String, String)>, String> {
-    let Some(map) = field::<Object>(obj, name, ValueType::Object)? else {
-        return Ok(Vec::new());
-    };
-    let keys = Object::keys(&map).map_err(|e| format!("cannot read `{name}`: {}", e.reason))?;
-    let mut entries = Vec::with_capacity(keys.len());
-    for key in keys {
-        let value = text_field(&map, &key)
-            .map_err(|reason| format!("`{name}` must map names to strings: {reason}"))?;
-        if let Some(value) = value {
-            entries.push((key, value));
-        }
-    }
-    Ok(entries)
-}
-
-/// Field `name` of `obj` as PEM text: a string, a Buffer, or an array of them (as Node's own
-/// `https` options take `ca`); empty when absent.
-pub(crate) fn pem_list(obj: &Object, name: &str) -> Result<Vec<Vec<u8>>, String> {
-    let Some(value) = present(obj, name)? else {
-        return Ok(Vec::new());
-    };
-    let wrong = || format!("`{name}` must be PEM text: a string, a Buffer, or an array of them");
-    let one = |value: Unknown| -> Result<Vec<u8>, String> {
-        match type_of(&value)? {
-            ValueType::String => text(value, name).map(String::into_bytes),
-            ValueType::Object if value.is_buffer().unwrap_or(false) => {
-                BufferSlice::from_unknown(value)
-                    .map(|b| b.to_vec())
-                    .map_err(|_| wrong())
-            }
-            _ => Err(wrong()),
-        }
-    };
-    if type_of(&value)? == ValueType::Object && value.is_array().unwrap_or(false) {
-        let array = Array::from_unknown(value).map_err(|_| wrong())?;
-        return (0..array.len())
-            .map(|i| one(array.get::<Unknown>(i).ok().flatten().ok_or_else(wrong)?))
-            .collect();
-    }
-    one(value).map(|pem| vec![pem])
-}
-
-/// Field `name` of `obj`, unless it is absent, `undefined` or `null`.
-/// Field `name` of `obj`; `None` when it is absent, `undefined` or `null`.
-pub(crate) fn present<'a>(obj: &Object<'a>, name: &str) -> Result<Option<Unknown<'a>>, String> {
-    let value: Option<Unknown> = obj
-        .get(name)
-        .map_err(|e| format!("cannot read `{name}`: {}", e.reason))?;
-    match value {
-        Some(value) if !matches!(type_of(&value)?, ValueType::Undefined | ValueType::Null) => {
-            Ok(Some(value))
-        }
-        _ => Ok(None),
-    }
 }
 
 fn type_of(value: &Unknown) -> Result<ValueType, String> {

@@ -9,16 +9,39 @@
 //!
 //! The thread-safe function keeps the event loop alive only while queries are pending, like
 //! a socket that is waited on, and not when the process has nothing left to do.
+//!
+//! `queryMany` is delivered the same way, as one settlement for the whole batch.
 
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{FromNapiValue, PromiseRaw};
 use napi::{check_status, sys, Env};
 
-use crate::response::QueryOutcome;
+use crate::names::{Builder, PropertyNames};
+use crate::response::{Batch, Outcome};
+
+/// What a promise is settled with.
+// The large variant is the common one (a query's answer): boxing it would allocate per query.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Settlement {
+    Query(Outcome),
+    Batch(Batch),
+}
+
+impl From<Outcome> for Settlement {
+    fn from(outcome: Outcome) -> Self {
+        Self::Query(outcome)
+    }
+}
+
+impl From<Batch> for Settlement {
+    fn from(batch: Batch) -> Self {
+        Self::Batch(batch)
+    }
+}
 
 /// What a JavaScript thread's queries are delivered through.
 struct Delivery {
@@ -27,6 +50,8 @@ struct Delivery {
     shared: Arc<Shared>,
     /// Promises not settled yet; the thread-safe function is referenced while there are any.
     pending: usize,
+    /// The property names the outcomes are built with.
+    names: PropertyNames,
 }
 
 /// The half of a [`Delivery`] that runtime threads reach.
@@ -36,8 +61,8 @@ struct Shared {
 
 struct Queue {
     function: SendFunction,
-    /// `None`: the query's task ended without an outcome.
-    finished: Vec<(SendDeferred, Option<QueryOutcome>)>,
+    /// `None`: the task ended without an outcome.
+    finished: Vec<(SendDeferred, Option<Settlement>)>,
     /// Set when Node finalizes the thread-safe function (its environment ends): from then on
     /// it must not be called, and no promise is left to settle.
     closed: bool,
@@ -68,7 +93,7 @@ pub struct Ticket {
 
 impl Ticket {
     /// A new promise on `env`'s thread, and the ticket that settles it.
-    pub fn new(env: &Env) -> napi::Result<(Self, PromiseRaw<'_, QueryOutcome>)> {
+    pub fn new<T>(env: &Env) -> napi::Result<(Self, PromiseRaw<'_, T>)> {
         let raw_env = env.raw();
         let mut deferred = ptr::null_mut();
         let mut promise = ptr::null_mut();
@@ -97,9 +122,9 @@ impl Ticket {
     }
 
     /// Settles the promise with `outcome` (from any thread).
-    pub fn deliver(mut self, outcome: QueryOutcome) {
+    pub fn deliver(mut self, outcome: impl Into<Settlement>) {
         if let Some(deferred) = self.deferred.take() {
-            self.shared.push(deferred, Some(outcome));
+            self.shared.push(deferred, Some(outcome.into()));
         }
     }
 }
@@ -113,7 +138,7 @@ impl Drop for Ticket {
 }
 
 impl Shared {
-    fn push(&self, deferred: SendDeferred, outcome: Option<QueryOutcome>) {
+    fn push(&self, deferred: SendDeferred, outcome: Option<Settlement>) {
         let mut queue = self.lock();
         if queue.closed {
             return;
@@ -140,6 +165,7 @@ impl Shared {
 
 impl Delivery {
     fn new(env: sys::napi_env) -> napi::Result<Self> {
+        let names = PropertyNames::new(env)?;
         let mut name = ptr::null_mut();
         let label = "vectorcache.delivery";
         check_status!(unsafe {
@@ -187,6 +213,7 @@ impl Delivery {
             function,
             shared,
             pending: 0,
+            names,
         })
     }
 }
@@ -214,18 +241,35 @@ unsafe extern "C" fn settle_finished(
     if env.is_null() {
         return;
     }
-    let Some((function, shared)) = DELIVERY.with(|slot| {
-        slot.borrow()
-            .as_ref()
-            .map(|delivery| (delivery.function, delivery.shared.clone()))
+    let Some((function, shared, builder)) = DELIVERY.with(|slot| {
+        slot.borrow().as_ref().map(|delivery| {
+            let builder = delivery.names.builder(env);
+            (delivery.function, delivery.shared.clone(), builder)
+        })
     }) else {
         return;
     };
     let batch = std::mem::take(&mut shared.lock().finished);
     let settled = batch.len();
-    for (deferred, outcome) in batch {
-        // SAFETY: on the JavaScript thread of `env`, which made `deferred`.
-        unsafe { settle(env, deferred.0, outcome) };
+    match builder {
+        Ok(mut builder) => {
+            for (deferred, outcome) in batch {
+                // SAFETY: on the JavaScript thread of `env`, which made `deferred`.
+                unsafe { settle(&mut builder, deferred.0, outcome) };
+            }
+        }
+        Err(error) => {
+            for (deferred, _) in batch {
+                // SAFETY: as above.
+                unsafe {
+                    reject(
+                        env,
+                        deferred.0,
+                        napi::Error::new(error.status, error.reason.clone()),
+                    )
+                };
+            }
+        }
     }
     DELIVERY.with(|slot| {
         if let Some(delivery) = slot.borrow_mut().as_mut() {
@@ -239,18 +283,25 @@ unsafe extern "C" fn settle_finished(
 
 /// Resolves `deferred` with the outcome as a JavaScript object, or rejects it with an `Error`
 /// when there is none or it cannot be made.
-unsafe fn settle(env: sys::napi_env, deferred: sys::napi_deferred, outcome: Option<QueryOutcome>) {
+unsafe fn settle(js: &mut Builder, deferred: sys::napi_deferred, outcome: Option<Settlement>) {
     let value = match outcome {
-        Some(outcome) => unsafe { QueryOutcome::to_napi_value(env, outcome) },
+        Some(Settlement::Query(outcome)) => outcome.into_js(js),
+        Some(Settlement::Batch(batch)) => batch.into_js(js),
         None => Err(napi::Error::from_reason(
-            "the query's task ended without an answer (a panic, or the runtime shut down)",
+            "the task ended without an answer (a panic, or the runtime shut down)",
         )),
     };
-    let _ = match value {
-        Ok(value) => unsafe { sys::napi_resolve_deferred(env, deferred, value) },
-        Err(error) => unsafe {
-            let rejection = napi::JsError::from(error).into_value(env);
-            sys::napi_reject_deferred(env, deferred, rejection)
-        },
+    match value {
+        Ok(value) => {
+            let _ = unsafe { sys::napi_resolve_deferred(js.env, deferred, value) };
+        }
+        Err(error) => unsafe { reject(js.env, deferred, error) },
+    }
+}
+
+unsafe fn reject(env: sys::napi_env, deferred: sys::napi_deferred, error: napi::Error) {
+    let _ = unsafe {
+        let rejection = napi::JsError::from(error).into_value(env);
+        sys::napi_reject_deferred(env, deferred, rejection)
     };
 }

@@ -12,6 +12,7 @@ mod config;
 mod convert;
 mod delivery;
 mod errors;
+mod names;
 mod request;
 mod response;
 mod testing;

@@ -8,7 +8,7 @@ use vectorcache::QueryRequest;
 use vectorcache::bindings::{duration_from_millis_f64, retries_from_i64};
 
 use crate::config::whole_number;
-use crate::convert::{either_name, field, only_known_keys, string_map, text_field};
+use crate::convert::Fields;
 
 /// A cache query. `prompt` and `model` are required; the core rejects a missing or blank one
 /// before anything is sent. (This struct gives the generated types; the values are read into
@@ -35,16 +35,16 @@ impl QueryInput {
     /// names the field. A missing prompt or model becomes empty, which the core's validation
     /// rejects with its own message. Each option is one line here.
     pub(crate) fn read(obj: &Object) -> Result<QueryRequest, String> {
-        only_known_keys(obj, REQUEST_FIELDS, "query field")?;
-        let prompt = text_field(obj, "prompt")?;
-        let model = text_field(obj, "model")?;
+        let fields = Fields::read(obj, REQUEST_FIELDS, "query field")?;
+        let prompt = fields.text("prompt")?;
+        let model = fields.text("model")?;
         let mut request = QueryRequest::new(prompt.unwrap_or_default(), model.unwrap_or_default());
-        request.context = text_field(obj, "context")?;
+        request.context = fields.text("context")?;
         // The documented wire names (snake_case) are accepted beside the camelCase ones.
         request.similarity_threshold =
-            either_name(obj, "similarityThreshold", "similarity_threshold", number)?;
-        request.include_debug = either_name(obj, "includeDebug", "include_debug", boolean)?;
-        request.project_id = either_name(obj, "projectId", "project_id", text_field)?;
+            fields.either("similarityThreshold", "similarity_threshold", number)?;
+        request.include_debug = fields.either("includeDebug", "include_debug", boolean)?;
+        request.project_id = fields.either("projectId", "project_id", Fields::text)?;
         Ok(request)
     }
 }
@@ -72,12 +72,12 @@ const QUERY_OPTIONS: &[&str] = &[
     "signal",
 ];
 
-fn number(obj: &Object, name: &str) -> Result<Option<f64>, String> {
-    field(obj, name, ValueType::Number)
+fn number(fields: &Fields, name: &str) -> Result<Option<f64>, String> {
+    fields.get(name, ValueType::Number)
 }
 
-fn boolean(obj: &Object, name: &str) -> Result<Option<bool>, String> {
-    field(obj, name, ValueType::Boolean)
+fn boolean(fields: &Fields, name: &str) -> Result<Option<bool>, String> {
+    fields.get(name, ValueType::Boolean)
 }
 
 /// Per-call settings, the second argument of `query`. (This struct gives the generated
@@ -101,21 +101,21 @@ impl QueryOptions {
     /// Reads the per-call settings into `request`, one line per option; a bad value is the
     /// reason for an invalid-request error.
     pub(crate) fn read_into(obj: &Object, request: &mut QueryRequest) -> Result<(), String> {
-        only_known_keys(obj, QUERY_OPTIONS, "query option")?;
-        if let Some(ms) = field(obj, "timeout", ValueType::Number)? {
+        let fields = Fields::read(obj, QUERY_OPTIONS, "query option")?;
+        if let Some(ms) = fields.get("timeout", ValueType::Number)? {
             request.timeout = Some(duration_from_millis_f64("timeout", ms)?);
         }
-        if let Some(n) = field(obj, "maxRetries", ValueType::Number)? {
+        if let Some(n) = fields.get("maxRetries", ValueType::Number)? {
             request.max_retries = Some(retries_from_i64(
                 "maxRetries",
                 whole_number("maxRetries", n)?,
             )?);
         }
-        if let Some(ms) = field(obj, "totalTimeout", ValueType::Number)? {
+        if let Some(ms) = fields.get("totalTimeout", ValueType::Number)? {
             request.total_timeout = Some(duration_from_millis_f64("totalTimeout", ms)?);
         }
-        request.headers.extend(string_map(obj, "headers")?);
-        if let Some(project) = text_field(obj, "projectId")? {
+        request.headers.extend(fields.string_map("headers")?);
+        if let Some(project) = fields.text("projectId")? {
             request.project_id = Some(project);
         }
         Ok(())

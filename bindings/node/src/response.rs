@@ -1,13 +1,19 @@
 //! The query result in the documented snake_case shape, plus the outcome wrapper.
+//!
+//! The structs here give the generated TypeScript types; the answers themselves are built by
+//! [`Outcome::into_js`] and [`Batch::into_js`] (see `names.rs` for why).
 
-use napi::bindgen_prelude::{Either, Null};
+use napi::bindgen_prelude::{Either, Null, ToNapiValue};
+use napi::sys;
 use napi_derive::napi;
 use vectorcache::{Error, QueryResponse, RateLimit};
 
 use crate::errors::NativeError;
+use crate::names::{Builder, Name};
 
-/// The answer to a cache query, in the documented wire shape (snake_case fields).
-#[napi(object, object_from_js = false)]
+/// The answer to a cache query, in the documented wire shape (snake_case fields), with the
+/// answer's metadata as non-enumerable properties.
+#[napi(object, object_to_js = false, object_from_js = false)]
 pub struct QueryResult {
     /// Whether a cached entry matched.
     #[napi(js_name = "cache_hit")]
@@ -25,10 +31,14 @@ pub struct QueryResult {
     pub llm_provider: String,
     /// Timings and match details; present only when the query set `includeDebug`.
     pub debug: Option<DebugInfo>,
+    /// The `X-RateLimit-*` state of the answer, if the server sent it (non-enumerable).
+    pub rate_limit: Option<RateLimitInfo>,
+    /// The answer's request id, if the server sent one (non-enumerable).
+    pub request_id: Option<String>,
 }
 
 /// The `debug` object of a result.
-#[napi(object, object_from_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
 pub struct DebugInfo {
     /// Time spent embedding the prompt, in milliseconds.
     #[napi(js_name = "embedding_time_ms")]
@@ -58,77 +68,115 @@ pub struct RateLimitInfo {
     pub reset: Option<f64>,
 }
 
-/// What `NativeClient.query` resolves to: `result` (with the answer's rate-limit state and
-/// request id) or `error`, never both.
-#[napi(object, object_from_js = false)]
+/// What `NativeClient.query` resolves to: `result` (its metadata attached), `error`, or
+/// `aborted` when cancelled (the wrapper has rejected already).
+#[napi(object, object_to_js = false, object_from_js = false)]
 pub struct QueryOutcome {
     /// The answer, on success.
     pub result: Option<QueryResult>,
-    /// The `X-RateLimit-*` state of a successful answer, if the server sent it.
-    pub rate_limit: Option<RateLimitInfo>,
-    /// The request id of a successful answer, if the server sent one.
-    pub request_id: Option<String>,
     /// The failure, as data.
     pub error: Option<NativeError>,
-    /// Set when the query was cancelled (the wrapper has rejected already).
+    /// Set when the query was cancelled.
     pub aborted: Option<bool>,
 }
 
-impl QueryOutcome {
-    pub(crate) fn failed(error: NativeError) -> Self {
-        Self {
-            result: None,
-            rate_limit: None,
-            request_id: None,
-            error: Some(error),
-            aborted: None,
-        }
-    }
-
-    pub(crate) fn aborted() -> Self {
-        Self {
-            result: None,
-            rate_limit: None,
-            request_id: None,
-            error: None,
-            aborted: Some(true),
-        }
-    }
+/// A query's outcome on its way to JavaScript (built as a [`QueryOutcome`]).
+pub(crate) enum Outcome {
+    Answer(QueryResponse),
+    Failed(NativeError),
+    Aborted,
 }
 
-impl From<Result<QueryResponse, Error>> for QueryOutcome {
+impl From<Result<QueryResponse, Error>> for Outcome {
     fn from(outcome: Result<QueryResponse, Error>) -> Self {
         match outcome {
-            Ok(answer) => Self {
-                rate_limit: answer.rate_limit.map(RateLimitInfo::from),
-                request_id: answer.request_id.clone(),
-                result: Some(QueryResult::from(answer)),
-                error: None,
-                aborted: None,
-            },
-            Err(error) => Self::failed(error.into()),
+            Ok(answer) => Self::Answer(answer),
+            Err(error) => Self::Failed(error.into()),
         }
     }
 }
 
-impl From<QueryResponse> for QueryResult {
-    fn from(answer: QueryResponse) -> Self {
-        Self {
-            cache_hit: answer.cache_hit,
-            response: answer.response,
-            similarity_score: nullable(answer.similarity_score),
-            cost_saved: answer.cost_saved,
-            llm_provider: answer.llm_provider,
-            debug: answer.debug.map(|d| DebugInfo {
-                embedding_time_ms: d.embedding_time_ms,
-                search_time_ms: d.search_time_ms,
-                total_time_ms: d.total_time_ms,
-                matched_cache_entry_id: nullable(d.matched_cache_entry_id),
-                // Entry counts stay far below 2^53, so the f64 is exact.
-                cache_entry_count: d.cache_entry_count as f64,
-            }),
+impl Outcome {
+    /// `{ result }`, `{ error }` or `{ aborted: true }`.
+    pub(crate) fn into_js(self, js: &mut Builder) -> napi::Result<sys::napi_value> {
+        let outcome = js.object()?;
+        match self {
+            Self::Answer(answer) => {
+                let result = answer_to_js(answer, js)?;
+                js.set(outcome, Name::Result, result)?;
+            }
+            Self::Failed(error) => js.set(outcome, Name::Error, error_to_js(error, js)?)?,
+            Self::Aborted => js.set(outcome, Name::Aborted, js.boolean(true)?)?,
         }
+        Ok(outcome)
     }
+}
+
+/// The result object: the wire fields, then the metadata, hidden.
+fn answer_to_js(answer: QueryResponse, js: &mut Builder) -> napi::Result<sys::napi_value> {
+    let result = js.object()?;
+    js.set(result, Name::CacheHit, js.boolean(answer.cache_hit)?)?;
+    js.set(result, Name::Response, js.string(&answer.response)?)?;
+    let similarity = match answer.similarity_score {
+        Some(score) => js.number(score)?,
+        None => js.null()?,
+    };
+    js.set(result, Name::SimilarityScore, similarity)?;
+    js.set(result, Name::CostSaved, js.number(answer.cost_saved)?)?;
+    js.set(result, Name::LlmProvider, js.string(&answer.llm_provider)?)?;
+    if let Some(debug) = answer.debug {
+        let object = js.object()?;
+        js.set(
+            object,
+            Name::EmbeddingTimeMs,
+            js.number(debug.embedding_time_ms)?,
+        )?;
+        js.set(object, Name::SearchTimeMs, js.number(debug.search_time_ms)?)?;
+        js.set(object, Name::TotalTimeMs, js.number(debug.total_time_ms)?)?;
+        let entry = match &debug.matched_cache_entry_id {
+            Some(id) => js.string(id)?,
+            None => js.null()?,
+        };
+        js.set(object, Name::MatchedCacheEntryId, entry)?;
+        // Entry counts stay far below 2^53, so the f64 is exact.
+        js.set(
+            object,
+            Name::CacheEntryCount,
+            js.number(debug.cache_entry_count as f64)?,
+        )?;
+        js.set(result, Name::Debug, object)?;
+    }
+    let rate_limit = match answer.rate_limit {
+        Some(state) => {
+            let object = js.object()?;
+            for (name, value) in [
+                (Name::Limit, state.limit),
+                (Name::Remaining, state.remaining),
+                (Name::Reset, state.reset),
+            ] {
+                if let Some(n) = value {
+                    js.set(object, name, js.number(n as f64)?)?;
+                }
+            }
+            object
+        }
+        None => js.undefined()?,
+    };
+    let request_id = match &answer.request_id {
+        Some(id) => js.string(id)?,
+        None => js.undefined()?,
+    };
+    js.hide(
+        result,
+        &[(Name::RateLimit, rate_limit), (Name::RequestId, request_id)],
+    )?;
+    Ok(result)
+}
+
+/// An error as data (rare enough for napi-rs's derived conversion).
+fn error_to_js(error: NativeError, js: &Builder) -> napi::Result<sys::napi_value> {
+    // SAFETY: on the JavaScript thread of `js.env`, during its turn.
+    unsafe { NativeError::to_napi_value(js.env, error) }
 }
 
 impl From<RateLimit> for RateLimitInfo {
@@ -141,16 +189,11 @@ impl From<RateLimit> for RateLimitInfo {
     }
 }
 
-/// `None` as JavaScript `null` (not `undefined`), as in the documented JSON.
-fn nullable<T>(value: Option<T>) -> Either<T, Null> {
-    value.map_or(Either::B(Null), Either::A)
-}
-
 /// What `NativeClient.queryMany` resolves to: the outcomes in input order, or the error that
 /// refused the whole batch, or `aborted`.
-#[napi(object, object_from_js = false)]
+#[napi(object, object_to_js = false, object_from_js = false)]
 pub struct BatchOutcome {
-    /// One outcome per request, in input order.
+    /// One outcome per request, in input order: `{ result }` or `{ error }`.
     pub outcomes: Option<Vec<QueryOutcome>>,
     /// Why the batch as a whole was refused (not an array, a bad concurrency).
     pub error: Option<NativeError>,
@@ -158,29 +201,34 @@ pub struct BatchOutcome {
     pub aborted: Option<bool>,
 }
 
-impl BatchOutcome {
-    pub(crate) fn done(outcomes: Vec<QueryOutcome>) -> Self {
-        Self {
-            outcomes: Some(outcomes),
-            error: None,
-            aborted: None,
-        }
-    }
+/// A batch's outcome on its way to JavaScript (built as a [`BatchOutcome`]).
+pub(crate) enum Batch {
+    Done(Vec<Outcome>),
+    Refused(Error),
+    Aborted,
+}
 
-    pub(crate) fn refused(error: Error) -> Self {
-        Self {
-            outcomes: None,
-            error: Some(error.into()),
-            aborted: None,
+impl Batch {
+    pub(crate) fn into_js(self, js: &mut Builder) -> napi::Result<sys::napi_value> {
+        let batch = js.object()?;
+        match self {
+            Self::Done(outcomes) => {
+                let mut array = std::ptr::null_mut();
+                napi::check_status!(unsafe {
+                    sys::napi_create_array_with_length(js.env, outcomes.len(), &mut array)
+                })?;
+                for (index, outcome) in outcomes.into_iter().enumerate() {
+                    let item = outcome.into_js(js)?;
+                    napi::check_status!(unsafe {
+                        sys::napi_set_element(js.env, array, index as u32, item)
+                    })?;
+                }
+                js.set(batch, Name::Outcomes, array)?;
+            }
+            Self::Refused(error) => js.set(batch, Name::Error, error_to_js(error.into(), js)?)?,
+            Self::Aborted => js.set(batch, Name::Aborted, js.boolean(true)?)?,
         }
-    }
-
-    pub(crate) fn aborted() -> Self {
-        Self {
-            outcomes: None,
-            error: None,
-            aborted: Some(true),
-        }
+        Ok(batch)
     }
 }
 

@@ -10,7 +10,7 @@ use vectorcache_emulator::config::{generate_key, EmulatorConfig};
 use vectorcache_emulator::{Emulator, RateLimitConfig, RunningEmulator};
 
 use crate::config::whole_number;
-use crate::convert::{field, object_arg, only_known_keys, present, text_field};
+use crate::convert::{object_arg, Fields};
 
 /// A running emulator; `testing.js` drives it.
 #[napi]
@@ -54,15 +54,15 @@ fn emulator_config(options: Option<&Object>) -> Result<(EmulatorConfig, String, 
         let api_key = generate_key();
         return Ok((EmulatorConfig::with_key(api_key.clone()), api_key, 0));
     };
-    only_known_keys(options, &["apiKey", "port", "rateLimit"], "Emulator option")?;
-    let api_key = text_field(options, "apiKey")?.unwrap_or_else(generate_key);
-    let port = match field::<f64>(options, "port", ValueType::Number)? {
+    let options = Fields::read(options, &["apiKey", "port", "rateLimit"], "Emulator option")?;
+    let api_key = options.text("apiKey")?.unwrap_or_else(generate_key);
+    let port = match options.get::<f64>("port", ValueType::Number)? {
         Some(n) => u16::try_from(whole_number("port", n)?)
             .map_err(|_| "`port` must be from 0 to 65535".to_owned())?,
         None => 0,
     };
     let mut config = EmulatorConfig::with_key(api_key.clone());
-    if let Some(rate_limit) = present(options, "rateLimit")? {
+    if let Some(rate_limit) = options.value("rateLimit") {
         config.rate_limit = rate_limit_option(rate_limit)?;
     }
     // The emulator's own checks (key format, limits of at least 1), before anything starts.
@@ -83,9 +83,10 @@ fn rate_limit_option(value: Unknown) -> Result<Option<RateLimitConfig>, String> 
         ValueType::Object => Object::from_unknown(value).map_err(|e| e.reason.clone())?,
         _ => return Err(EXPECTED.to_owned()),
     };
-    only_known_keys(&limits, &["perMinute", "burst"], "rateLimit field")?;
+    let limits = Fields::read(&limits, &["perMinute", "burst"], "rateLimit field")?;
     let count = |name: &str| -> Result<Option<u32>, String> {
-        field::<f64>(&limits, name, ValueType::Number)?
+        limits
+            .get::<f64>(name, ValueType::Number)?
             .map(|n| {
                 u32::try_from(whole_number(name, n)?)
                     .map_err(|_| format!("`rateLimit.{name}` must be from 1 to {}", u32::MAX))
