@@ -440,6 +440,8 @@ async fn one_by_one_at_the_bound(
     let client = raw_client(&server)
         .max_connections(1)
         .max_retries(0)
+        // A body read past its limit then fails in seconds, not after the default 30 s.
+        .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let (logs, _guard) = capture_logs(tracing::Level::DEBUG);
