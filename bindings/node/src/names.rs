@@ -133,26 +133,28 @@ impl Builder {
     }
 
     /// Defines read-only properties that `JSON.stringify`, spreads and `deepEqual` skip.
-    pub(crate) fn hide(
+    pub(crate) fn hide<const N: usize>(
         &mut self,
         object: sys::napi_value,
-        properties: &[(Name, sys::napi_value)],
+        properties: [(Name, sys::napi_value); N],
     ) -> napi::Result<()> {
-        let mut descriptors = Vec::with_capacity(properties.len());
-        for (name, value) in properties {
-            descriptors.push(sys::napi_property_descriptor {
-                utf8name: ptr::null(),
-                name: self.name(*name)?,
-                method: None,
-                getter: None,
-                setter: None,
-                value: *value,
-                attributes: sys::PropertyAttributes::default,
-                data: ptr::null_mut(),
-            });
+        // On the stack: this runs once per answer.
+        let mut descriptors = [sys::napi_property_descriptor {
+            utf8name: ptr::null(),
+            name: ptr::null_mut(),
+            method: None,
+            getter: None,
+            setter: None,
+            value: ptr::null_mut(),
+            attributes: sys::PropertyAttributes::default,
+            data: ptr::null_mut(),
+        }; N];
+        for (descriptor, (name, value)) in descriptors.iter_mut().zip(properties) {
+            descriptor.name = self.name(name)?;
+            descriptor.value = value;
         }
         check_status!(unsafe {
-            sys::napi_define_properties(self.env, object, descriptors.len(), descriptors.as_ptr())
+            sys::napi_define_properties(self.env, object, N, descriptors.as_ptr())
         })
     }
 

@@ -168,7 +168,7 @@ fn answer_to_js(answer: QueryResponse, js: &mut Builder) -> napi::Result<sys::na
     };
     js.hide(
         result,
-        &[(Name::RateLimit, rate_limit), (Name::RequestId, request_id)],
+        [(Name::RateLimit, rate_limit), (Name::RequestId, request_id)],
     )?;
     Ok(result)
 }

@@ -58,8 +58,7 @@ fn request(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Result<QueryReques
         ))
     })?;
     // The item's keys say which arguments it gives: only those are looked up (a lookup of
-    // an absent key raises KeyError inside Python, which costs more than the rest of the
-    // item together).
+    // an absent key raises and catches a KeyError inside Python).
     let mut given: Vec<&'static str> = Vec::with_capacity(QUERY_KEYWORDS.len());
     for key in mapping.keys()?.iter() {
         let known = key.extract::<String>().ok().and_then(|k| {
