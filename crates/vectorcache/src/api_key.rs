@@ -9,7 +9,8 @@ use crate::error::Error;
 pub const API_KEY_ENV: &str = "VECTORCACHE_API_KEY";
 
 const PREFIX: &str = "vc_";
-const HEX_LEN: usize = 32;
+/// The hexadecimal digits after the prefix.
+pub(crate) const SECRET_LEN: usize = 32;
 /// How much of the key the redacted form shows: the prefix and four hex digits, like the dashboard.
 const SHOWN: usize = PREFIX.len() + 4;
 
@@ -78,7 +79,7 @@ fn format_problem(key: &str) -> Option<&'static str> {
     let Some(hex) = key.strip_prefix(PREFIX) else {
         return Some("the key does not start with `vc_`");
     };
-    match hex.len().cmp(&HEX_LEN) {
+    match hex.len().cmp(&SECRET_LEN) {
         std::cmp::Ordering::Less => return Some("the key is too short"),
         std::cmp::Ordering::Greater => return Some("the key is too long"),
         std::cmp::Ordering::Equal => {}

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-use reqwest::Url;
+use reqwest::{Method, Url};
 
 use crate::api_key::ApiKey;
 use crate::config::{header, ClientBuilder};
@@ -298,11 +299,14 @@ impl Client {
     /// Validates the request and resolves its settings against the client's.
     fn prepare(&self, request: &QueryRequest) -> Result<Call, Error> {
         let inner = &*self.inner;
-        let body = request.to_body(inner.project_id.as_deref())?;
-        let mut headers = inner.headers.clone();
+        let body = request.to_body(inner.project_id.as_deref())?.into();
+        // Most requests have no headers of their own: they use the client's, not a copy.
+        let mut headers = None;
         for (name, value) in &request.headers {
             let (name, value) = header(name, value).map_err(Error::invalid_request)?;
-            headers.insert(name, value);
+            headers
+                .get_or_insert_with(|| inner.headers.clone())
+                .insert(name, value);
         }
         let total_timeout = request.total_timeout.or(inner.total_timeout);
         Ok(Call {
@@ -324,7 +328,8 @@ impl Client {
         let mut stale_retried = false;
         loop {
             attempts.store(retry + 1, Ordering::Relaxed);
-            let (outcome, new_connection) = watch_connections(self.attempt(call, retry + 1)).await;
+            let mut new_connection = false;
+            let outcome = self.attempt(call, retry + 1, &mut new_connection).await;
             let error = match outcome {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
@@ -366,8 +371,13 @@ impl Client {
     }
 
     /// One attempt: a connection permit (that wait is not part of the per-attempt timeout),
-    /// then the exchange.
-    async fn attempt(&self, call: &Call, attempt: u32) -> Result<QueryResponse, Error> {
+    /// then the exchange. `opened` tells whether it opened a new connection.
+    async fn attempt(
+        &self,
+        call: &Call,
+        attempt: u32,
+        opened: &mut bool,
+    ) -> Result<QueryResponse, Error> {
         let transport = self.transport();
         let permit = transport
             .permits
@@ -377,7 +387,7 @@ impl Client {
         // The connection goes back to the pool from a task of the pool's own, woken as the
         // body ends; a query that takes this permit meanwhile and finds no idle connection
         // waits for it at the connector (see transport.rs), rather than open one more.
-        let outcome = self.exchange(call, &transport, attempt).await;
+        let outcome = self.exchange(call, &transport, attempt, opened).await;
         drop(permit);
         outcome
     }
@@ -412,27 +422,27 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange, decoded.
+    /// One HTTP exchange, decoded; `opened` tells whether it opened a new connection.
     async fn exchange(
         &self,
         call: &Call,
         transport: &Transport,
         attempt: u32,
+        opened: &mut bool,
     ) -> Result<QueryResponse, Error> {
         let inner = &*self.inner;
         let started = Instant::now();
         let credentials = self.credentials();
         let (key, auth) = (&credentials.key, credentials.header.clone());
-        let mut response = transport
-            .http
-            .post(inner.query_url.clone())
-            .headers(call.headers.clone())
-            .header(AUTHORIZATION, auth)
-            .timeout(call.timeout)
-            .body(call.body.clone())
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e, call.timeout))?;
+        let mut request = reqwest::Request::new(Method::POST, inner.query_url.clone());
+        *request.headers_mut() = call.headers.as_ref().unwrap_or(&inner.headers).clone();
+        request.headers_mut().insert(AUTHORIZATION, auth);
+        *request.timeout_mut() = Some(call.timeout);
+        *request.body_mut() = Some(call.body.clone().into());
+        // The pool calls the connector, if it must connect, while the request is sent.
+        let (sent, new_connection) = watch_connections(transport.http.execute(request)).await;
+        *opened = new_connection;
+        let mut response = sent.map_err(|e| self.transport_error(e, call.timeout))?;
         let status = response.status().as_u16();
         let mut headers = std::mem::take(response.headers_mut());
         scrub_headers(&mut headers, key);
@@ -460,7 +470,7 @@ impl Client {
         );
         self.emit(|| Event::Answer {
             status,
-            request_id,
+            request_id: request_id.clone(),
             duration,
             attempt,
         });
@@ -474,12 +484,12 @@ impl Client {
                     message: format!("the body is larger than {MAX_SUCCESS_BODY} bytes"),
                     body: String::new(),
                     headers: crate::headers::to_map(&headers),
-                    request_id: crate::headers::request_id(&headers),
+                    request_id,
                     rate_limit: crate::headers::rate_limit(&headers),
                     attempts: 1,
                 }));
             }
-            decode::success(status, &headers, &bytes)
+            decode::success(status, &headers, &bytes, request_id)
         } else {
             // An error body that breaks off mid-way is still worth decoding: the status is known.
             Err(Error::from(decode::api_error(
@@ -491,8 +501,10 @@ impl Client {
 
 /// The settings of one call: the request's own where it has them, else the client's.
 struct Call {
-    body: Vec<u8>,
-    headers: HeaderMap,
+    /// Shared by the attempts (a clone is a reference count).
+    body: Bytes,
+    /// The request's own headers over the client's; `None`: the client's.
+    headers: Option<HeaderMap>,
     timeout: Duration,
     total_timeout: Option<Duration>,
     deadline: Option<Instant>,

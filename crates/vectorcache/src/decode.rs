@@ -39,6 +39,7 @@ pub(crate) fn success(
     status: u16,
     headers: &HeaderMap,
     body: &[u8],
+    request_id: Option<String>,
 ) -> Result<QueryResponse, Error> {
     let decode_error = |message: String| {
         Error::from(DecodeError {
@@ -46,7 +47,7 @@ pub(crate) fn success(
             message,
             body: bounded(&String::from_utf8_lossy(body), MAX_SNIPPET),
             headers: headers::to_map(headers),
-            request_id: headers::request_id(headers),
+            request_id: request_id.clone(),
             rate_limit: headers::rate_limit(headers),
             attempts: 1,
         })
@@ -57,7 +58,7 @@ pub(crate) fn success(
     let mut response: QueryResponse = serde_json::from_slice(body)
         .map_err(|e| decode_error(format!("not the documented JSON ({e})")))?;
     response.rate_limit = headers::rate_limit(headers);
-    response.request_id = headers::request_id(headers);
+    response.request_id = request_id;
     Ok(response)
 }
 
@@ -314,8 +315,11 @@ mod tests {
             r#"{"cache_hit":"yes","response":"x"}"#,
             r#"{"cache_hit":true"#,
         ] {
-            match success(200, &h, body.as_bytes()) {
-                Err(Error::Decode(e)) if e.status == 200 => assert_eq!(e.body, body),
+            match success(200, &h, body.as_bytes(), Some("req_1".into())) {
+                Err(Error::Decode(e)) if e.status == 200 => {
+                    assert_eq!(e.body, body);
+                    assert_eq!(e.request_id.as_deref(), Some("req_1"));
+                }
                 other => panic!("{body}: {other:?}"),
             }
         }

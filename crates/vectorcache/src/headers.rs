@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, RETRY_AFTER};
 
 use crate::response::RateLimit;
 
@@ -34,13 +34,21 @@ pub(crate) fn to_map(headers: &HeaderMap) -> BTreeMap<String, String> {
     map
 }
 
-fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+// Names made once: looking a header up by `&str` parses the name on every call.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
+
+fn get<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name)?.to_str().ok().map(str::trim)
 }
 
 /// The request id, from `x-request-id` or `request-id`.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    ["x-request-id", "request-id"]
+    [X_REQUEST_ID, REQUEST_ID]
         .iter()
         .find_map(|name| get(headers, name))
         .map(str::to_owned)
@@ -50,9 +58,9 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
     let num = |name| get(headers, name).and_then(parse_whole_seconds);
     let state = RateLimit {
-        limit: num("x-ratelimit-limit"),
-        remaining: num("x-ratelimit-remaining"),
-        reset: num("x-ratelimit-reset"),
+        limit: num(&X_RATELIMIT_LIMIT),
+        remaining: num(&X_RATELIMIT_REMAINING),
+        reset: num(&X_RATELIMIT_RESET),
     };
     (state != RateLimit::default()).then_some(state)
 }
@@ -77,12 +85,12 @@ pub(crate) fn retry_after(
     headers: &HeaderMap,
     body: Option<&serde_json::Value>,
 ) -> Option<Duration> {
-    if let Some(ms) = get(headers, "retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+    if let Some(ms) = get(headers, &RETRY_AFTER_MS).and_then(|v| v.parse::<f64>().ok()) {
         if let Some(d) = seconds(ms / 1000.0) {
             return Some(d);
         }
     }
-    if let Some(value) = get(headers, "retry-after") {
+    if let Some(value) = get(headers, &RETRY_AFTER) {
         if let Some(d) = value.parse::<f64>().ok().and_then(seconds) {
             return Some(d);
         }

@@ -2,6 +2,8 @@
 //! request's `Authorization` (in a body, a `WWW-Authenticate` or a debug header) must not put
 //! the key into an error, a log line or a binding's exception.
 
+use std::ops::Range;
+
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::api_key::ApiKey;
@@ -9,6 +11,8 @@ use crate::api_key::ApiKey;
 /// Consecutive characters of the key's secret part that count as a leak on their own: a cut
 /// or partly redacted echo still gives an attacker most of the key.
 const LEAK_RUN: usize = 16;
+/// The secret's windows of [`LEAK_RUN`] digits (a key's secret is 32 digits long).
+const WINDOWS: usize = crate::api_key::SECRET_LEN - LEAK_RUN + 1;
 /// What a leaked run is replaced with.
 const REDACTED: &[u8] = b"[redacted]";
 
@@ -26,47 +30,61 @@ pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
 }
 
 /// `bytes` with every leaked run replaced (see [`scrub`]), or `None` when there is none: the
-/// common case costs one pass and no allocation.
+/// common case looks at a fraction of the bytes and allocates nothing.
 fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
     let secret = key.secret_digits().as_bytes();
     // Every leak starts with one of the secret's 16-digit windows; compare whole windows
-    // (made when the first run of 16 hex digits turns up: most texts have none).
-    let mut windows: Option<Vec<u128>> = None;
+    // (made, on the stack, when the first run of 16 hex digits turns up).
+    let mut windows: Option<[u128; WINDOWS]> = None;
     let mut out: Option<Vec<u8>> = None;
     let mut copied = 0; // bytes[..copied] are in `out` (when it exists)
     let mut at = 0;
-    let mut hex_until = 0; // bytes[at..hex_until] are hexadecimal digits
-    while at + LEAK_RUN <= bytes.len() {
-        // Only LEAK_RUN hex digits in a row can be a leak: skip past anything shorter.
-        hex_until = hex_until.max(at);
-        while hex_until < at + LEAK_RUN && bytes[hex_until].is_ascii_hexdigit() {
-            hex_until += 1;
+    // Only LEAK_RUN hex digits in a row can be a leak.
+    while let Some(run) = next_hex_run(bytes, at) {
+        at = run.start;
+        while at + LEAK_RUN <= run.end {
+            let windows = windows.get_or_insert_with(|| {
+                std::array::from_fn(|from| folded(&secret[from..][..LEAK_RUN]))
+            });
+            if !windows.contains(&folded(&bytes[at..at + LEAK_RUN])) {
+                at += 1;
+                continue;
+            }
+            let len = leaked_run_len(&bytes[at..], secret);
+            // Take a `vc_` prefix right before the run with it.
+            let start = if at >= 3 && bytes[at - 3..at].eq_ignore_ascii_case(b"vc_") {
+                at - 3
+            } else {
+                at
+            };
+            let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
+            out.extend_from_slice(&bytes[copied..start.max(copied)]);
+            out.extend_from_slice(REDACTED);
+            at += len;
+            copied = at;
         }
-        if hex_until < at + LEAK_RUN {
-            at = hex_until + 1;
-            continue;
-        }
-        let windows = windows.get_or_insert_with(|| secret.windows(LEAK_RUN).map(folded).collect());
-        if !windows.contains(&folded(&bytes[at..at + LEAK_RUN])) {
-            at += 1;
-            continue;
-        }
-        let len = leaked_run_len(&bytes[at..], secret);
-        // Take a `vc_` prefix right before the run with it.
-        let start = if at >= 3 && bytes[at - 3..at].eq_ignore_ascii_case(b"vc_") {
-            at - 3
-        } else {
-            at
-        };
-        let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
-        out.extend_from_slice(&bytes[copied..start.max(copied)]);
-        out.extend_from_slice(REDACTED);
-        at += len;
-        copied = at;
+        at = run.end;
     }
     let mut out = out?;
     out.extend_from_slice(&bytes[copied..]);
     Some(out)
+}
+
+/// The first run of at least [`LEAK_RUN`] hexadecimal digits in `bytes[from..]` (its start
+/// cut at `from`). Any such run covers one of every [`LEAK_RUN`] consecutive positions, so
+/// only those are probed, and only around a probe are neighbours read: a shorter run around
+/// one ends before the next probe.
+fn next_hex_run(bytes: &[u8], from: usize) -> Option<Range<usize>> {
+    let hex_digits =
+        |run: &mut dyn Iterator<Item = &u8>| run.take_while(|b| b.is_ascii_hexdigit()).count();
+    (from + LEAK_RUN - 1..bytes.len())
+        .step_by(LEAK_RUN)
+        .map(|probe| {
+            let start = probe - hex_digits(&mut bytes[from..probe].iter().rev());
+            let end = probe + hex_digits(&mut bytes[probe..].iter());
+            start..end
+        })
+        .find(|run| run.len() >= LEAK_RUN)
 }
 
 /// 16 hexadecimal digits as one number, letter case folded (`| 0x20` lowers `A`-`F` and
@@ -168,6 +186,85 @@ mod tests {
             scrubbed(&text),
             format!("{}[redacted]{}", "0".repeat(1 << 20), "0".repeat(7))
         );
+    }
+
+    #[test]
+    fn leaks_are_found_wherever_the_probes_fall() {
+        let secret = &KEY[3..];
+        let piece = &secret[5..21];
+        // Exactly 16 digits at the very start and at the very end; after a short hex run
+        // that a probe lands in; after text with no hex digit at all.
+        for (text, expected) in [
+            (piece.to_owned(), "[redacted]".to_owned()),
+            (format!("x{piece}"), "x[redacted]".to_owned()),
+            (
+                format!("{}cafe, later: {KEY}.", " ".repeat(14)),
+                format!("{}cafe, later: [redacted].", " ".repeat(14)),
+            ),
+            (
+                format!("{}{piece}", "z".repeat(40)),
+                format!("{}[redacted]", "z".repeat(40)),
+            ),
+        ] {
+            assert_eq!(scrubbed(&text), expected, "{text}");
+        }
+    }
+
+    /// The plain scan, position by position, that `without_leaks` must agree with.
+    fn reference(bytes: &[u8], key: &ApiKey) -> Vec<u8> {
+        let secret = key.secret_digits().as_bytes();
+        let (mut out, mut at) = (Vec::new(), 0);
+        while at < bytes.len() {
+            let window = bytes.get(at..at + LEAK_RUN);
+            let leak =
+                window.is_some_and(|w| secret.windows(LEAK_RUN).any(|s| w.eq_ignore_ascii_case(s)));
+            if !leak {
+                out.push(bytes[at]);
+                at += 1;
+                continue;
+            }
+            if out.len() >= 3 && out[out.len() - 3..].eq_ignore_ascii_case(b"vc_") {
+                out.truncate(out.len() - 3);
+            }
+            out.extend_from_slice(REDACTED);
+            at += leaked_run_len(&bytes[at..], secret);
+        }
+        out
+    }
+
+    #[test]
+    fn texts_mixing_hex_runs_and_key_pieces_agree_with_the_plain_scan() {
+        let key = ApiKey::new(KEY).unwrap();
+        let secret = &KEY[3..];
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..rng.usize(0..8) {
+                match rng.u8(0..4) {
+                    0 => text.push_str(&" .x:z,".repeat(rng.usize(0..5))),
+                    1 => (0..rng.usize(1..24)).for_each(|_| {
+                        text.push(char::from(b"0123456789abcdefABCDEF"[rng.usize(0..22)]))
+                    }),
+                    2 => {
+                        let from = rng.usize(0..16);
+                        let to = rng.usize(from + 1..=32);
+                        text.push_str(&secret[from..to]);
+                    }
+                    _ => text.push_str(if rng.bool() { "vc_" } else { KEY }),
+                }
+            }
+            let mut bytes = text.as_bytes().to_vec();
+            let expected = reference(&bytes, &key);
+            assert_eq!(
+                scrub(&mut bytes, &key),
+                expected != text.as_bytes(),
+                "{text}"
+            );
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
     }
 
     #[test]
