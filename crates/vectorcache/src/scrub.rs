@@ -210,6 +210,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_piece_of_a_key_without_repeats_goes() {
+        // The docs' key repeats its first 16 digits; this one has 17 different windows.
+        let key = ApiKey::new("vc_0123456789abcdeffedcba9876543210").unwrap();
+        let secret = key.secret_digits();
+        for from in 0..=16 {
+            let mut bytes = format!("x{}y", &secret[from..from + 16]).into_bytes();
+            assert!(scrub(&mut bytes, &key), "window {from}");
+            assert_eq!(bytes, b"x[redacted]y");
+        }
+    }
+
     /// The plain scan, position by position, that `without_leaks` must agree with.
     fn reference(bytes: &[u8], key: &ApiKey) -> Vec<u8> {
         let secret = key.secret_digits().as_bytes();
