@@ -39,8 +39,9 @@ demo:
 	cargo run -q -p vectorcache-cli -- demo
 
 ## Throughput and CPU per query of the Rust, Python and Node clients beside raw reqwest,
-## requests/httpx/aiohttp and undici, against one emulator process; prints figures and the
-## targeted ratios (see scripts/bench.sh). Not part of `make test`: figures, not pass/fail.
+## requests/httpx/aiohttp and undici, against an emulator process, in two CPU placements;
+## prints figures and the targeted ratios (see scripts/bench.sh). Not part of `make test`:
+## figures, not pass/fail.
 bench: dist
 	bash scripts/bench.sh
 

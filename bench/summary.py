@@ -38,6 +38,7 @@ RATIOS = [
 def main(path: str) -> None:
     rounds: dict[tuple[str, str, str], list[dict]] = {}
     versions: dict[str, str] = {}
+    placement = "not recorded"
     with open(path, encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("BENCH "):
@@ -45,8 +46,11 @@ def main(path: str) -> None:
                 rounds.setdefault((figure["lang"], figure["client"], figure["mode"]), []).append(figure)
             elif line.startswith("VERSIONS "):
                 versions.update(json.loads(line[9:]))
+            elif line.startswith("PLACEMENT "):
+                placement = line[len("PLACEMENT "):].strip()
     figures = {key: median_round(found) for key, found in rounds.items()}
     print("versions: " + ", ".join(f"{name} {v}" for name, v in sorted(versions.items())))
+    print(f"placement: {placement}")
     print()
     print(f"{'lang':<7} {'client':<21} {'mode':<14} {'queries':>9} {'queries/s':>10} "
           f"{'(min-max)':>15} {'CPU µs/query':>13}")
