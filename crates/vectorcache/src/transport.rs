@@ -154,11 +154,12 @@ tokio::task_local! {
     static NEW_CONNECTION: Arc<AtomicBool>;
 }
 
-/// Runs one attempt, telling afterwards whether it opened a new connection (`false`: it
-/// reused a pooled one, or failed before connecting).
-pub(crate) async fn watch_connections<F: std::future::Future>(attempt: F) -> (F::Output, bool) {
+/// Sends one request (the pool connects, if it must, while sending), telling afterwards
+/// whether that opened a new connection (`false`: it reused a pooled one, or failed before
+/// connecting).
+pub(crate) async fn watch_connections<F: std::future::Future>(sending: F) -> (F::Output, bool) {
     let opened = Arc::new(AtomicBool::new(false));
-    let output = NEW_CONNECTION.scope(opened.clone(), attempt).await;
+    let output = NEW_CONNECTION.scope(opened.clone(), sending).await;
     (output, opened.load(Ordering::Relaxed))
 }
 
