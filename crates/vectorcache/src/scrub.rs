@@ -75,16 +75,19 @@ fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
 /// only those are probed, and only around a probe are neighbours read: a shorter run around
 /// one ends before the next probe.
 fn next_hex_run(bytes: &[u8], from: usize) -> Option<Range<usize>> {
-    let hex_digits =
-        |run: &mut dyn Iterator<Item = &u8>| run.take_while(|b| b.is_ascii_hexdigit()).count();
     (from + LEAK_RUN - 1..bytes.len())
         .step_by(LEAK_RUN)
         .map(|probe| {
-            let start = probe - hex_digits(&mut bytes[from..probe].iter().rev());
-            let end = probe + hex_digits(&mut bytes[probe..].iter());
+            let start = probe - hex_digits(bytes[from..probe].iter().rev());
+            let end = probe + hex_digits(bytes[probe..].iter());
             start..end
         })
         .find(|run| run.len() >= LEAK_RUN)
+}
+
+/// How many hexadecimal digits `bytes` starts with.
+fn hex_digits<'a>(bytes: impl Iterator<Item = &'a u8>) -> usize {
+    bytes.take_while(|b| b.is_ascii_hexdigit()).count()
 }
 
 /// 16 hexadecimal digits as one number, letter case folded (`| 0x20` lowers `A`-`F` and
