@@ -45,9 +45,11 @@ measure_placement() {
   local placement=$1 results=$WORK/results-$1.txt
   local server_on=() clients_on=() described="the scheduler's choice, $CPUS CPUs"
   if [ "$placement" = pinned ]; then
+    local clients=0
+    [ "$CPUS" -gt 2 ] && clients="0-$((CPUS - 2))"
     server_on=(taskset -c "$((CPUS - 1))")
-    clients_on=(taskset -c "0-$((CPUS - 2))")
-    described="emulator on CPU $((CPUS - 1)), clients on CPU 0-$((CPUS - 2)) of $CPUS"
+    clients_on=(taskset -c "$clients")
+    described="emulator on CPU $((CPUS - 1)), clients on CPU $clients of $CPUS"
   fi
   echo "PLACEMENT $placement: $described" > "$results"
   coproc EMULATOR { exec "${server_on[@]}" target/release/vectorcache emulator --port 0 --rate-limit 1000000000 --burst 1000000000 2>/dev/null; }
