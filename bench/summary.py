@@ -3,7 +3,10 @@
 Reads the `BENCH {json}` and `VERSIONS {json}` lines the three benchmarks printed (the file
 named on the command line). Each figure is measured in several rounds, the clients taking turns
 (a 2-core machine running its own server is noisy); the table shows the median round and the
-spread. Exit status 0 either way: targets are reported, not enforced.
+spread. A ratio of two clients of one language is taken round by round (the two ran one right
+after the other, in the same phase of the machine's noise) and the median of those is shown with
+their range; across languages (one benchmark ran after the other) it is the ratio of the
+medians. Exit status 0 either way: targets are reported, not enforced.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+from typing import Any
 
 # (what, numerator, denominator, target): numerator and denominator are (lang, client, mode).
 RATIOS = [
@@ -36,7 +40,7 @@ RATIOS = [
 
 
 def main(path: str) -> None:
-    rounds: dict[tuple[str, str, str], list[dict]] = {}
+    rounds: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     versions: dict[str, str] = {}
     placement = "not recorded"
     with open(path, encoding="utf-8") as lines:
@@ -49,6 +53,7 @@ def main(path: str) -> None:
             elif line.startswith("PLACEMENT "):
                 placement = line[len("PLACEMENT "):].strip()
     figures = {key: median_round(found) for key, found in rounds.items()}
+    throughputs = {key: [f["qps"] for f in found] for key, found in rounds.items()}
     print("versions: " + ", ".join(f"{name} {v}" for name, v in sorted(versions.items())))
     print(f"placement: {placement}")
     print()
@@ -59,18 +64,28 @@ def main(path: str) -> None:
         print(f"{lang:<7} {client:<21} {mode:<14} {f['queries']:>9} {f['qps']:>10.0f} "
               f"{spread:>15} {f['cpu_us_per_query']:>13.1f}")
     print()
-    print(f"{'ratio (throughput)':<48} {'value':>6} {'target':>7}")
+    print(f"{'ratio (throughput)':<48} {'value':>6} {'target':>7} {'verdict':<8} per round")
     for what, top, bottom, target in RATIOS:
         if top not in figures or bottom not in figures:
             print(f"{what:<48} {'n/a':>6}")
             continue
-        ratio = figures[top]["qps"] / figures[bottom]["qps"]
-        verdict = "" if target is None else ("  met" if ratio >= target else "  NOT met")
+        ratio, per_round = compare(throughputs[top], throughputs[bottom], top[0] == bottom[0])
+        verdict = "" if target is None else ("met" if ratio >= target else "NOT met")
         shown = "" if target is None else f"≥{target:.2f}"
-        print(f"{what:<48} {ratio:>5.2f}× {shown:>7}{verdict}")
+        spread = f"{min(per_round):.2f}-{max(per_round):.2f}" if per_round else "-"
+        print(f"{what:<48} {ratio:>5.2f}× {shown:>7} {verdict:<8} {spread}")
 
 
-def median_round(found: list[dict]) -> dict:
+def compare(top: list[float], bottom: list[float], paired: bool) -> tuple[float, list[float]]:
+    """The ratio of two clients' throughputs and, when the rounds pair up (the same benchmark
+    ran them in turns), each round's ratio; the ratio is then the median of those."""
+    if paired and len(top) == len(bottom):
+        per_round = [t / b for t, b in zip(top, bottom)]
+        return statistics.median(per_round), per_round
+    return statistics.median(top) / statistics.median(bottom), []
+
+
+def median_round(found: list[dict[str, Any]]) -> dict[str, Any]:
     """The round with the median throughput, with the rounds' range."""
     ordered = sorted(found, key=lambda f: f["qps"])
     middle = dict(ordered[(len(ordered) - 1) // 2])
