@@ -130,6 +130,27 @@ test('a signal that is not an AbortSignal is an invalid request', async () => {
   assert.equal(slow.stats.requests, before, 'nothing sent')
 })
 
+test('answers settle while another query still waits: none is held for the slow one', async () => {
+  // The addon wakes this thread once per busy stretch of its runtime rather than per answer;
+  // an answer must still settle as soon as the runtime has nothing left to run, not when the
+  // last query outstanding ends.
+  let slowSettled = false
+  const waiting = slow.client().query({ prompt: 'slow', model: 'gpt-4o' })
+  waiting.finally(() => (slowSettled = true)).catch(() => {})
+  const fast = env.emulator.client()
+  const started = performance.now()
+  const together = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => fast.query({ prompt: `fast ${i}`, model: 'gpt-4o' })))
+  const oneByOne = []
+  for (let i = 0; i < 5; i++) oneByOne.push(await fast.query({ prompt: `fast ${i}`, model: 'gpt-4o' }))
+  const elapsed = performance.now() - started
+  assert.deepEqual(together.map((a) => a.cache_hit), Array(20).fill(false))
+  assert.deepEqual(oneByOne.map((a) => a.cache_hit), Array(5).fill(true))
+  assert.equal(slowSettled, false, 'the fast answers came first')
+  assert.ok(elapsed < 1000, `25 answers took ${elapsed.toFixed(0)} ms beside a query of 2 s`)
+  assert.equal((await waiting).cache_hit, true)
+})
+
 test('a per-call timeout beats the client timeout', async () => {
   const before = slow.stats.requests
   const started = performance.now()

@@ -27,6 +27,21 @@ pub use response::{
 };
 pub use testing::{start_emulator, EmulatorServer};
 
+/// The runtime every query runs on: napi-rs's default one (multi-threaded, I/O and timers),
+/// with the hook that lets a worker wake the JavaScript thread once per busy stretch rather
+/// than once per answer (see `delivery.rs`). Without it (the build failed, or napi-rs made
+/// its default runtime after a shutdown) answers are signalled one by one, as before.
+#[napi_derive::module_init]
+fn runtime_with_delivery_on_park() {
+    if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(delivery::flush_on_park)
+        .build()
+    {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
+
 /// The version of this package, sent as `vectorcache-node/<version>` in the `User-Agent`.
 #[napi_derive::napi]
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
