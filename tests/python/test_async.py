@@ -53,6 +53,35 @@ def test_gather_overlaps_slow_requests(make_async_client, emulator) -> None:
     assert elapsed < 4 * 0.3, elapsed  # ...at once: sequentially it would take 20 × 0.3 s
 
 
+def test_answers_settle_while_another_query_still_waits(make_async_client, emulator) -> None:
+    # The runtime wakes the loop once per busy stretch rather than per answer; an answer must
+    # still settle as soon as the runtime has nothing left to run, not when the last query
+    # outstanding (here one held 2 s by the server) ends.
+    emulator.fault({"delay_ms": 2000, "count": 1})
+
+    async def run() -> tuple[list[QueryResponse], list[QueryResponse], float, bool, QueryResponse]:
+        client = make_async_client()
+        slow = asyncio.create_task(client.query(prompt="slow", model="gpt-4o"))
+        while emulator.pending_faults():  # until the slow query is at the server
+            await asyncio.sleep(0.01)
+        start = time.monotonic()
+        together = await asyncio.gather(
+            *(client.query(prompt=f"fast question {i}", model="gpt-4o") for i in range(20)))
+        one_by_one = [
+            await client.query(prompt=f"fast question {i}", model="gpt-4o") for i in range(5)]
+        elapsed = time.monotonic() - start
+        return together, one_by_one, elapsed, slow.done(), await slow
+
+    together, one_by_one, elapsed, slow_done, slow = asyncio.run(run())
+    assert [type(r) for r in together] == [QueryResponse] * 20
+    assert [r.cache_hit for r in one_by_one] == [True] * 5
+    assert not slow_done, "the fast answers came first"
+    assert elapsed < 1.0, f"25 answers took {elapsed:.2f} s beside a query of 2 s"
+    assert slow.cache_hit is False
+    # Logged as answered: the slow one last.
+    assert [entry["fault"] for entry in emulator.requests()] == [False] * 25 + [True]
+
+
 def test_queries_are_coroutines_for_create_task(make_async_client) -> None:
     async def run() -> tuple[bool, bool]:
         client = make_async_client()

@@ -8,27 +8,23 @@
 //! wake-up for many answers.
 //!
 //! Nor does a runtime thread call it as soon as an answer is in: while the JavaScript thread
-//! has other queries running, the worker calls it when it runs out of work and parks (see
-//! [`flush_on_park`]), so the answers of one busy stretch wake the JavaScript thread once.
-//! Called per answer, the two threads took turns per query, a context switch each way: at 64
-//! in flight that cost a fifth of the addon's CPU time. The last answer outstanding (nothing
-//! would share its wake-up), the [`SIGNAL_AT`]th one waiting, and an answer finished on a
-//! thread that never parked (not a worker, or a runtime built without the hook) are
-//! signalled at once.
+//! has other queries running, the call waits until the worker runs out of work and parks, so
+//! the answers of one busy stretch wake the JavaScript thread once (the core's
+//! `bindings::wake`, which the Python package's asyncio delivery shares).
 //!
 //! The thread-safe function keeps the event loop alive only while queries are pending, like
 //! a socket that is waited on, and not when the process has nothing left to do.
 //!
 //! `queryMany` is delivered the same way, as one settlement for the whole batch.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{FromNapiValue, PromiseRaw};
 use napi::{check_status, sys, Env};
+use vectorcache::bindings::wake::{self, Signal, Unanswered};
 
 use crate::names::{Builder, PropertyNames};
 use crate::response::{Batch, Outcome};
@@ -67,9 +63,8 @@ struct Delivery {
 /// The half of a [`Delivery`] that runtime threads reach.
 struct Shared {
     queue: Mutex<Queue>,
-    /// Tickets given out and not delivered yet: when none is left, nothing is coming to share
-    /// a wake-up with, and the last answer is signalled at once.
-    unanswered: AtomicUsize,
+    /// Tickets given out and not delivered yet (see `wake::signal_now`).
+    unanswered: Unanswered,
 }
 
 struct Queue {
@@ -82,10 +77,6 @@ struct Queue {
     /// The function was called for what `finished` holds; cleared when JavaScript takes it.
     signalled: bool,
 }
-
-/// Answers that make a runtime thread wake the JavaScript thread at once, without waiting to
-/// park: a bound on how long a busy runtime keeps finished answers back.
-const SIGNAL_AT: usize = 32;
 
 /// The thread-safe function may be called from any thread: that is what it is for.
 struct SendFunction(sys::napi_threadsafe_function);
@@ -100,38 +91,6 @@ unsafe impl Send for SendDeferred {}
 
 thread_local! {
     static DELIVERY: RefCell<Option<Delivery>> = const { RefCell::new(None) };
-    /// On a runtime worker: whether it has parked through [`flush_on_park`] (so it will again).
-    static PARKS: Cell<bool> = const { Cell::new(false) };
-    /// On a runtime worker: the deliveries it gave answers to and has not signalled yet.
-    static UNSIGNALLED: RefCell<Vec<Arc<Shared>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The runtime's `on_thread_park` hook: wakes the JavaScript threads this worker finished
-/// answers for, now that it has nothing left to run.
-pub(crate) fn flush_on_park() {
-    PARKS.with(|parks| parks.set(true));
-    let deliveries = UNSIGNALLED.with(|list| std::mem::take(&mut *list.borrow_mut()));
-    for shared in deliveries {
-        let mut queue = shared.lock();
-        if !queue.finished.is_empty() {
-            queue.signal();
-        }
-    }
-}
-
-/// Leaves the signal for `shared`'s new answer to this thread's next park, if this is a
-/// worker that parks through [`flush_on_park`]; `false` if it must be given now.
-fn signal_on_park(shared: &Arc<Shared>) -> bool {
-    if !PARKS.with(Cell::get) {
-        return false;
-    }
-    UNSIGNALLED.with(|list| {
-        let mut list = list.borrow_mut();
-        if !list.iter().any(|noted| Arc::ptr_eq(noted, shared)) {
-            list.push(shared.clone());
-        }
-    });
-    true
 }
 
 /// A promise that the outcome given to [`Ticket::deliver`] settles. A ticket dropped without
@@ -161,7 +120,7 @@ impl Ticket {
                 })?;
             }
             delivery.pending += 1;
-            delivery.shared.unanswered.fetch_add(1, Ordering::Relaxed);
+            delivery.shared.unanswered.asked();
             Ok(delivery.shared.clone())
         })?;
         let ticket = Self {
@@ -210,18 +169,13 @@ impl Queue {
 
 impl Shared {
     fn push(self: &Arc<Self>, deferred: SendDeferred, outcome: Option<Settlement>) {
-        let others = self
-            .unanswered
-            .fetch_sub(1, Ordering::Relaxed)
-            .saturating_sub(1);
+        let others = self.unanswered.answered();
         let mut queue = self.lock();
         if queue.closed {
             return;
         }
         queue.finished.push((deferred, outcome));
-        if queue.signalled
-            || (others > 0 && queue.finished.len() < SIGNAL_AT && signal_on_park(self))
-        {
+        if queue.signalled || !wake::signal_now(self, others, queue.finished.len()) {
             return;
         }
         queue.signal();
@@ -230,6 +184,15 @@ impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
         // A panic cannot leave the queue half-changed; go on with it.
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Signal for Shared {
+    fn signal_pending(&self) {
+        let mut queue = self.lock();
+        if !queue.finished.is_empty() {
+            queue.signal();
+        }
     }
 }
 
@@ -254,7 +217,7 @@ impl Delivery {
                 closed: false,
                 signalled: false,
             }),
-            unanswered: AtomicUsize::new(0),
+            unanswered: Unanswered::default(),
         });
         // The finalizer's own reference to `shared`, given back in `mark_closed`.
         let finalize_data = Arc::into_raw(shared.clone()) as *mut c_void;

@@ -35,7 +35,7 @@ pub use testing::{start_emulator, EmulatorServer};
 fn runtime_with_delivery_on_park() {
     if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_park(delivery::flush_on_park)
+        .on_thread_park(vectorcache::bindings::wake::on_thread_park)
         .build()
     {
         napi::bindgen_prelude::create_custom_tokio_runtime(runtime);

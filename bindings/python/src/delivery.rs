@@ -2,9 +2,12 @@
 //!
 //! Each running loop gets a [`LoopState`]: a queue that runtime tasks push finished queries
 //! onto, and a socket pair whose read end the loop watches (`add_reader`). A task pushes its
-//! outcome as Rust data and writes one byte only if the queue was empty: no GIL, no Python,
-//! one wake-up for a whole batch. The loop then calls the state, with the GIL, and it settles
-//! every future of the batch. The asyncio futures stay on the Python side, in the state, keyed
+//! outcome as Rust data and writes one byte only if the loop was not woken for the queue yet:
+//! no GIL, no Python, one wake-up for a whole batch. While the loop has other queries running,
+//! the byte waits until the runtime worker runs out of work and parks (the core's
+//! `bindings::wake`, as in the Node package), so the answers of one busy stretch wake the loop
+//! once. The loop then calls the state, with the GIL, and it settles every future of the
+//! batch. The asyncio futures stay on the Python side, in the state, keyed
 //! by a number the task carries: runtime threads never hold, nor drop, a Python object, so
 //! the interpreter's exit needs no barrier for them.
 //!
@@ -21,6 +24,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBool;
 use tokio::task::AbortHandle;
+use vectorcache::bindings::wake::{self, Signal, Unanswered};
 
 /// A finished query, made into its result (`Ok`) or its exception (`Err`) on the loop's thread.
 pub type Outcome = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
@@ -124,7 +128,8 @@ impl LoopState {
         Ok(Self {
             pid: std::process::id(),
             mailbox: Arc::new(Mailbox {
-                queue: Mutex::new(Vec::new()),
+                queue: Mutex::new(Inbox::default()),
+                unanswered: Unanswered::default(),
                 pipe: Pipe::new()?,
             }),
             waiting: Mutex::new(Waiting::default()),
@@ -140,8 +145,9 @@ impl LoopState {
     pub fn sender(&self) -> Sender {
         let mut waiting = self.waiting();
         waiting.next_id += 1;
+        self.mailbox.unanswered.asked();
         Sender {
-            mailbox: self.mailbox.clone(),
+            mailbox: Some(self.mailbox.clone()),
             id: waiting.next_id,
         }
     }
@@ -236,7 +242,8 @@ fn settle(future: &Bound<'_, PyAny>, outcome: Outcome) -> PyResult<()> {
 
 /// A runtime task's way back to the loop, for one query.
 pub struct Sender {
-    mailbox: Arc<Mailbox>,
+    /// Taken by `send`.
+    mailbox: Option<Arc<Mailbox>>,
     id: u64,
 }
 
@@ -246,17 +253,26 @@ impl Sender {
         self.id
     }
 
-    /// Queues the outcome and wakes the loop if it was not woken yet. Takes no GIL.
-    pub fn send(self, outcome: Outcome) {
-        let was_empty = {
-            let mut queue = self.mailbox.queue();
-            queue.push((self.id, outcome));
-            queue.len() == 1
+    /// Queues the outcome and wakes the loop, now or when this worker parks, if it was not
+    /// woken for the queue yet. Takes no GIL.
+    pub fn send(mut self, outcome: Outcome) {
+        let Some(mailbox) = self.mailbox.take() else {
+            return;
         };
-        // The loop clears the socket before it takes the queue, so an outcome pushed after
-        // that finds the queue empty and wakes it again.
-        if was_empty {
-            self.mailbox.pipe.wake();
+        let others = mailbox.unanswered.answered();
+        let mut inbox = mailbox.queue();
+        inbox.outcomes.push((self.id, outcome));
+        if !inbox.signalled && wake::signal_now(&mailbox, others, inbox.outcomes.len()) {
+            inbox.wake(&mailbox.pipe);
+        }
+    }
+}
+
+impl Drop for Sender {
+    /// A task aborted (its future was cancelled) or that panicked: one query fewer to wait for.
+    fn drop(&mut self) {
+        if let Some(mailbox) = self.mailbox.take() {
+            mailbox.unanswered.answered();
         }
     }
 }
@@ -264,17 +280,46 @@ impl Sender {
 /// What the runtime tasks and the loop share.
 struct Mailbox {
     /// Runtime threads lock it briefly; the loop's thread takes the whole batch.
-    queue: Mutex<Vec<(u64, Outcome)>>,
+    queue: Mutex<Inbox>,
+    /// Queries asked through this mailbox and not answered yet (see `wake::signal_now`).
+    unanswered: Unanswered,
     pipe: Pipe,
 }
 
+#[derive(Default)]
+struct Inbox {
+    outcomes: Vec<(u64, Outcome)>,
+    /// The byte was written for what `outcomes` holds; cleared when the loop takes them.
+    signalled: bool,
+}
+
+impl Inbox {
+    fn wake(&mut self, pipe: &Pipe) {
+        self.signalled = true;
+        pipe.wake();
+    }
+}
+
 impl Mailbox {
-    fn queue(&self) -> MutexGuard<'_, Vec<(u64, Outcome)>> {
+    fn queue(&self) -> MutexGuard<'_, Inbox> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The loop's side: takes the batch. The loop clears the socket before, so an outcome
+    /// pushed after this wakes it again.
     fn take_queue(&self) -> Vec<(u64, Outcome)> {
-        std::mem::take(&mut *self.queue())
+        let mut inbox = self.queue();
+        inbox.signalled = false;
+        std::mem::take(&mut inbox.outcomes)
+    }
+}
+
+impl Signal for Mailbox {
+    fn signal_pending(&self) {
+        let mut inbox = self.queue();
+        if !inbox.signalled && !inbox.outcomes.is_empty() {
+            inbox.wake(&self.pipe);
+        }
     }
 }
 
@@ -282,8 +327,8 @@ impl Drop for Mailbox {
     /// The last owner may be a runtime thread, without the GIL, and an outcome may own
     /// Python objects (a batch's refused items): what was never delivered is leaked.
     fn drop(&mut self) {
-        let queue = self.queue.get_mut().unwrap_or_else(|p| p.into_inner());
-        for entry in queue.drain(..) {
+        let inbox = self.queue.get_mut().unwrap_or_else(|p| p.into_inner());
+        for entry in inbox.outcomes.drain(..) {
             std::mem::forget(entry);
         }
     }

@@ -38,6 +38,8 @@ pub fn handle() -> PyResult<Handle> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("vectorcache")
+        // Answers for asyncio loops wake them once per busy stretch (see delivery.rs).
+        .on_thread_park(vectorcache::bindings::wake::on_thread_park)
         .build()
         .map_err(|e| {
             PyRuntimeError::new_err(format!("cannot start the Vectorcache runtime: {e}"))

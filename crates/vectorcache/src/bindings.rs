@@ -3,9 +3,12 @@
 //! core's types. Each returns the reason a value is refused, naming the option as the caller
 //! spelled it; the caller makes it a configuration error (a client option) or an invalid
 //! request (a per-request option). Not part of the public API (hidden from the docs, behind
-//! the `bindings` feature).
+//! the `bindings` feature). [`wake`] is the event-loop wake-up both bindings deliver answers
+//! with.
 
 use std::time::Duration;
+
+pub mod wake;
 
 /// Why a value was refused, for `Error::invalid_config` or `Error::invalid_request`.
 pub type Reason = String;
