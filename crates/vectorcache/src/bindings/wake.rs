@@ -7,15 +7,17 @@
 //! thread and a runtime worker took turns per query under load, a context switch each way.
 //! So, while the loop's thread has other queries running, a worker only notes the queue and
 //! signals it when it runs out of work and parks: the runtime must be built with
-//! [`on_thread_park`] as its `on_thread_park` hook. Signalled at once, as [`signal_now`]
-//! decides: the last answer outstanding (nothing would share its wake-up, so one query at a
-//! time is not delayed), the [`SIGNAL_AT`]th answer waiting (a bound on what a busy runtime
-//! holds back), and an answer finished on a thread that does not park through the hook (not
-//! a worker, or a runtime built without it).
+//! [`on_thread_park`] as its `on_thread_park` hook, and with its timers enabled. Signalled at
+//! once, as [`signal_now`] decides: the last answer outstanding (nothing would share its
+//! wake-up, so one query at a time is not delayed), the [`SIGNAL_AT`]th answer waiting, and
+//! an answer finished on a thread that does not park through the hook (not a worker, or a
+//! runtime built without it). And a worker that stays busy (a yield is not a park) holds an
+//! answer back [`HOLD_AT_MOST`], a timer's wait, not until its work runs out.
 
-use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// A queue of answers for one event loop's thread, and its way to wake that thread.
 pub trait Signal: Send + Sync + 'static {
@@ -27,39 +29,76 @@ pub trait Signal: Send + Sync + 'static {
 /// park.
 pub const SIGNAL_AT: usize = 32;
 
+/// How long, at most, a worker that has not parked holds an answer back. Long against a busy
+/// stretch (tens of microseconds per answer), short against a query; at most one timer per
+/// worker runs at a time, so it costs a few wake-ups a second under constant load.
+pub const HOLD_AT_MOST: Duration = Duration::from_millis(5);
+
 thread_local! {
     /// Whether this thread has parked through [`on_thread_park`] (so it will again).
     static PARKS: Cell<bool> = const { Cell::new(false) };
     /// The queues this thread gave answers to and has not signalled yet.
-    static UNSIGNALLED: RefCell<Vec<Arc<dyn Signal>>> = const { RefCell::new(Vec::new()) };
+    static HELD: Arc<Held> = Arc::default();
+}
+
+/// What one worker holds back; its timer may signal it from another thread.
+#[derive(Default)]
+struct Held {
+    queues: Mutex<Vec<Arc<dyn Signal>>>,
+    /// A timer runs that will signal what is held.
+    timed: AtomicBool,
+}
+
+impl Held {
+    fn queues(&self) -> MutexGuard<'_, Vec<Arc<dyn Signal>>> {
+        self.queues.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn signal_all(&self) {
+        let held = std::mem::take(&mut *self.queues());
+        for queue in held {
+            queue.signal_pending();
+        }
+    }
 }
 
 /// The runtime's `on_thread_park` hook: signals the queues this worker gave answers to, now
 /// that it has nothing left to run.
 pub fn on_thread_park() {
     PARKS.with(|parks| parks.set(true));
-    let noted = UNSIGNALLED.with(|list| std::mem::take(&mut *list.borrow_mut()));
-    for queue in noted {
-        queue.signal_pending();
-    }
+    HELD.with(|held| held.signal_all());
 }
 
 /// Whether the answer just added to `queue` must be signalled now. `others`: the queue's
 /// queries still without an answer ([`Unanswered::answered`]); `waiting`: the answers in the
 /// queue, this one included. When it returns `false`, this thread signals the queue when it
-/// next parks.
+/// next parks, or a timer does after [`HOLD_AT_MOST`], whichever comes first.
 pub fn signal_now<S: Signal>(queue: &Arc<S>, others: usize, waiting: usize) -> bool {
     if others == 0 || waiting >= SIGNAL_AT || !PARKS.with(Cell::get) {
         return true;
     }
-    UNSIGNALLED.with(|list| {
-        let mut list = list.borrow_mut();
-        let noted = Arc::as_ptr(queue).cast::<()>();
-        if !list.iter().any(|q| Arc::as_ptr(q).cast::<()>() == noted) {
-            list.push(queue.clone());
+    HELD.with(|held| {
+        if !held.timed.swap(true, Ordering::AcqRel) {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                // No runtime to time the hold with: not a worker after all.
+                held.timed.store(false, Ordering::Release);
+                return true;
+            };
+            let held = held.clone();
+            runtime.spawn(async move {
+                tokio::time::sleep(HOLD_AT_MOST).await;
+                // Cleared first: what is held after the signal gets a timer of its own.
+                held.timed.store(false, Ordering::Release);
+                held.signal_all();
+            });
         }
-    });
-    false
+        let mut queues = held.queues();
+        let noted = Arc::as_ptr(queue).cast::<()>();
+        if !queues.iter().any(|q| Arc::as_ptr(q).cast::<()>() == noted) {
+            queues.push(queue.clone());
+        }
+        false
+    })
 }
 
 /// The queries of one queue that have not been answered yet.
@@ -81,8 +120,7 @@ impl Unanswered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     /// A queue that counts its signals and the answers they were for.
     #[derive(Default)]
@@ -121,13 +159,43 @@ mod tests {
         }
     }
 
+    fn held() -> usize {
+        HELD.with(|held| held.queues().len())
+    }
+
+    /// Runs `test` on a thread of its own inside a runtime that never runs its tasks: a
+    /// worker as far as `signal_now` can tell, but no timer ever signals.
+    fn on_a_thread(test: impl FnOnce() + Send + 'static) {
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            let _inside = runtime.enter();
+            test();
+        })
+        .join()
+        .unwrap();
+    }
+
     #[test]
     fn a_thread_that_never_parked_through_the_hook_signals_at_once() {
-        std::thread::spawn(|| {
+        on_a_thread(|| {
             let queue = Arc::new(Counted::default());
             assert!(queue.add(5));
             assert_eq!(queue.signals(), 1);
-            assert!(UNSIGNALLED.with(|l| l.borrow().is_empty()));
+            assert_eq!(held(), 0);
+        });
+    }
+
+    #[test]
+    fn a_thread_outside_any_runtime_signals_at_once() {
+        std::thread::spawn(|| {
+            on_thread_park();
+            let queue = Arc::new(Counted::default());
+            assert!(queue.add(5), "no runtime to time the hold with");
+            assert_eq!(queue.signals(), 1);
+            assert_eq!(held(), 0);
         })
         .join()
         .unwrap();
@@ -135,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_parking_thread_signals_each_queue_once_when_it_parks_again() {
-        std::thread::spawn(|| {
+        on_a_thread(|| {
             on_thread_park();
             let (a, b) = (Arc::new(Counted::default()), Arc::new(Counted::default()));
             for _ in 0..3 {
@@ -143,24 +211,19 @@ mod tests {
             }
             assert!(!b.add(1));
             assert_eq!((a.signals(), b.signals()), (0, 0));
-            assert_eq!(
-                UNSIGNALLED.with(|l| l.borrow().len()),
-                2,
-                "each queue noted once"
-            );
+            assert_eq!(held(), 2, "each queue noted once");
+            assert!(HELD.with(|held| held.timed.load(Ordering::SeqCst)));
             on_thread_park();
             assert_eq!((a.signals(), b.signals()), (1, 1));
-            assert!(UNSIGNALLED.with(|l| l.borrow().is_empty()));
+            assert_eq!(held(), 0);
             on_thread_park();
             assert_eq!((a.signals(), b.signals()), (1, 1), "nothing new: no signal");
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
     fn the_last_answer_outstanding_and_a_full_queue_are_signalled_at_once() {
-        std::thread::spawn(|| {
+        on_a_thread(|| {
             on_thread_park();
             let queue = Arc::new(Counted::default());
             assert!(queue.add(0), "no other query: nothing shares the wake-up");
@@ -170,9 +233,7 @@ mod tests {
             }
             assert!(queue.add(9), "the {SIGNAL_AT}th answer waiting");
             assert_eq!(queue.signals(), 2);
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
@@ -211,6 +272,57 @@ mod tests {
                     );
                     std::thread::sleep(Duration::from_millis(1));
                 }
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no task ran on a worker that parks"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_worker_that_keeps_busy_still_signals_a_deferred_answer_soon() {
+        // One worker, kept busy by a task that yields: it never parks (a yield is not a park),
+        // so only the bound on holding an answer back can signal it.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .on_thread_park(on_thread_park)
+            .build()
+            .unwrap();
+        let queue = Arc::new(Counted::default());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let task_queue = queue.clone();
+            let signalled_after = runtime.block_on(async move {
+                tokio::spawn(async move {
+                    let before = task_queue.signals();
+                    if task_queue.add(3) {
+                        return None; // this worker had not parked yet: signalled at once
+                    }
+                    let noted = Instant::now();
+                    while noted.elapsed() < Duration::from_secs(2) {
+                        if task_queue.signals() > before {
+                            return Some(noted.elapsed());
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                    Some(Duration::MAX)
+                })
+                .await
+                .unwrap()
+            });
+            if let Some(after) = signalled_after {
+                assert!(
+                    after < Duration::from_millis(500),
+                    "signalled after {after:?}"
+                );
+                assert!(
+                    after >= HOLD_AT_MOST / 2,
+                    "signalled after {after:?}, not held"
+                );
                 break;
             }
             assert!(
