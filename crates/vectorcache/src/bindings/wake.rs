@@ -77,28 +77,40 @@ pub fn signal_now<S: Signal>(queue: &Arc<S>, others: usize, waiting: usize) -> b
     if others == 0 || waiting >= SIGNAL_AT || !PARKS.with(Cell::get) {
         return true;
     }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        // No runtime to time the hold with: not a worker after all.
+        return true;
+    };
     HELD.with(|held| {
+        {
+            let mut queues = held.queues();
+            let noted = Arc::as_ptr(queue).cast::<()>();
+            if !queues.iter().any(|q| Arc::as_ptr(q).cast::<()>() == noted) {
+                queues.push(queue.clone());
+            }
+        }
+        // Noted first: a timer that has not cleared `timed` yet takes the queue after this.
         if !held.timed.swap(true, Ordering::AcqRel) {
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                // No runtime to time the hold with: not a worker after all.
-                held.timed.store(false, Ordering::Release);
-                return true;
-            };
-            let held = held.clone();
+            let timer = HoldTimer(held.clone());
             runtime.spawn(async move {
                 tokio::time::sleep(HOLD_AT_MOST).await;
-                // Cleared first: what is held after the signal gets a timer of its own.
-                held.timed.store(false, Ordering::Release);
-                held.signal_all();
+                drop(timer);
             });
         }
-        let mut queues = held.queues();
-        let noted = Arc::as_ptr(queue).cast::<()>();
-        if !queues.iter().any(|q| Arc::as_ptr(q).cast::<()>() == noted) {
-            queues.push(queue.clone());
-        }
-        false
-    })
+    });
+    false
+}
+
+/// Signals what its worker holds when dropped: after its wait, or when its task ends early
+/// (a runtime shutting down, a runtime without timers), so that `timed` is never left set.
+struct HoldTimer(Arc<Held>);
+
+impl Drop for HoldTimer {
+    fn drop(&mut self) {
+        // Cleared first: what is held after the signal gets a timer of its own.
+        self.0.timed.store(false, Ordering::Release);
+        self.0.signal_all();
+    }
 }
 
 /// The queries of one queue that have not been answered yet.
@@ -113,7 +125,13 @@ impl Unanswered {
 
     /// A query answered (or ended without an answer): how many others still have not.
     pub fn answered(&self) -> usize {
-        self.0.fetch_sub(1, Ordering::Relaxed).saturating_sub(1)
+        let before = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n.saturating_sub(1))
+            })
+            .unwrap_or_else(|n| n);
+        before.saturating_sub(1)
     }
 }
 
@@ -237,6 +255,19 @@ mod tests {
     }
 
     #[test]
+    fn a_hold_timer_that_ends_signals_what_is_held_and_can_be_started_again() {
+        let held = Arc::new(Held::default());
+        let queue = Arc::new(Counted::default());
+        *queue.waiting.lock().unwrap() = 1;
+        held.queues().push(queue.clone());
+        held.timed.store(true, Ordering::SeqCst);
+        drop(HoldTimer(held.clone()));
+        assert_eq!(queue.signals(), 1);
+        assert!(held.queues().is_empty());
+        assert!(!held.timed.load(Ordering::SeqCst));
+    }
+
+    #[test]
     fn unanswered_counts_the_others() {
         let unanswered = Unanswered::default();
         unanswered.asked();
@@ -244,12 +275,16 @@ mod tests {
         assert_eq!(unanswered.answered(), 1);
         assert_eq!(unanswered.answered(), 0);
         assert_eq!(unanswered.answered(), 0, "never below zero");
+        unanswered.asked();
+        unanswered.asked();
+        assert_eq!(unanswered.answered(), 1, "the count did not wrap");
     }
 
     #[test]
     fn a_runtime_with_the_hook_signals_a_deferred_answer_when_its_worker_parks() {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .enable_time()
             .on_thread_park(on_thread_park)
             .build()
             .unwrap();
