@@ -280,14 +280,19 @@ mod tests {
         assert_eq!(unanswered.answered(), 1, "the count did not wrap");
     }
 
-    #[test]
-    fn a_runtime_with_the_hook_signals_a_deferred_answer_when_its_worker_parks() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+    /// A runtime as the bindings build it: timers, and the hook.
+    fn runtime_with_the_hook(workers: usize) -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
             .enable_time()
             .on_thread_park(on_thread_park)
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn a_runtime_with_the_hook_signals_a_deferred_answer_when_its_worker_parks() {
+        let runtime = runtime_with_the_hook(2);
         let queue = Arc::new(Counted::default());
         // A worker may run the first tasks before it ever parked: those signal at once.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -295,9 +300,13 @@ mod tests {
             let before = queue.signals();
             let task_queue = queue.clone();
             let now = runtime.block_on(async move {
-                tokio::spawn(async move { task_queue.add(3) })
-                    .await
-                    .unwrap()
+                tokio::spawn(async move {
+                    // As if a timer ran already: only the park can signal.
+                    HELD.with(|held| held.timed.store(true, Ordering::SeqCst));
+                    task_queue.add(3)
+                })
+                .await
+                .unwrap()
             });
             if !now {
                 while queue.signals() == before {
@@ -321,12 +330,7 @@ mod tests {
     fn a_worker_that_keeps_busy_still_signals_a_deferred_answer_soon() {
         // One worker, kept busy by a task that yields: it never parks (a yield is not a park),
         // so only the bound on holding an answer back can signal it.
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_time()
-            .on_thread_park(on_thread_park)
-            .build()
-            .unwrap();
+        let runtime = runtime_with_the_hook(1);
         let queue = Arc::new(Counted::default());
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
