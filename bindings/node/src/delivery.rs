@@ -8,8 +8,8 @@
 //! wake-up for many answers.
 //!
 //! Nor does a runtime thread call it as soon as an answer is in: while the JavaScript thread
-//! has other queries running, the call waits until the worker runs out of work and parks, so
-//! the answers of one busy stretch wake the JavaScript thread once (the core's
+//! has other queries running, the call waits until the worker runs out of work and parks (5 ms
+//! at most), so the answers of one busy stretch wake the JavaScript thread once (the core's
 //! `bindings::wake`, which the Python package's asyncio delivery shares).
 //!
 //! The thread-safe function keeps the event loop alive only while queries are pending, like

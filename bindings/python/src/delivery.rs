@@ -4,7 +4,7 @@
 //! onto, and a socket pair whose read end the loop watches (`add_reader`). A task pushes its
 //! outcome as Rust data and writes one byte only if the loop was not woken for the queue yet:
 //! no GIL, no Python, one wake-up for a whole batch. While the loop has other queries running,
-//! the byte waits until the runtime worker runs out of work and parks (the core's
+//! the byte waits until the runtime worker runs out of work and parks (5 ms at most; the core's
 //! `bindings::wake`, as in the Node package), so the answers of one busy stretch wake the loop
 //! once. The loop then calls the state, with the GIL, and it settles every future of the
 //! batch. The asyncio futures stay on the Python side, in the state, keyed
