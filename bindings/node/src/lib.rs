@@ -33,11 +33,7 @@ pub use testing::{start_emulator, EmulatorServer};
 /// its default runtime after a shutdown) answers are signalled one by one, as before.
 #[napi_derive::module_init]
 fn runtime_with_delivery_on_park() {
-    if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .on_thread_park(vectorcache::bindings::wake::on_thread_park)
-        .build()
-    {
+    if let Ok(runtime) = vectorcache::bindings::wake::runtime_builder().build() {
         napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
     }
 }

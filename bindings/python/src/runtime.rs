@@ -35,11 +35,9 @@ pub fn handle() -> PyResult<Handle> {
     if let Some(current) = slot.as_ref().filter(|r| r.pid == pid) {
         return Ok(current.runtime.handle().clone());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
+    // With the hook that wakes asyncio loops once per busy stretch (see delivery.rs).
+    let runtime = vectorcache::bindings::wake::runtime_builder()
         .thread_name("vectorcache")
-        // Answers for asyncio loops wake them once per busy stretch (see delivery.rs).
-        .on_thread_park(vectorcache::bindings::wake::on_thread_park)
         .build()
         .map_err(|e| {
             PyRuntimeError::new_err(format!("cannot start the Vectorcache runtime: {e}"))

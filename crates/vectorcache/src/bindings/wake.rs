@@ -62,6 +62,14 @@ impl Held {
     }
 }
 
+/// The runtime the bindings start from: multi-threaded, with I/O and timers (the hold's timer
+/// needs them) and [`on_thread_park`] as its hook.
+pub fn runtime_builder() -> tokio::runtime::Builder {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all().on_thread_park(on_thread_park);
+    builder
+}
+
 /// The runtime's `on_thread_park` hook: signals the queues this worker gave answers to, now
 /// that it has nothing left to run.
 pub fn on_thread_park() {
@@ -280,47 +288,49 @@ mod tests {
         assert_eq!(unanswered.answered(), 1, "the count did not wrap");
     }
 
-    /// A runtime as the bindings build it: timers, and the hook.
     fn runtime_with_the_hook(workers: usize) -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_time()
-            .on_thread_park(on_thread_park)
-            .build()
-            .unwrap()
+        runtime_builder().worker_threads(workers).build().unwrap()
+    }
+
+    /// Spawns `task` on `runtime` until it gives `Some`: a worker may run the first tasks
+    /// before it ever parked, and those signal at once.
+    fn on_a_worker_that_parks<T, F, Fut>(runtime: &tokio::runtime::Runtime, task: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Option<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(out) = runtime.block_on(async { tokio::spawn(task()).await.unwrap() }) {
+                return out;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no task ran on a worker that parks"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     #[test]
     fn a_runtime_with_the_hook_signals_a_deferred_answer_when_its_worker_parks() {
         let runtime = runtime_with_the_hook(2);
         let queue = Arc::new(Counted::default());
-        // A worker may run the first tasks before it ever parked: those signal at once.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let before = queue.signals();
-            let task_queue = queue.clone();
-            let now = runtime.block_on(async move {
-                tokio::spawn(async move {
-                    // As if a timer ran already: only the park can signal.
-                    HELD.with(|held| held.timed.store(true, Ordering::SeqCst));
-                    task_queue.add(3)
-                })
-                .await
-                .unwrap()
-            });
-            if !now {
-                while queue.signals() == before {
-                    assert!(
-                        Instant::now() < deadline,
-                        "the parked worker never signalled"
-                    );
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                break;
+        let before = on_a_worker_that_parks(&runtime, || {
+            let queue = queue.clone();
+            async move {
+                // As if a timer ran already: only the park can signal.
+                HELD.with(|held| held.timed.store(true, Ordering::SeqCst));
+                let before = queue.signals();
+                (!queue.add(3)).then_some(before)
             }
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while queue.signals() == before {
             assert!(
                 Instant::now() < deadline,
-                "no task ran on a worker that parks"
+                "the parked worker never signalled"
             );
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -332,43 +342,30 @@ mod tests {
         // so only the bound on holding an answer back can signal it.
         let runtime = runtime_with_the_hook(1);
         let queue = Arc::new(Counted::default());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let task_queue = queue.clone();
-            let signalled_after = runtime.block_on(async move {
-                tokio::spawn(async move {
-                    let before = task_queue.signals();
-                    if task_queue.add(3) {
-                        return None; // this worker had not parked yet: signalled at once
+        let after = on_a_worker_that_parks(&runtime, || {
+            let queue = queue.clone();
+            async move {
+                let before = queue.signals();
+                if queue.add(3) {
+                    return None; // this worker had not parked yet: signalled at once
+                }
+                let noted = Instant::now();
+                while noted.elapsed() < Duration::from_secs(2) {
+                    if queue.signals() > before {
+                        return Some(noted.elapsed());
                     }
-                    let noted = Instant::now();
-                    while noted.elapsed() < Duration::from_secs(2) {
-                        if task_queue.signals() > before {
-                            return Some(noted.elapsed());
-                        }
-                        tokio::task::yield_now().await;
-                    }
-                    Some(Duration::MAX)
-                })
-                .await
-                .unwrap()
-            });
-            if let Some(after) = signalled_after {
-                assert!(
-                    after < Duration::from_millis(500),
-                    "signalled after {after:?}"
-                );
-                assert!(
-                    after >= HOLD_AT_MOST / 2,
-                    "signalled after {after:?}, not held"
-                );
-                break;
+                    tokio::task::yield_now().await;
+                }
+                Some(Duration::MAX)
             }
-            assert!(
-                Instant::now() < deadline,
-                "no task ran on a worker that parks"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        });
+        assert!(
+            after < Duration::from_millis(500),
+            "signalled after {after:?}"
+        );
+        assert!(
+            after >= HOLD_AT_MOST / 2,
+            "signalled after {after:?}, not held"
+        );
     }
 }
