@@ -294,8 +294,9 @@ macro_rules! api_variants {
 }
 
 /// Statuses that are worth another attempt: transient server, proxy and rate-limit answers.
+/// No other 4xx: the service's docs say a client error other than 429 must not be retried.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
+    matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
 impl From<ApiError> for Error {
@@ -502,8 +503,8 @@ impl Error {
     }
 
     /// Whether another attempt could succeed: timeouts, connection failures and the
-    /// statuses 408, 409, 429, 500, 502, 503 and 504. Never 400, 401, 403, 404 or 422, nor
-    /// an untrusted certificate.
+    /// statuses 429, 500, 502, 503 and 504. Never another 4xx (400, 401, 403, 404, 408, 409,
+    /// 422, ...), nor an untrusted certificate.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Timeout { .. } | Self::Connection { .. } => true,

@@ -94,8 +94,8 @@ pub(crate) fn retry_after(
         if let Some(d) = value.parse::<f64>().ok().and_then(seconds) {
             return Some(d);
         }
-        if let Ok(when) = httpdate::parse_http_date(value) {
-            return Some(until(when));
+        if let Some(wait) = httpdate::parse_http_date(value).ok().and_then(still_ahead) {
+            return Some(wait);
         }
     }
     if !matches!(status, 429 | 503) {
@@ -110,7 +110,7 @@ pub(crate) fn retry_after(
     }
     let limits = rate_limit(headers)?;
     if status == 429 || limits.remaining == Some(0) {
-        return limits.reset.map(reset_wait);
+        return limits.reset.map(reset_wait).filter(|wait| !wait.is_zero());
     }
     None
 }
@@ -135,8 +135,16 @@ pub(crate) fn until_epoch_secs(epoch_secs: u64) -> Duration {
 }
 
 fn until(when: SystemTime) -> Duration {
+    still_ahead(when).unwrap_or(Duration::ZERO)
+}
+
+/// The wait until `when`, or `None` once it has come. A time the server named that is
+/// already over (a client clock ahead of the server's) asks for no wait of its own: the
+/// retry backs off as without a hint, rather than firing at once, again and again.
+fn still_ahead(when: SystemTime) -> Option<Duration> {
     when.duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO)
+        .ok()
+        .filter(|wait| !wait.is_zero())
 }
 
 #[cfg(test)]
@@ -199,7 +207,14 @@ mod tests {
             "{d:?}"
         );
         let past = headers(&[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")]);
-        assert_eq!(retry_after(503, &past, None), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(503, &past, None),
+            None,
+            "a date gone by asks no wait"
+        );
+        // An explicit zero is the server's own "now".
+        let now = headers(&[("Retry-After", "0")]);
+        assert_eq!(retry_after(503, &now, None), Some(Duration::ZERO));
         let body = serde_json::json!({"retry_after": 60});
         assert_eq!(
             retry_after(429, &HeaderMap::new(), Some(&body)),
@@ -223,6 +238,10 @@ mod tests {
         );
         let h = headers(&[("x-ratelimit-reset", "3")]);
         assert_eq!(retry_after(429, &h, None), Some(Duration::from_secs(3)));
+        // A reset already past (the client's clock ahead) asks no wait: the backoff applies.
+        let h = headers(&[("x-ratelimit-reset", &(now - 5).to_string())]);
+        assert_eq!(retry_after(429, &h, None), None);
+        assert_eq!(rate_limit(&h).unwrap().reset_after(), Some(Duration::ZERO));
         // On a 503 the reset only matters once the window is used up.
         let h = headers(&[("x-ratelimit-reset", "3"), ("x-ratelimit-remaining", "5")]);
         assert_eq!(retry_after(503, &h, None), None);

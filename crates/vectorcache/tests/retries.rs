@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use vectorcache::{Error, ErrorKind, QueryRequest};
@@ -12,7 +12,7 @@ use wiremock::{MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn retryable_statuses_are_retried_up_to_max_retries() {
-    for status in [408, 409, 429, 500, 502, 503, 504] {
+    for status in [429, 500, 502, 503, 504] {
         let (err, attempts) = failed_query(json_error(status, "try again"), 3).await;
         assert_eq!(err.status(), Some(status));
         assert_eq!(attempts, 4, "{status}: 1 attempt + 3 retries");
@@ -26,7 +26,9 @@ async fn retryable_statuses_are_retried_up_to_max_retries() {
 
 #[tokio::test]
 async fn client_errors_are_never_retried() {
-    for status in [400, 401, 403, 404, 422] {
+    // The service's docs: a client error other than 429 must not be retried (408 and 409
+    // included, which some HTTP clients retry).
+    for status in [400, 401, 403, 404, 408, 409, 413, 422] {
         let (err, attempts) = failed_query(json_error(status, "no"), 5).await;
         assert!(!err.is_retryable());
         assert_eq!(attempts, 1, "{status} must not be retried");
@@ -116,6 +118,41 @@ async fn honours_the_wait_the_server_asks_for() {
             "waited only {elapsed:?}"
         );
         assert!(elapsed < Duration::from_secs(3), "waited {elapsed:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_reset_time_already_past_backs_off_instead_of_retrying_at_once() {
+    // A client clock ahead of the server's makes its reset (or Retry-After date) past.
+    let past = SystemTime::now() - Duration::from_secs(30);
+    let epoch = past
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    for template in [
+        json_error(429, "slow down").insert_header("X-RateLimit-Reset", epoch.as_str()),
+        json_error(503, "busy").insert_header("Retry-After", httpdate::fmt_http_date(past)),
+    ] {
+        let server = MockServer::start().await;
+        answer(&server, template).await;
+        let started = Instant::now();
+        let err = common::builder(&server)
+            .retry_backoff(Duration::from_millis(300), Duration::from_millis(300))
+            .max_retries(1)
+            .build()
+            .unwrap()
+            .query(QueryRequest::new("p", "m"))
+            .await
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        assert_eq!(requests(&server).await.len(), 2);
+        assert_eq!(err.retry_after(), None, "no wait was asked for");
+        // The backoff (300 ms less at most a quarter of jitter), not an immediate retry.
+        assert!(
+            elapsed >= Duration::from_millis(220),
+            "retried after {elapsed:?}"
+        );
     }
 }
 
