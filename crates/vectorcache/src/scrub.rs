@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::api_key::ApiKey;
 
@@ -32,12 +32,32 @@ pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
 /// `bytes` with every leaked run replaced (see [`scrub`]), or `None` when there is none: the
 /// common case looks at a fraction of the bytes and allocates nothing.
 fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
+    let mut runs = leaked_runs(bytes, key);
+    // A key spelt with escapes (JSON's `\u0076\u0063`, `%76%63`, `&#118;&#99;`) comes back
+    // whole once decoded, in a message or a binding's parsed body: find it in the decoded
+    // text too and redact the escapes it came from.
+    if let Some(decoded) = Unescaped::of(bytes) {
+        runs.extend(
+            leaked_runs(&decoded.text, key)
+                .into_iter()
+                .map(|run| decoded.origin(run)),
+        );
+        runs.sort_by_key(|run| run.start);
+    }
+    if runs.is_empty() {
+        return None;
+    }
+    Some(redacted(bytes, &runs))
+}
+
+/// Where the key leaks in `bytes`: every run of at least [`LEAK_RUN`] of its secret's
+/// characters, with a `vc_` prefix right before it, in order.
+fn leaked_runs(bytes: &[u8], key: &ApiKey) -> Vec<Range<usize>> {
     let secret = key.secret_digits().as_bytes();
     // Every leak starts with one of the secret's 16-digit windows; compare whole windows
     // (made, on the stack, when the first run of 16 hex digits turns up).
     let mut windows: Option<[u128; WINDOWS]> = None;
-    let mut out: Option<Vec<u8>> = None;
-    let mut copied = 0; // bytes[..copied] are in `out` (when it exists)
+    let mut runs = Vec::new();
     let mut at = 0;
     // Only LEAK_RUN hex digits in a row can be a leak.
     while let Some(run) = next_hex_run(bytes, at) {
@@ -57,17 +77,98 @@ fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
             } else {
                 at
             };
-            let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
-            out.extend_from_slice(&bytes[copied..start.max(copied)]);
-            out.extend_from_slice(REDACTED);
+            runs.push(start..at + len);
             at += len;
-            copied = at;
         }
         at = run.end;
     }
-    let mut out = out?;
+    runs
+}
+
+/// `bytes` with each of `runs` (sorted by start; they may overlap) replaced by [`REDACTED`].
+fn redacted(bytes: &[u8], runs: &[Range<usize>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut copied = 0; // bytes[..copied] are in `out`, or redacted
+    for run in runs {
+        if run.start >= copied {
+            out.extend_from_slice(&bytes[copied..run.start]);
+            out.extend_from_slice(REDACTED);
+        }
+        // A run overlapping the last one widens its redaction.
+        copied = copied.max(run.end);
+    }
     out.extend_from_slice(&bytes[copied..]);
-    Some(out)
+    out
+}
+
+/// A text with its escapes decoded, and where each decoded byte came from.
+struct Unescaped {
+    text: Vec<u8>,
+    /// `from[i]`: where the escape (or byte) that gave `text[i]` starts in the original;
+    /// one more entry, the original's length.
+    from: Vec<usize>,
+}
+
+impl Unescaped {
+    /// `bytes` decoded, or `None` when it holds no escape (the common case: no copy).
+    fn of(bytes: &[u8]) -> Option<Self> {
+        let first = memchr::memchr3_iter(b'\\', b'%', b'&', bytes)
+            .find(|&at| escape_at(&bytes[at..]).is_some())?;
+        let mut text = bytes[..first].to_vec();
+        let mut from: Vec<usize> = (0..first).collect();
+        let mut at = first;
+        while at < bytes.len() {
+            let (byte, len) = escape_at(&bytes[at..]).unwrap_or((bytes[at], 1));
+            text.push(byte);
+            from.push(at);
+            at += len;
+        }
+        from.push(bytes.len());
+        Some(Self { text, from })
+    }
+
+    /// The original bytes behind `run` of the decoded text.
+    fn origin(&self, run: Range<usize>) -> Range<usize> {
+        self.from[run.start]..self.from[run.end]
+    }
+}
+
+/// The character an escape at the start of `bytes` stands for, and the escape's length:
+/// JSON `\u0041`, URL `%41`, HTML `&#65;` and `&#x41;`. A character outside ASCII (no key
+/// has one) decodes to `?`.
+fn escape_at(bytes: &[u8]) -> Option<(u8, usize)> {
+    let (code, len) = match bytes {
+        [b'\\', b'u', rest @ ..] => (number(rest.get(..4)?, 16)?, 6),
+        [b'%', rest @ ..] => (number(rest.get(..2)?, 16)?, 3),
+        [b'&', b'#', b'x' | b'X', rest @ ..] => {
+            let digits = reference_digits(rest, 16)?;
+            (number(digits, 16)?, 3 + digits.len() + 1)
+        }
+        [b'&', b'#', rest @ ..] => {
+            let digits = reference_digits(rest, 10)?;
+            (number(digits, 10)?, 2 + digits.len() + 1)
+        }
+        _ => return None,
+    };
+    let byte = u8::try_from(code).ok().filter(u8::is_ascii).unwrap_or(b'?');
+    Some((byte, len))
+}
+
+/// The digits of an HTML character reference (`65` of `&#65;`): at most 7, then `;`.
+fn reference_digits(bytes: &[u8], radix: u32) -> Option<&[u8]> {
+    let len = bytes
+        .iter()
+        .take(7)
+        .take_while(|b| char::from(**b).is_digit(radix))
+        .count();
+    (len > 0 && bytes.get(len) == Some(&b';')).then(|| &bytes[..len])
+}
+
+/// `digits` (all of them digits of `radix`, at most 7) as a number.
+fn number(digits: &[u8], radix: u32) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, b| {
+        char::from(*b).to_digit(radix).map(|d| n * radix + d)
+    })
 }
 
 /// The first run of at least [`LEAK_RUN`] hexadecimal digits in `bytes[from..]` (its start
@@ -113,8 +214,21 @@ fn leaked_run_len(text: &[u8], secret: &[u8]) -> usize {
 }
 
 /// Scrubs every header value (see [`scrub`]); a value that no longer forms a valid header
-/// becomes `[redacted]` whole.
+/// becomes `[redacted]` whole. A header whose name holds the key (a server that made one of
+/// the echo) is kept under the name `redacted`, its value scrubbed too.
 pub(crate) fn scrub_headers(headers: &mut HeaderMap, key: &ApiKey) {
+    let leaky_names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| without_leaks(name.as_str().as_bytes(), key).is_some())
+        .cloned()
+        .collect();
+    for name in leaky_names {
+        let values: Vec<HeaderValue> = headers.get_all(&name).iter().cloned().collect();
+        headers.remove(&name);
+        for value in values {
+            headers.append(HeaderName::from_static("redacted"), value);
+        }
+    }
     for value in headers.values_mut() {
         if let Some(clean) = without_leaks(value.as_bytes(), key) {
             *value = HeaderValue::from_bytes(&clean)
@@ -293,6 +407,65 @@ mod tests {
         ] {
             assert_eq!(scrubbed(&text), text);
         }
+    }
+
+    /// `text` with every character in `spell`'s escape.
+    fn escaped(text: &str, spell: fn(u8) -> String) -> String {
+        text.bytes().map(spell).collect()
+    }
+
+    #[test]
+    fn keys_spelt_with_escapes_go_whole() {
+        let json = |b: u8| format!("\\u{b:04x}");
+        let url = |b: u8| format!("%{b:02X}");
+        let decimal = |b: u8| format!("&#{b};");
+        let hex = |b: u8| format!("&#x{b:x};");
+        for spell in [json, url, decimal, hex] {
+            let text = format!("Invalid API key: {}.", escaped(KEY, spell));
+            assert_eq!(scrubbed(&text), "Invalid API key: [redacted].", "{text}");
+        }
+        // Half escaped, half plain, in a JSON body that must stay JSON.
+        let body = format!(
+            r#"{{"detail": "key {}{}"}}"#,
+            escaped(&KEY[..10], json),
+            &KEY[10..]
+        );
+        let clean: serde_json::Value = serde_json::from_str(&scrubbed(&body)).unwrap();
+        assert_eq!(clean["detail"], "key [redacted]");
+        // 16 escaped secret characters are a leak on their own, as plain ones are.
+        let piece = escaped(&KEY[3..19], url);
+        assert_eq!(scrubbed(&format!("a={piece}&b=1")), "a=[redacted]&b=1");
+    }
+
+    #[test]
+    fn escapes_that_hide_no_key_stay_as_they_are() {
+        for text in [
+            r#"{"response": "caf\u00e9 \"quoted\" \\u00"}"#.to_owned(),
+            "50% off, 100%, %zz, %4".to_owned(),
+            "&#38; &amp; &#x26; &#; &#x; &#12345678;".to_owned(),
+            // 15 escaped secret characters are not enough.
+            format!(
+                "{}-{}",
+                escaped(&KEY[3..18], |b| format!("%{b:02x}")),
+                &KEY[18..19]
+            ),
+        ] {
+            assert_eq!(scrubbed(&text), text);
+        }
+    }
+
+    #[test]
+    fn a_header_named_after_the_key_is_kept_under_another_name() {
+        let mut headers = HeaderMap::new();
+        let leaky = HeaderName::from_bytes(format!("x-{KEY}").as_bytes()).unwrap();
+        headers.append(&leaky, HeaderValue::from_static("1"));
+        headers.append(&leaky, HeaderValue::from_static("2"));
+        headers.insert("x-ok", HeaderValue::from_static("fine"));
+        scrub_headers(&mut headers, &ApiKey::new(KEY).unwrap());
+        assert!(!headers.contains_key(&leaky));
+        let kept: Vec<_> = headers.get_all("redacted").iter().collect();
+        assert_eq!(kept, ["1", "2"]);
+        assert_eq!(headers["x-ok"], "fine");
     }
 
     #[test]

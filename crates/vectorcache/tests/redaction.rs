@@ -145,6 +145,39 @@ async fn a_key_echoed_in_headers_is_scrubbed_everywhere() {
 }
 
 #[tokio::test]
+async fn a_key_echoed_in_json_escapes_or_a_header_name_is_scrubbed() {
+    // `\u0076\u0063\u005f...`: JSON decoding would spell the key out in the detail and the
+    // decode error's message.
+    let escaped: String = KEY.bytes().map(|b| format!("\\u{b:04x}")).collect();
+    let body = format!(r#"{{"detail": "Invalid API key: {escaped}"}}"#);
+    let (err, _) = failed_query(
+        ResponseTemplate::new(401)
+            .set_body_raw(body.clone(), "application/json")
+            .insert_header(format!("x-{KEY}").as_str(), "1"),
+        0,
+    )
+    .await;
+    let api = err.api_error().unwrap();
+    assert_eq!(api.detail, "Invalid API key: [redacted]");
+    assert_eq!(api.json().unwrap()["detail"], "Invalid API key: [redacted]");
+    assert_eq!(api.header("redacted"), Some("1"));
+    assert_redacted(
+        "an API error",
+        &format!("{err} {err:?} {} {:?}", api.body, api.headers),
+    );
+
+    let answer = format!(r#"{{"cache_hit": "{escaped}", "response": "x"}}"#);
+    let (err, _) = failed_query(
+        ResponseTemplate::new(200).set_body_raw(answer, "application/json"),
+        0,
+    )
+    .await;
+    assert!(matches!(err, vectorcache::Error::Decode(_)), "{err:?}");
+    assert!(err.to_string().contains("[redacted]"), "{err}");
+    assert_redacted("a decode error", &format!("{err} {err:?}"));
+}
+
+#[tokio::test]
 async fn a_key_across_the_body_limit_is_scrubbed_before_the_cut() {
     // 64 KiB is where error bodies are cut; put the key across that line.
     let limit = 64 * 1024;
