@@ -52,11 +52,23 @@ pub(crate) fn success(
             attempts: 1,
         })
     };
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(decode_error("the body is empty".into()));
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(decode_error("the body is empty".into())),
+        // serde would read an array's items as the fields in order: `[false, "x"]` is no answer.
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(decode_error(
+                "not the documented JSON (not an object)".into(),
+            ))
+        }
     }
-    let mut response: QueryResponse = serde_json::from_slice(body)
-        .map_err(|e| decode_error(format!("not the documented JSON ({e})")))?;
+    let mut response: QueryResponse = serde_json::from_slice(body).map_err(|e| {
+        // serde quotes the offending value, which a broken server may make megabytes long.
+        decode_error(format!(
+            "not the documented JSON ({})",
+            bounded(&e.to_string(), MAX_SNIPPET)
+        ))
+    })?;
     response.rate_limit = headers::rate_limit(headers);
     response.request_id = request_id;
     Ok(response)
@@ -91,8 +103,10 @@ pub(crate) fn api_error(
 /// The message of a JSON error body, for every documented shape.
 fn detail_from_json(body: &Value) -> Option<String> {
     let object = body.as_object()?;
+    // An empty or blank message says nothing: the next shape, or the status, says more.
+    let said = |text: &String| !text.trim().is_empty();
     match object.get("detail") {
-        Some(Value::String(s)) => return Some(s.clone()),
+        Some(Value::String(s)) if said(s) => return Some(s.clone()),
         Some(Value::Array(items)) if !items.is_empty() => {
             return Some(
                 items
@@ -103,17 +117,18 @@ fn detail_from_json(body: &Value) -> Option<String> {
             )
         }
         // An empty list says nothing either: look at the other shapes.
-        Some(Value::Null | Value::Array(_)) | None => {}
+        Some(Value::Null | Value::Array(_) | Value::String(_)) | None => {}
         Some(other) => return Some(other.to_string()),
     }
     // The `{"error": "...", "message": "..."}` shape of one guide.
     match (object.get("message"), object.get("error")) {
-        (Some(Value::String(m)), _) => Some(m.clone()),
-        (_, Some(Value::String(e))) => Some(e.clone()),
+        (Some(Value::String(m)), _) if said(m) => Some(m.clone()),
+        (_, Some(Value::String(e))) if said(e) => Some(e.clone()),
         (_, Some(Value::Object(inner))) => inner
             .get("message")
             .and_then(Value::as_str)
-            .map(str::to_owned),
+            .map(str::to_owned)
+            .filter(said),
         _ => None,
     }
 }
@@ -227,6 +242,38 @@ mod tests {
             detail(502, r#"{"error":{"code":7}}"#),
             "Bad Gateway: {\"error\":{\"code\":7}}"
         );
+        // Blank messages say nothing either.
+        assert_eq!(
+            detail(401, r#"{"detail":" ","message":"key revoked"}"#),
+            "key revoked"
+        );
+        assert_eq!(
+            detail(401, r#"{"detail":"","error":{"message":""}}"#),
+            "Unauthorized: {\"detail\":\"\",\"error\":{\"message\":\"\"}}"
+        );
+    }
+
+    #[test]
+    fn only_an_object_is_an_answer_and_a_decode_error_stays_short() {
+        let headers = HeaderMap::new();
+        for body in [r#"[false, "x"]"#, r#"  "text""#, "1", "null"] {
+            let err = success(200, &headers, body.as_bytes(), None).unwrap_err();
+            assert!(err.to_string().contains("not an object"), "{body}: {err}");
+        }
+        let huge = format!(r#"{{"cache_hit": "{}"}}"#, "x".repeat(1 << 20));
+        let err = success(200, &headers, huge.as_bytes(), None).unwrap_err();
+        assert!(
+            err.to_string().len() < 2 * MAX_SNIPPET,
+            "{}",
+            err.to_string().len()
+        );
+        assert!(success(
+            200,
+            &headers,
+            br#" {"cache_hit": true, "response": "x"}"#,
+            None
+        )
+        .is_ok());
     }
 
     #[test]
