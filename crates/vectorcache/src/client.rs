@@ -314,7 +314,8 @@ impl Client {
             headers,
             timeout: request.timeout.unwrap_or(inner.timeout),
             total_timeout,
-            deadline: total_timeout.map(|t| Instant::now() + t),
+            // A bound too far out for the clock (`Duration::MAX`) is no bound at all.
+            deadline: total_timeout.and_then(|t| Instant::now().checked_add(t)),
             retry: RetryPolicy {
                 max_retries: request.max_retries.unwrap_or(inner.retry.max_retries),
                 ..inner.retry
@@ -347,7 +348,8 @@ impl Client {
             if let Some(deadline) = call.deadline {
                 // A wait the server asked for that would overrun the total ends the call now,
                 // with the server's own error (and its retry_after).
-                if error.retry_after().is_some() && Instant::now() + wait >= deadline {
+                let resumes = Instant::now().checked_add(wait);
+                if error.retry_after().is_some() && resumes.is_none_or(|at| at >= deadline) {
                     return Err(error.with_attempts(retry + 1));
                 }
             }

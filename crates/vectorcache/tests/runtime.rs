@@ -152,6 +152,41 @@ async fn a_server_wait_past_the_total_ends_the_call_at_once_with_the_servers_err
 }
 
 #[tokio::test]
+async fn a_total_timeout_beyond_the_clock_is_no_bound() {
+    // `Duration::MAX` from now does not fit an `Instant`: no panic, an answer, and a server
+    // wait the retry honours as with no bound at all.
+    let server = MockServer::start().await;
+    answer_times(
+        &server,
+        1,
+        json_error(429, "slow").insert_header("retry-after-ms", "10"),
+    )
+    .await;
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    let client = builder(&server)
+        .total_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let answer = client
+        .query(QueryRequest::new("p", "m").total_timeout(Duration::MAX))
+        .await
+        .unwrap();
+    assert!(answer.cache_hit);
+    assert!(
+        client
+            .query(QueryRequest::new("p", "m"))
+            .await
+            .unwrap()
+            .cache_hit
+    );
+    assert_eq!(requests(&server).await.len(), 3);
+}
+
+#[tokio::test]
 async fn a_total_timeout_counts_the_attempt_it_cut_short() {
     // Two quick 503s, then an answer that never comes in time: the total ends the third attempt.
     let server = MockServer::start().await;
