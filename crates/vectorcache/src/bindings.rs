@@ -39,7 +39,7 @@ pub fn duration_from_millis_f64(what: &str, millis: f64) -> Result<Duration, Rea
 /// `u32` the core takes, refusing negative and absurd values.
 pub fn retries_from_i64(what: &str, retries: i64) -> Result<u32, Reason> {
     match u32::try_from(retries) {
-        Ok(n) if n <= 100 => Ok(n),
+        Ok(n) if n <= crate::config::MAX_RETRIES_LIMIT => Ok(n),
         _ => Err(retries_out_of_range(what, &retries)),
     }
 }
@@ -47,7 +47,7 @@ pub fn retries_from_i64(what: &str, retries: i64) -> Result<u32, Reason> {
 /// Why a retry count is refused; `shown` is the value as the caller wrote it (a Python int
 /// beyond 64 bits is shown whole, not saturated).
 pub fn retries_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason {
-    format!("`{what}` must be a whole number from 0 to 100, got {shown}")
+    crate::config::retries_problem(what, shown)
 }
 
 /// Why a similarity threshold is refused (the core's own message), for a value that does not
@@ -65,20 +65,17 @@ pub fn lone_surrogate(what: &str) -> Reason {
     )
 }
 
-/// The most connections a client may be allowed to open.
-const MAX_CONNECTIONS_LIMIT: usize = 100_000;
-
 /// Converts a connection count given as a signed integer into the `usize` the core takes.
 pub fn connections_from_i64(what: &str, n: i64) -> Result<usize, Reason> {
     match usize::try_from(n) {
-        Ok(n) if (1..=MAX_CONNECTIONS_LIMIT).contains(&n) => Ok(n),
+        Ok(n) if (1..=crate::config::MAX_CONNECTIONS_LIMIT).contains(&n) => Ok(n),
         _ => Err(connections_out_of_range(what, &n)),
     }
 }
 
 /// Why a connection count is refused; `shown` is the value as the caller wrote it.
 pub fn connections_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason {
-    format!("`{what}` must be a whole number from 1 to {MAX_CONNECTIONS_LIMIT}, got {shown}")
+    crate::config::connections_problem(what, shown)
 }
 
 #[cfg(test)]

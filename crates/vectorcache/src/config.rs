@@ -28,6 +28,22 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// The most retries a client or a request may ask for: more is a mistake, not a policy.
+pub(crate) const MAX_RETRIES_LIMIT: u32 = 100;
+/// The most connections a client may be allowed to open.
+pub(crate) const MAX_CONNECTIONS_LIMIT: usize = 100_000;
+// Each connection is a permit of the pool's semaphore.
+const _: () = assert!(MAX_CONNECTIONS_LIMIT <= Semaphore::MAX_PERMITS);
+
+/// Why a retry count is refused; `shown` is the value as the caller wrote it.
+pub(crate) fn retries_problem(what: &str, shown: &dyn std::fmt::Display) -> String {
+    format!("`{what}` must be a whole number from 0 to {MAX_RETRIES_LIMIT}, got {shown}")
+}
+
+/// Why a connection count is refused; `shown` is the value as the caller wrote it.
+pub(crate) fn connections_problem(what: &str, shown: &dyn std::fmt::Display) -> String {
+    format!("`{what}` must be a whole number from 1 to {MAX_CONNECTIONS_LIMIT}, got {shown}")
+}
 /// The longest server-requested wait the client will sit through before retrying.
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
@@ -203,7 +219,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Retries after the first attempt (default 2; 0 disables retrying).
+    /// Retries after the first attempt (default 2; 0 disables retrying; at most 100).
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.options.max_retries = Some(retries);
         self
@@ -245,8 +261,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Connections open at once, at most (default 100); queries beyond wait their turn, and
-    /// that wait counts toward the total timeout, not the per-attempt one.
+    /// Connections open at once, at most (default 100, from 1 to 100,000); queries beyond
+    /// wait their turn, and that wait counts toward the total timeout, not the per-attempt one.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.options.max_connections = Some(max);
         self
@@ -339,9 +355,17 @@ impl ClientBuilder {
             check_duration("total_timeout", total)?;
         }
         let max_connections = max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
-        if !(1..=Semaphore::MAX_PERMITS).contains(&max_connections) {
-            return Err(Error::invalid_config(format!(
-                "`max_connections` must be at least 1, got {max_connections}"
+        // The same bounds the bindings check their numbers against.
+        if !(1..=MAX_CONNECTIONS_LIMIT).contains(&max_connections) {
+            return Err(Error::invalid_config(connections_problem(
+                "max_connections",
+                &max_connections,
+            )));
+        }
+        if let Some(retries) = max_retries.filter(|r| *r > MAX_RETRIES_LIMIT) {
+            return Err(Error::invalid_config(retries_problem(
+                "max_retries",
+                &retries,
             )));
         }
         let defaults = RetryPolicy::default();

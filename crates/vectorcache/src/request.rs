@@ -52,7 +52,7 @@ pub struct QueryRequest {
     /// This call's per-attempt timeout, instead of the client's.
     #[serde(skip)]
     pub timeout: Option<Duration>,
-    /// This call's retries after the first attempt, instead of the client's.
+    /// This call's retries after the first attempt (at most 100), instead of the client's.
     #[serde(skip)]
     pub max_retries: Option<u32>,
     /// This call's bound on everything (waiting for a connection, every attempt, every
@@ -111,7 +111,7 @@ impl QueryRequest {
         self
     }
 
-    /// This call's retries after the first attempt, instead of the client's.
+    /// This call's retries after the first attempt (at most 100), instead of the client's.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = Some(retries);
         self
@@ -164,6 +164,15 @@ impl QueryRequest {
                     "`{field}` must be greater than zero"
                 )));
             }
+        }
+        if let Some(retries) = self
+            .max_retries
+            .filter(|r| *r > crate::config::MAX_RETRIES_LIMIT)
+        {
+            return Err(Error::invalid_request(crate::config::retries_problem(
+                "max_retries",
+                &retries,
+            )));
         }
         if self
             .project_id

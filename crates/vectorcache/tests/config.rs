@@ -173,6 +173,53 @@ fn builder_rejects_unusable_settings() {
 }
 
 #[tokio::test]
+async fn retry_and_connection_counts_have_the_bindings_bounds() {
+    // Python and Node refuse these numbers; the core refuses them the same way, with the
+    // same words, so a Rust caller (or the CLI) gets the same outcome.
+    let base = || {
+        Client::builder()
+            .api_key(KEY)
+            .base_url("http://localhost:1")
+    };
+    for (result, message) in [
+        (
+            base().max_retries(101).build(),
+            "`max_retries` must be a whole number from 0 to 100, got 101",
+        ),
+        (
+            base().max_connections(0).build(),
+            "`max_connections` must be a whole number from 1 to 100000, got 0",
+        ),
+        (
+            base().max_connections(usize::MAX).build(),
+            "must be a whole number from 1 to 100000, got 18446744073709551615",
+        ),
+    ] {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{err:?}");
+        assert!(err.to_string().contains(message), "{err}");
+    }
+    assert!(base()
+        .max_retries(100)
+        .max_connections(100_000)
+        .build()
+        .is_ok());
+
+    let server = MockServer::start().await;
+    let client = client(&server);
+    let err = client
+        .query(QueryRequest::new("p", "m").max_retries(u32::MAX))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err:?}");
+    assert!(
+        err.to_string().contains("from 0 to 100, got 4294967295"),
+        "{err}"
+    );
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
 async fn client_options_as_data_reach_the_wire() {
     let server = MockServer::start().await;
     answer(
