@@ -82,7 +82,11 @@ function fromNative(native) {
   // An unknown name means an addon newer than this file: still a catchable VectorcacheError.
   const ErrorClass = CLASSES[native.errorClass] ?? VectorcacheError
   const cause = native.cause == null ? undefined : new Error(native.cause)
-  return new ErrorClass(native.message, { ...native, cause })
+  // The server's names arrive as pairs and JSON text, not objects, so that a `__proto__` among
+  // them stays an own property here (as JSON.parse keeps it) instead of setting a prototype.
+  const headers = native.headers == null ? undefined : Object.fromEntries(native.headers)
+  const data = native.dataJson == null ? undefined : JSON.parse(native.dataJson)
+  return new ErrorClass(native.message, { ...native, cause, headers, data })
 }
 
 /** Something the native layer threw instead of returning (a bug, or napi itself failing). */

@@ -6,9 +6,14 @@ export interface VectorcacheConfig {
   apiKey?: string
   /** The service URL. Defaults to `VECTORCACHE_BASE_URL`, else `https://api.vectorcache.ai`. */
   baseUrl?: string
+  /**
+   * The same setting as `baseUrl`, spelled as one documentation guide (and the OpenAI SDK)
+   * spell it. Give one of the two: both is a `VectorcacheConfigurationError`.
+   */
+  baseURL?: string
   /** Timeout of one attempt, in milliseconds. @default 30000 */
   timeout?: number
-  /** Retries after the first attempt (timeouts, connection failures, 408/409/429/5xx). @default 2 */
+  /** Retries after the first attempt (timeouts, connection failures, 429/500/502/503/504). @default 2 */
   maxRetries?: number
   /** The project every request targets unless it names its own. */
   projectId?: string
@@ -26,6 +31,17 @@ export interface VectorcacheConfig {
    * `VectorcacheTimeoutError`. @default none
    */
   totalTimeout?: number
+  /**
+   * CA certificates to trust beside the system's: PEM text, a `Buffer` holding it, or an array
+   * of them, as Node's own `https` options take them. `NODE_EXTRA_CA_CERTS` adds a file too.
+   * @example ca: fs.readFileSync('corp-ca.pem')
+   */
+  ca?: string | Buffer | Array<string | Buffer>
+  /**
+   * The proxy for every request (`http://[user:password@]host:port`), instead of the
+   * `HTTPS_PROXY` environment. Its credentials are never shown.
+   */
+  proxy?: string
 }
 
 /** A logger for the client's events. */
@@ -70,6 +86,12 @@ export interface CacheQueryRequest {
   includeDebug?: boolean
   /** The project to query; overrides the client's `projectId`. */
   projectId?: string
+  /** `similarityThreshold` in the API's own (snake_case) spelling; give one of the two, not both. */
+  similarity_threshold?: number
+  /** `includeDebug` in the API's own (snake_case) spelling; give one of the two, not both. */
+  include_debug?: boolean
+  /** `projectId` in the API's own (snake_case) spelling; give one of the two, not both. */
+  project_id?: string
 }
 
 /** The `debug` object of a response (requested with `includeDebug`). */

@@ -109,13 +109,12 @@ class VectorcacheClient {
 
   constructor(config) {
     let options = config
+    let logger
     if (config !== null && typeof config === 'object' && 'logger' in config) {
-      const { logger, ...rest } = config
-      this.#logger = checkedLogger(logger)
-      options = rest
-    } else {
-      this.#logger = loggerFromEnv()
+      ;({ logger, ...options } = config)
     }
+    // `logger: undefined` or `null` is "not given", like every other option: VECTORCACHE_LOG applies.
+    this.#logger = checkedLogger(logger) ?? loggerFromEnv()
     const outcome = callNative(() => native.createClient(options, this.#logger !== undefined))
     if (outcome.error) throw fromNative(outcome.error)
     this.#native = outcome.client
@@ -253,3 +252,7 @@ module.exports = {
 // The earlier npm package's default export: `require('vectorcache').default` and
 // `import VectorcacheClient from 'vectorcache'`.
 module.exports.default = VectorcacheClient
+// Marks the exports as a compiled ES module's, so TypeScript's `esModuleInterop` (and bundlers)
+// take `.default` for a default import, as index.d.ts declares it, instead of the whole object.
+// Non-enumerable: not a key of `require('vectorcache')`.
+Object.defineProperty(module.exports, '__esModule', { value: true })

@@ -124,6 +124,23 @@ test('headers of a 429 are readable as the docs do', async () => {
   assert.ok(error.retryAfter > 100 && error.retryAfter <= 120, `retryAfter ${error.retryAfter}`)
 })
 
+test('a "__proto__" in the error body or headers is an own property, as JSON.parse keeps it', async () => {
+  const { emulator } = env
+  const body = '{"detail":"x","__proto__":{"polluted":"yes"}}'
+  // A computed key is an own property; `{ __proto__: ... }` would not be one.
+  await emulator.fault({ status: 400, body, headers: { ['__proto__']: 'header value' } })
+  const error = await rejection(emulator.client().query({ prompt: 'p', model: 'gpt-4o' }))
+  assert.ok(error instanceof vectorcache.VectorcacheValidationError)
+  assert.equal(error.detail, 'x')
+  const { data } = error.response
+  assert.deepEqual(Object.keys(data).sort(), Object.keys(JSON.parse(body)).sort())
+  assert.deepEqual(Object.getOwnPropertyDescriptor(data, '__proto__')?.value, { polluted: 'yes' })
+  assert.equal(Object.getPrototypeOf(data), Object.prototype)
+  assert.equal(data.polluted, undefined)
+  assert.equal(Object.getOwnPropertyDescriptor(error.headers, '__proto__')?.value, 'header value')
+  assert.equal(Object.getPrototypeOf(error.headers), Object.prototype)
+})
+
 test('the emulator itself answers 401 for a key it does not know', async () => {
   const { emulator } = env
   const client = emulator.client({ apiKey: 'vc_ffffffffffffffffffffffffffffffff' })

@@ -67,7 +67,7 @@ test('the package resolves to the installed copy in the temp project', (t) => {
   const resolved = require.resolve('vectorcache')
   assert.ok(resolved.startsWith(installed), `${resolved} is inside ${installed}`)
   // The tarball carries the built artifacts and the wrapper, not the Rust sources.
-  for (const file of ['index.js', 'index.mjs', 'index.d.ts', 'loader.js', 'native.d.ts', 'package.json']) {
+  for (const file of ['index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'loader.js', 'native.d.ts', 'package.json']) {
     assert.ok(existsSync(path.join(installed, file)), file)
   }
   assert.ok(!existsSync(path.join(installed, 'src')))

@@ -7,6 +7,7 @@ import { test } from 'node:test'
 
 import { VectorcacheConfigurationError } from 'vectorcache'
 
+import { runNode } from './helpers/child.mjs'
 import { API_KEY, PROJECT } from './helpers/emulator.mjs'
 import { useEmulator } from './helpers/setup.mjs'
 
@@ -82,4 +83,22 @@ await client.query({ prompt: 'p', model: 'gpt-4o' })`,
   assert.equal(quiet.code, 0, quiet.stderr)
   assert.equal(quiet.stderr, '')
   assert.deepEqual((await emulator.requests()).map((r) => r.status), [429, 200, 429, 200, 429, 200])
+})
+
+test('logger: undefined or null is "not given": VECTORCACHE_LOG still prints', async () => {
+  const { emulator } = env
+  const script = path.join(PROJECT, 'log-env-no-logger.mjs')
+  writeFileSync(
+    script,
+    `import { VectorcacheClient } from 'vectorcache'
+const logger = process.argv[2] === 'null' ? null : undefined
+await new VectorcacheClient({ logger }).query({ prompt: 'p', model: 'gpt-4o' })`,
+  )
+  for (const given of ['undefined', 'null']) {
+    const { code, stderr } = await runNode([script, given], { env: emulator.env({ VECTORCACHE_LOG: 'debug' }) })
+    assert.equal(code, 0, stderr)
+    // Exactly the answer's line, as without the option.
+    assert.match(stderr, /^\[vectorcache\] debug: Vectorcache answered 200 in [\d.]+ ms \(attempt 1, request req_[^\n]*\n$/, `logger: ${given}`)
+  }
+  assert.deepEqual((await emulator.requests()).map((r) => r.status), [200, 200])
 })

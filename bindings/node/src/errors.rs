@@ -4,8 +4,6 @@
 //! `ErrorKind` (the `bindings` feature makes it exhaustive): a kind added to the core does not
 //! compile until it is mapped. `errors.js` only looks the class up by name.
 
-use std::collections::BTreeMap;
-
 use napi_derive::napi;
 use vectorcache::{Error, ErrorCategory, ErrorKind};
 
@@ -24,12 +22,16 @@ pub struct NativeError {
     pub status: Option<u32>,
     /// The server's `detail`, decoded from whichever body shape it sent.
     pub detail: Option<String>,
-    /// The response headers, names in lower case.
-    pub headers: Option<BTreeMap<String, String>>,
+    /// The response headers, names in lower case, as `[name, value]` pairs for
+    /// `Object.fromEntries`: napi-rs assigns an object's properties, which drops a header
+    /// named `__proto__`.
+    pub headers: Option<Vec<(String, String)>>,
     /// The response body as text (bounded).
     pub body: Option<String>,
-    /// The body parsed as JSON, or the text itself when it is not JSON.
-    pub data: Option<serde_json::Value>,
+    /// `error.response.data` as JSON text: the body's JSON, or the body text as a JSON string.
+    /// Text because `JSON.parse` keeps a `"__proto__"` member an own property, where napi-rs
+    /// assigning it would set the object's prototype.
+    pub data_json: Option<String>,
     /// Seconds the server asked to wait before retrying (429/503).
     pub retry_after: Option<f64>,
     /// The server's request id.
@@ -86,9 +88,11 @@ impl From<Error> for NativeError {
             message: error.to_string(),
             status: error.status().map(u32::from),
             detail: error.detail().map(str::to_owned),
-            headers: error.headers().cloned(),
+            headers: error
+                .headers()
+                .map(|headers| headers.clone().into_iter().collect()),
             body,
-            data,
+            data_json: data.map(|value| value.to_string()),
             retry_after: error.retry_after().map(|d| d.as_secs_f64()),
             request_id: error.request_id().map(str::to_owned),
             attempts: error.attempts(),
