@@ -66,8 +66,9 @@ export interface QueryOptions {
   projectId?: string
   /**
    * Cancels the call: the promise rejects at once with a `DOMException` named `'AbortError'`
-   * (as `fetch` does), the HTTP request is dropped and nothing is retried. An already aborted
-   * signal sends nothing.
+   * whose `cause` is the signal's reason (also for `AbortSignal.timeout()`, as Node's own
+   * APIs do), the HTTP request is dropped and nothing is retried. An already aborted signal
+   * sends nothing. One signal may serve any number of calls.
    */
   signal?: AbortSignal
 }

@@ -32,22 +32,45 @@ async function settled(pending) {
 /** Waits for the outcome, or rejects the moment `signal` aborts (and cancels the native task). */
 function untilAborted(pending, signal, cancel) {
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
+    const stop = whenAborted(signal, () => {
       cancel.cancel()
       reject(abortError(signal))
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
+    })
     settled(pending).then(
       (outcome) => {
-        signal.removeEventListener('abort', onAbort)
+        stop()
         resolve(outcome)
       },
       (error) => {
-        signal.removeEventListener('abort', onAbort)
+        stop()
         reject(error)
       },
     )
   })
+}
+
+// The queries waiting on each signal. One signal is often shared by many queries (a request's
+// or a shutdown's); one 'abort' listener each would make Node warn of a listener leak
+// (MaxListenersExceededWarning) from the eleventh on, so a signal gets one listener in all.
+const waitingOn = new WeakMap()
+
+/** Calls `onAbort` when `signal` aborts, unless the returned function was called first. */
+function whenAborted(signal, onAbort) {
+  let waiting = waitingOn.get(signal)
+  if (waiting === undefined) {
+    waiting = new Set()
+    waitingOn.set(signal, waiting)
+    signal.addEventListener(
+      'abort',
+      () => {
+        waitingOn.delete(signal)
+        for (const callback of waiting) callback()
+      },
+      { once: true },
+    )
+  }
+  waiting.add(onAbort)
+  return () => waiting.delete(onAbort)
 }
 
 /** What `fetch` rejects with when its signal aborts: a DOMException named 'AbortError'. */

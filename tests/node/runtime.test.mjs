@@ -120,6 +120,34 @@ test('an already aborted signal sends nothing', async () => {
   assert.equal(slow.stats.requests, before)
 })
 
+test('one signal shared by many queries: no listener-leak warning, and one abort ends them all', async () => {
+  const warnings = []
+  const onWarning = (warning) => warnings.push(warning.name)
+  process.on('warning', onWarning)
+  try {
+    const client = slow.client()
+    const controller = new AbortController()
+    const before = slow.stats.requests
+    // Twelve at once on one signal: one listener each would pass Node's limit of ten.
+    const pending = Array.from({ length: 12 }, () =>
+      rejection(client.query({ prompt: 'p', model: 'gpt-4o' }, { signal: controller.signal })))
+    assert.ok(await waitFor(() => slow.stats.requests === before + 12), 'all twelve arrived')
+    controller.abort()
+    const errors = await Promise.all(pending)
+    assert.deepEqual(errors.map((e) => e.name), Array(12).fill('AbortError'))
+    // Later queries on a signal that served others still abort.
+    const again = new AbortController()
+    const first = rejection(client.query({ prompt: 'p', model: 'gpt-4o' }, { signal: again.signal }))
+    const second = rejection(client.query({ prompt: 'p', model: 'gpt-4o' }, { signal: again.signal }))
+    again.abort()
+    assert.deepEqual([(await first).name, (await second).name], ['AbortError', 'AbortError'])
+    await new Promise((r) => setImmediate(r)) // warnings are emitted on a later tick
+    assert.deepEqual(warnings.filter((name) => name === 'MaxListenersExceededWarning'), [])
+  } finally {
+    process.off('warning', onWarning)
+  }
+})
+
 test('a signal that is not an AbortSignal is an invalid request', async () => {
   const before = slow.stats.requests
   const error = await rejection(slow.client().query({ prompt: 'p', model: 'gpt-4o' }, { signal: 'stop' }))
