@@ -11,10 +11,14 @@
 //! must be current"). So every runtime thread enters Python through [`PythonEntry`], and an
 //! `atexit` hook ([`wait_for_runtime_threads`]) first bars new entries and then waits, with
 //! the GIL released, for the threads still inside.
+//!
+//! The same gate keeps Python's daemon threads that wait for a sync query out of Python once
+//! the exit began ([`back_into_python`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use pyo3::intern;
@@ -33,9 +37,12 @@ const EXIT_WAIT: Duration = Duration::from_secs(5);
 static INSIDE: AtomicUsize = AtomicUsize::new(0);
 /// Set by the exit hook: no runtime thread may enter Python any more.
 static CLOSED: AtomicBool = AtomicBool::new(false);
+/// The thread that ran the exit hook: the one finalizing the interpreter.
+static EXIT_THREAD: OnceLock<ThreadId> = OnceLock::new();
 
-/// Permission for a runtime thread to be inside Python; dropped after it has left.
-struct PythonEntry;
+/// Permission for a thread to be inside Python; dropped after it has left (or, for a thread
+/// coming back from a wait without the GIL, once it holds the GIL again).
+pub(crate) struct PythonEntry;
 
 impl PythonEntry {
     /// `None` once the interpreter is exiting: the caller must not touch Python.
@@ -55,6 +62,24 @@ impl Drop for PythonEntry {
     }
 }
 
+/// For a Python thread about to take the GIL back after a wait without it: permission, or
+/// `None` for the thread finalizing the interpreter (an `atexit` function may still query).
+/// Any other thread once the exit began is a daemon thread (the others were joined before
+/// `atexit`), which CPython ends with `pthread_exit` as it takes the GIL; that forced unwind
+/// through this extension's frames crashes the process. Such a thread never returns from
+/// here: it sleeps until the process is gone, as CPython 3.14 makes them do itself.
+pub(crate) fn back_into_python() -> Option<PythonEntry> {
+    if let Some(entry) = PythonEntry::try_enter() {
+        return Some(entry);
+    }
+    if EXIT_THREAD.get() == Some(&std::thread::current().id()) {
+        return None;
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
 /// Registered with `os.register_at_fork(after_in_child=...)`: the parent's runtime threads
 /// that were inside Python do not exist in the child, so they no longer count.
 #[pyfunction]
@@ -66,6 +91,7 @@ pub fn forget_parent_threads() {
 /// released, at most `EXIT_WAIT`) for those already inside to leave.
 #[pyfunction]
 pub fn wait_for_runtime_threads(py: Python<'_>) {
+    let _ = EXIT_THREAD.set(std::thread::current().id());
     py.detach(|| {
         CLOSED.store(true, Ordering::SeqCst);
         // Seconds at most, at exit only: polling keeps the gate free of locks, so a fork can

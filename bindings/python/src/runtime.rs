@@ -65,10 +65,13 @@ where
     loop {
         // A `Receiver` is not `Sync`, so it moves into the detached closure and back out.
         let received;
-        (receiver, received) = py.detach(move || {
+        let entry;
+        (receiver, received, entry) = py.detach(move || {
             let received = receiver.recv_timeout(SIGNAL_CHECK_INTERVAL);
-            (receiver, received)
+            // Held until the GIL is ours again, so the exit hook waits for this thread.
+            (receiver, received, crate::bridge::back_into_python())
         });
+        drop(entry);
         match received {
             Ok(output) => return Ok(output),
             Err(RecvTimeoutError::Timeout) => {
