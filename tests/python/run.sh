@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole Python job on a fresh machine, from the repo root: a venv with the tools, the
 # emulator binary, the wheel from dist/ (what `make dist` built: manylinux2014, zig; built here
-# first if dist/ has none), mypy --strict on the examples (and the package), pytest against the
-# INSTALLED wheel, run from outside the source tree, and the sdist from dist/ built by pip in a
-# fresh venv.
+# first if dist/ has none), mypy --strict on the examples, the package and typed_usage.py,
+# pytest against the INSTALLED wheel, run from outside the source tree, and the sdist from
+# dist/ built by pip in a fresh venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -36,6 +36,7 @@ echo "== mypy --strict"
 export MYPY_CACHE_DIR="$TARGET/mypy-cache"
 "$VENV/bin/mypy" --strict examples/python                 # against the installed package
 "$VENV/bin/mypy" --strict bindings/python/python/vectorcache  # the package and its stubs
+"$VENV/bin/mypy" --strict tests/python/typed_usage.py        # user code: the precise types
 
 # From outside the source tree, so `vectorcache` is the installed copy.
 RUN_DIR="$(mktemp -d)"

@@ -6,7 +6,8 @@ import asyncio
 import json
 import pickle
 import types
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Iterator
 
 import pytest
 
@@ -135,6 +136,37 @@ def test_batch_items_may_be_any_mapping_and_none_means_absent(make_client, emula
         {"prompt": "What is AI?", "model": "gpt-4o", "context": "a"},
         {"prompt": "What is AI?", "model": "gpt-4o"},
     ]
+
+
+class _ItemThatRaises(Mapping[str, Any]):
+    """A batch item whose values raise `error` when read."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __getitem__(self, key: str) -> Any:
+        raise self.error
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["prompt", "model"])
+
+    def __len__(self) -> int:
+        return 2
+
+
+def test_a_batch_item_fails_with_an_exception_and_ctrl_c_stops_the_batch(make_client,
+                                                                         emulator) -> None:
+    # What reading an item raised is that item's outcome: an Exception, as the stubs say...
+    ok = {"prompt": "What is AI?", "model": "gpt-4o"}
+    broken = RuntimeError("unreadable item")
+    outcomes = make_client().query_many([ok, _ItemThatRaises(broken)])
+    assert type(outcomes[0]) is QueryResponse and outcomes[1] is broken
+    assert len(emulator.requests()) == 1
+    # ...but Ctrl-C (or SystemExit) is not an item's failure: it ends the call, nothing sent.
+    for stop in (KeyboardInterrupt(), SystemExit(3)):
+        with pytest.raises(type(stop)):
+            make_client().query_many([ok, _ItemThatRaises(stop)])
+    assert len(emulator.requests()) == 1
 
 
 def test_batch_concurrency_must_be_at_least_one(make_client) -> None:

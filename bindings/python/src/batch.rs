@@ -1,8 +1,8 @@
 //! `query_many`: a batch of queries in one call across the language boundary. Each item is a
 //! mapping of `query`'s keyword arguments; the outcome is a list in input order whose items are
-//! results or exception instances (a bad item fails alone, before anything is sent).
+//! results or `Exception` instances (a bad item fails alone, before anything is sent).
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyMapping};
 use vectorcache::{Error, QueryRequest, QueryResponse};
@@ -45,6 +45,9 @@ pub fn prepare(requests: &Bound<'_, PyAny>) -> PyResult<Prepared> {
                 prepared.refused.push(None);
             }
             Ok(Err(error)) => prepared.refused.push(Some(to_py_err(py, &error))),
+            // Ctrl-C (or SystemExit) while reading an item's mapping stops the whole call:
+            // an item's outcome is only ever an `Exception`, as the stubs say.
+            Err(error) if !error.is_instance_of::<PyException>(py) => return Err(error),
             Err(error) => prepared.refused.push(Some(error)),
         }
     }

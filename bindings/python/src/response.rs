@@ -314,8 +314,105 @@ macro_rules! record_methods {
     };
 }
 
-record_methods!(QueryResponse);
-record_methods!(DebugInfo);
+/// `QueryResponse`'s constructor arguments, in order: every field, the hidden ones too.
+type QueryResponseArgs = (
+    bool,
+    String,
+    Option<f64>,
+    f64,
+    String,
+    Option<Py<DebugInfo>>,
+    Option<Py<RateLimit>>,
+    Option<String>,
+);
+
+record_methods!(QueryResponse {
+    /// An answer as the server would send it; the defaults are the core's for absent fields
+    /// (for tests and unpickling).
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    // (The text signature spells out `llm_provider=''`, which pyo3 would show as `...`.)
+    #[pyo3(
+        signature = (cache_hit, response, similarity_score = None, cost_saved = 0.0, llm_provider = String::new(), debug = None, rate_limit = None, request_id = None),
+        text_signature = "(cache_hit, response, similarity_score=None, cost_saved=0.0, llm_provider='', debug=None, rate_limit=None, request_id=None)"
+    )]
+    fn new(
+        cache_hit: bool,
+        response: String,
+        similarity_score: Option<f64>,
+        cost_saved: f64,
+        llm_provider: String,
+        debug: Option<Py<DebugInfo>>,
+        rate_limit: Option<Py<RateLimit>>,
+        request_id: Option<String>,
+    ) -> Self {
+        Self {
+            cache_hit,
+            response,
+            similarity_score,
+            cost_saved,
+            llm_provider,
+            debug,
+            rate_limit,
+            request_id,
+        }
+    }
+
+    /// Pickles as a call of the constructor with every field, so a result can come back from
+    /// a worker process (multiprocessing, ProcessPoolExecutor) and `copy.deepcopy` works.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, PyType>, QueryResponseArgs) {
+        let py = slf.py();
+        let r = slf.get();
+        let args = (
+            r.cache_hit,
+            r.response.clone(),
+            r.similarity_score,
+            r.cost_saved,
+            r.llm_provider.clone(),
+            r.debug.as_ref().map(|d| d.clone_ref(py)),
+            r.rate_limit.as_ref().map(|l| l.clone_ref(py)),
+            r.request_id.clone(),
+        );
+        (slf.get_type(), args)
+    }
+});
+record_methods!(DebugInfo {
+    /// Debug timings as the server sends them; the defaults are the core's for absent fields
+    /// (for tests and unpickling).
+    #[new]
+    #[pyo3(signature = (embedding_time_ms = 0.0, search_time_ms = 0.0, total_time_ms = 0.0, matched_cache_entry_id = None, cache_entry_count = 0))]
+    fn new(
+        embedding_time_ms: f64,
+        search_time_ms: f64,
+        total_time_ms: f64,
+        matched_cache_entry_id: Option<String>,
+        cache_entry_count: u64,
+    ) -> Self {
+        Self {
+            embedding_time_ms,
+            search_time_ms,
+            total_time_ms,
+            matched_cache_entry_id,
+            cache_entry_count,
+        }
+    }
+
+    /// Pickles as a call of the constructor, so the `debug` of an answer pickles with it.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (Bound<'py, PyType>, (f64, f64, f64, Option<String>, u64)) {
+        let d = slf.get();
+        let args = (
+            d.embedding_time_ms,
+            d.search_time_ms,
+            d.total_time_ms,
+            d.matched_cache_entry_id.clone(),
+            d.cache_entry_count,
+        );
+        (slf.get_type(), args)
+    }
+});
 record_methods!(RateLimit {
     /// Rate-limit state as the `X-RateLimit-*` headers give it (for tests and unpickling).
     #[new]

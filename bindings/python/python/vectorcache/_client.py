@@ -84,7 +84,7 @@ class AsyncVectorcacheClient(_NativeAsyncClient):
 
     async def query_many(
         self, requests: Iterable[Mapping[str, Any]], *, concurrency: Optional[int] = None
-    ) -> list[Union[QueryResponse, BaseException]]:
+    ) -> list[Union[QueryResponse, Exception]]:
         """Like :meth:`VectorcacheClient.query_many` (``concurrency`` defaults to 16),
         awaited on the running loop."""
         return await super().query_many(requests, concurrency=concurrency)

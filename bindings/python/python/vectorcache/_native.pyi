@@ -50,6 +50,17 @@ class RateLimit(Mapping[str, Any]):
 class DebugInfo(Mapping[str, Any]):
     """The `debug` object of an answer (requested with `include_debug=True`)."""
 
+    def __new__(
+        cls,
+        embedding_time_ms: float = 0.0,
+        search_time_ms: float = 0.0,
+        total_time_ms: float = 0.0,
+        matched_cache_entry_id: Optional[str] = None,
+        cache_entry_count: int = 0,
+    ) -> Self: ...
+    def __reduce__(
+        self,
+    ) -> tuple[type[DebugInfo], tuple[float, float, float, Optional[str], int]]: ...
     @property
     def embedding_time_ms(self) -> float: ...
     @property
@@ -71,6 +82,27 @@ class QueryResponse(Mapping[str, Any]):
     (`cache_hit`, `response`, `similarity_score`, `cost_saved`, `llm_provider`, and `debug`
     when present)."""
 
+    def __new__(
+        cls,
+        cache_hit: bool,
+        response: str,
+        similarity_score: Optional[float] = None,
+        cost_saved: float = 0.0,
+        llm_provider: str = "",
+        debug: Optional[DebugInfo] = None,
+        rate_limit: Optional[RateLimit] = None,
+        request_id: Optional[str] = None,
+    ) -> Self: ...
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type[QueryResponse],
+        tuple[
+            bool, str, Optional[float], float, str,
+            Optional[DebugInfo], Optional[RateLimit], Optional[str],
+        ],
+    ]:
+        """Pickles (and deep-copies) with every field, ``rate_limit`` and ``request_id`` too."""
     @property
     def cache_hit(self) -> bool: ...
     @property
@@ -149,7 +181,7 @@ class Client(ClientBase):
 
         A hit returns the cached answer to a similar earlier prompt; a miss asks ``model`` and
         caches the fresh answer. The call waits with the GIL released (other threads run) and
-        Ctrl-C cancels it. Retryable failures (timeouts, connection errors, 408/409/429/5xx)
+        Ctrl-C cancels it. Retryable failures (timeouts, connection errors, 429/500/502/503/504)
         are retried up to ``max_retries`` times, honouring ``Retry-After``.
 
         Args:
@@ -192,7 +224,7 @@ class Client(ClientBase):
 
     def query_many(
         self, requests: Iterable[Mapping[str, Any]], *, concurrency: Optional[int] = None
-    ) -> list[Any]:
+    ) -> list[Union[QueryResponse, Exception]]:
         """Looks every request up, at most ``concurrency`` (default 16) at once, in one call.
 
         Args:
@@ -203,12 +235,15 @@ class Client(ClientBase):
 
         Returns:
             A list in the order of ``requests``: each item the ``QueryResponse`` or the
-            exception instance of that request (an ``InvalidRequestError`` or ``TypeError``
-            for a bad item, which is not sent); one failure never fails the batch.
+            exception instance of that request, always an ``Exception`` (a
+            ``VectorcacheError`` for a failed request, an ``InvalidRequestError`` or
+            ``TypeError`` for a bad item, which is not sent, or what reading the item's mapping
+            raised); one failure never fails the batch.
 
         Raises:
             InvalidRequestError: ``concurrency`` is below 1.
             TypeError: ``requests`` is not iterable.
+            KeyboardInterrupt: Ctrl-C, also while an item's mapping is read.
         """
 
 class AsyncClient(ClientBase):
@@ -246,7 +281,7 @@ class AsyncClient(ClientBase):
         """
     def query_many(
         self, requests: Iterable[Mapping[str, Any]], *, concurrency: Optional[int] = None
-    ) -> Awaitable[list[Any]]:
+    ) -> Awaitable[list[Union[QueryResponse, Exception]]]:
         """Like :meth:`Client.query_many`, resolved on the running loop."""
 
 @final
