@@ -34,7 +34,9 @@ pub struct QueryArgs {
     #[arg(long)]
     pub context: Option<String>,
     /// Minimum similarity (0..1) for a hit; the server's default is 0.85.
-    #[arg(long)]
+    // Numeric options take negative numbers as values (here and below), so the core refuses
+    // `--threshold -0.1` with its own message; clap would read `-0` as an unknown flag.
+    #[arg(long, allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Include the server's debug timings.
     #[arg(long)]
@@ -49,17 +51,20 @@ pub struct QueryArgs {
     #[arg(long)]
     pub base_url: Option<String>,
     /// Per-attempt timeout in seconds.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub timeout: Option<f64>,
-    /// Retries after the first attempt.
-    #[arg(long)]
-    pub max_retries: Option<u32>,
+    /// Retries after the first attempt (0 to 100).
+    // Signed, so that a negative count reaches the core's check too.
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_retries: Option<i64>,
 }
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
     /// Port to listen on (0 picks a free one).
-    #[arg(long, short, default_value_t = 8787)]
+    // Numeric options take negative numbers as values (here and below): `--port -1` is then
+    // refused as a bad port, not as an unknown flag `-1`.
+    #[arg(long, short, default_value_t = 8787, allow_negative_numbers = true)]
     pub port: u16,
     /// Address to bind. Anything but loopback exposes the unauthenticated admin routes.
     #[arg(long, default_value = "127.0.0.1")]
@@ -68,10 +73,10 @@ pub struct EmulatorArgs {
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Rate limit per key, requests per minute (overrides the file; default 100000).
-    #[arg(long, requires = "burst")]
+    #[arg(long, requires = "burst", allow_negative_numbers = true)]
     pub rate_limit: Option<u32>,
     /// Token-bucket burst size, with --rate-limit.
-    #[arg(long, requires = "rate_limit")]
+    #[arg(long, requires = "rate_limit", allow_negative_numbers = true)]
     pub burst: Option<u32>,
     /// No rate limiting and no X-RateLimit-* headers (overrides the file).
     #[arg(long, conflicts_with_all = ["rate_limit", "burst"])]

@@ -4,6 +4,7 @@ use vectorcache::{Client, Error, QueryRequest, QueryResponse};
 use vectorcache_emulator::config::generate_key;
 use vectorcache_emulator::{Emulator, EmulatorConfig, DEMO_SIMILAR_PROMPTS};
 
+use crate::console::outln;
 use crate::{exit, output};
 
 const MODEL: &str = "gpt-4o";
@@ -44,11 +45,11 @@ async fn tour() -> Result<(), Error> {
     let mut totals = Totals::default();
     let (question, reworded) = DEMO_SIMILAR_PROMPTS;
 
-    println!(
+    outln!(
         "Vectorcache demo: a local emulator is running at {}",
         emulator.url()
     );
-    println!("(nothing leaves this machine; similarity is lexical, computed by the emulator)\n");
+    outln!("(nothing leaves this machine; similarity is lexical, computed by the emulator)\n");
 
     step(
         1,
@@ -72,7 +73,7 @@ async fn tour() -> Result<(), Error> {
         QueryRequest::new(question, MODEL).context("support"),
     )
     .await?;
-    println!("   ...and hits from then on, within that context:");
+    outln!("   ...and hits from then on, within that context:");
     ask(
         &client,
         &mut totals,
@@ -88,47 +89,48 @@ async fn tour() -> Result<(), Error> {
         .api_key(generate_key())
         .base_url(emulator.url())
         .build()?;
-    println!("   key in use: {}", intruder.api_key());
+    outln!("   key in use: {}", intruder.api_key());
     match intruder.query(QueryRequest::new(question, MODEL)).await {
         Err(Error::Authentication(e)) => {
-            println!(
+            outln!(
                 "   Error::Authentication  status {}  detail {:?}",
-                e.status, e.detail
+                e.status,
+                e.detail
             );
         }
-        other => println!("   unexpected: {other:?}"),
+        other => outln!("   unexpected: {other:?}"),
     }
-    println!();
+    outln!();
 
     step(5, "Running totals");
     let rate = 100.0 * f64::from(totals.hits) / f64::from(totals.queries.max(1));
-    println!(
+    outln!(
         "   {} queries, {} hits, {} misses, hit rate {rate:.0}%, saved ${:.6}",
         totals.queries,
         totals.hits,
         totals.queries - totals.hits,
         totals.cost_saved
     );
-    println!("\nNext: `vectorcache emulator` serves this API for your own app; see README.md.");
+    outln!("\nNext: `vectorcache emulator` serves this API for your own app; see README.md.");
     emulator.shutdown().await;
     Ok(())
 }
 
 fn step(n: u32, title: &str) {
-    println!("{n}. {title}");
+    outln!("{n}. {title}");
 }
 
 async fn ask(client: &Client, totals: &mut Totals, request: QueryRequest) -> Result<(), Error> {
-    println!("   > {:?} ({})", request.prompt(), request.model());
+    outln!("   > {:?} ({})", request.prompt(), request.model());
     let answer = client.query(request).await?;
     totals.record(&answer);
     for line in output::describe(&answer).lines() {
         if line.is_empty() {
-            println!();
+            outln!();
         } else {
-            println!("   {line}");
+            outln!("   {line}");
         }
     }
-    println!();
+    outln!();
     Ok(())
 }

@@ -7,6 +7,7 @@ use vectorcache_emulator::{
 };
 
 use crate::args::EmulatorArgs;
+use crate::console::{errln, outln};
 use crate::exit;
 
 pub async fn run(args: EmulatorArgs) -> u8 {
@@ -14,7 +15,7 @@ pub async fn run(args: EmulatorArgs) -> u8 {
         Some(path) => match EmulatorConfig::from_toml_file(path) {
             Ok(config) => (config, KeySource::File),
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return exit::CONFIG;
             }
         },
@@ -35,7 +36,7 @@ pub async fn run(args: EmulatorArgs) -> u8 {
     let emulator = match Emulator::start(config, SocketAddr::new(args.host, args.port)).await {
         Ok(emulator) => emulator,
         Err(e) => {
-            eprintln!("error: cannot start the emulator: {e}");
+            errln!("error: cannot start the emulator: {e}");
             // A configuration the emulator refuses is the same class however it was given.
             return match e {
                 EmulatorError::Config(_) => exit::CONFIG,
@@ -45,14 +46,14 @@ pub async fn run(args: EmulatorArgs) -> u8 {
     };
     let url = emulator.url();
     // Tests and scripts read this first line to learn the port.
-    println!("Vectorcache emulator listening on {url}");
-    println!("  export VECTORCACHE_BASE_URL={url}");
+    outln!("Vectorcache emulator listening on {url}");
+    outln!("  export VECTORCACHE_BASE_URL={url}");
     print_keys(emulator.config(), key_source);
-    println!("Stop with Ctrl-C.");
+    outln!("Stop with Ctrl-C.");
     match emulator.wait().await {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             exit::FAILURE
         }
     }
@@ -70,16 +71,16 @@ enum KeySource {
 fn print_keys(config: &EmulatorConfig, source: KeySource) {
     match (source, config.primary_key()) {
         (KeySource::Generated, Some(key)) => {
-            println!("  export VECTORCACHE_API_KEY={key}   # generated for this run");
+            outln!("  export VECTORCACHE_API_KEY={key}   # generated for this run");
         }
         (KeySource::Env, Some(key)) => {
-            println!("  API key: {} (from VECTORCACHE_API_KEY)", redact_key(key));
+            outln!("  API key: {} (from VECTORCACHE_API_KEY)", redact_key(key));
         }
         _ => {
             for project in &config.projects {
                 for key in &project.keys {
                     let state = if key.revoked { "revoked" } else { "active" };
-                    println!(
+                    outln!(
                         "  project {}: {} ({state})",
                         project.id,
                         redact_key(&key.key)

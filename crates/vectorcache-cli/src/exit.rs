@@ -24,6 +24,9 @@ pub const SERVER_ERROR: u8 = 9;
 pub const UNREACHABLE: u8 = 10;
 /// A success answer whose body could not be decoded.
 pub const DECODE: u8 = 11;
+/// stdout or stderr was a pipe that its reader closed (`| head`): 128 + SIGPIPE, what a shell
+/// reports for a tool that SIGPIPE ended (see console.rs).
+pub const CLOSED_PIPE: u8 = 141;
 
 /// The exit code for `error`: by its kind, and for other statuses by the core's category
 /// (every 5xx is a server error).

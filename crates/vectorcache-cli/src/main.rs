@@ -1,6 +1,7 @@
 //! `vectorcache`: query the Vectorcache API, run the local emulator, or walk through a demo.
 
 mod args;
+mod console;
 mod demo;
 mod emulator_cmd;
 mod exit;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::{Cli, Command};
+use crate::console::errln;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,7 +21,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(exit::FAILURE);
         }
     };

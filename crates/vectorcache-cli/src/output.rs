@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 use vectorcache::{Error, ErrorKind, QueryResponse};
 
+use crate::console::{errln, outln};
+
 /// A readable, multi-line summary of an answer, response text last.
 pub fn describe(answer: &QueryResponse) -> String {
     let mut out = String::new();
@@ -103,10 +105,10 @@ pub fn hint(error: &Error) -> String {
 /// Prints `error` to stderr (or as JSON to stdout) and returns its exit code.
 pub fn report_error(error: &Error, as_json: bool) -> u8 {
     if as_json {
-        println!("{}", error_json(error));
+        outln!("{}", error_json(error));
     } else {
-        eprintln!("error: {error}");
-        eprintln!("hint:  {}", hint(error));
+        errln!("error: {error}");
+        errln!("hint:  {}", hint(error));
     }
     crate::exit::code(error)
 }

@@ -1,18 +1,19 @@
 //! `vectorcache query`: one cache lookup through the core client.
 
-use vectorcache::bindings::duration_from_secs_f64;
+use vectorcache::bindings::{duration_from_secs_f64, retries_from_i64};
 use vectorcache::{ClientBuilder, ClientOptions, Error, QueryRequest};
 
 use crate::args::QueryArgs;
+use crate::console::outln;
 use crate::{exit, output};
 
 pub async fn run(args: QueryArgs) -> u8 {
     match query(&args).await {
         Ok(answer) => {
             if args.json {
-                println!("{}", output::answer_json(&answer));
+                outln!("{}", output::answer_json(&answer));
             } else {
-                println!("{}", output::describe(&answer));
+                outln!("{}", output::describe(&answer));
             }
             exit::SUCCESS
         }
@@ -28,7 +29,10 @@ async fn query(args: &QueryArgs) -> Result<vectorcache::QueryResponse, Error> {
         .timeout
         .map(|secs| duration_from_secs_f64("--timeout", secs).map_err(Error::invalid_config))
         .transpose()?;
-    options.max_retries = args.max_retries;
+    options.max_retries = args
+        .max_retries
+        .map(|n| retries_from_i64("--max-retries", n).map_err(Error::invalid_config))
+        .transpose()?;
     let client = ClientBuilder::from(options).build()?;
     let mut request = QueryRequest::new(&args.prompt, &args.model);
     request.include_debug = args.debug.then_some(true);

@@ -3,6 +3,7 @@
 //! as a real child process.
 
 use std::io::{BufRead, BufReader};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -262,6 +263,133 @@ fn auth_and_local_errors_have_their_exit_codes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(10));
+}
+
+#[test]
+fn numeric_options_take_negative_numbers_to_the_cores_checks() {
+    let server = Server::start();
+    let before = server.logged_requests();
+    // Each value reaches the core, which refuses it with its own message; nothing is sent.
+    let cases: &[(&[&str], u8, &str)] = &[
+        (
+            &["--threshold", "-0.1"],
+            4,
+            "`similarity_threshold` must be a number between 0 and 1, got -0.1",
+        ),
+        (
+            &["--timeout", "-1"],
+            3,
+            "`--timeout` must be a finite, non-negative number of seconds, got -1",
+        ),
+        (
+            &["--max-retries", "-1"],
+            3,
+            "`--max-retries` must be a whole number from 0 to 100, got -1",
+        ),
+        (
+            &["--max-retries", "101"],
+            3,
+            "`--max-retries` must be a whole number from 0 to 100, got 101",
+        ),
+    ];
+    for (flags, code, message) in cases {
+        let mut args = vec!["What is AI?", "-m", "gpt-4o"];
+        args.extend_from_slice(flags);
+        let out = server.query(&args);
+        let err = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(*code)),
+            "{flags:?}: {err}"
+        );
+        assert!(err.contains(message), "{flags:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{flags:?}: {err}");
+    }
+    assert_eq!(server.logged_requests(), before, "nothing was sent");
+    // The emulator's numbers are clap's to check: a bad value of the option, not a flag.
+    let out = vectorcache()
+        .args(["emulator", "--port", "-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("invalid value '-1' for '--port <PORT>'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A pipe whose read end is already closed, as when `| head -c 10` has read all it wants:
+/// every write to it fails with EPIPE, from the first one (no race with a reader).
+fn closed_pipe() -> Stdio {
+    let mut ends = [0; 2];
+    // O_CLOEXEC: no child that another test spawns meanwhile inherits the read end.
+    assert_eq!(
+        unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) },
+        0
+    );
+    let [read_end, write_end] = ends;
+    assert_eq!(unsafe { libc::close(read_end) }, 0);
+    Stdio::from(unsafe { OwnedFd::from_raw_fd(write_end) })
+}
+
+/// Exit status of a process that lost its reader: 128 + SIGPIPE, as a shell reports it.
+const CLOSED_PIPE: i32 = 141;
+
+fn assert_stopped_quietly(what: &str, out: &Output) {
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{what}: {err}");
+    assert!(!err.contains("Broken pipe"), "{what}: {err}");
+    assert_eq!(out.status.code(), Some(CLOSED_PIPE), "{what}: {err}");
+}
+
+#[test]
+fn a_closed_stdout_or_stderr_ends_the_run_quietly() {
+    let server = Server::start();
+    let query = |args: &[&str], stdout: Stdio, stderr: Stdio| {
+        vectorcache()
+            .env("VECTORCACHE_API_KEY", KEY)
+            .env("VECTORCACHE_BASE_URL", server.url())
+            .arg("query")
+            .args(args)
+            .stdout(stdout)
+            .stderr(stderr)
+            .output()
+            .unwrap()
+    };
+    let answer = ["What is AI?", "--model", "gpt-4o"];
+    let as_json = ["What is AI?", "--model", "gpt-4o", "--json"];
+    let out = query(&answer, closed_pipe(), Stdio::piped());
+    assert_stopped_quietly("query | head", &out);
+    let out = query(&as_json, closed_pipe(), Stdio::piped());
+    assert_stopped_quietly("query --json | head", &out);
+    // An error: on stdout with --json, else on stderr.
+    server.fault(json!({"status": 401, "body": {"detail": "Invalid API key"}}));
+    let out = query(&as_json, closed_pipe(), Stdio::piped());
+    assert_stopped_quietly("query --json (401) | head", &out);
+    server.fault(json!({"status": 401, "body": {"detail": "Invalid API key"}}));
+    let out = query(&answer, Stdio::piped(), closed_pipe());
+    assert_eq!(
+        out.status.code(),
+        Some(CLOSED_PIPE),
+        "query (401) 2>&1 | head"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = vectorcache()
+        .arg("demo")
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_stopped_quietly("demo | head", &out);
+    let out = vectorcache()
+        .args(["emulator", "--port", "0"])
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_stopped_quietly("emulator | head -1", &out);
 }
 
 type StdoutLines = std::io::Lines<BufReader<std::process::ChildStdout>>;
