@@ -33,6 +33,7 @@ pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
 /// common case looks at a fraction of the bytes and allocates nothing.
 fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
     let mut runs = leaked_runs(bytes, key);
+    runs.extend(base64_runs(bytes, key));
     // A key spelt with escapes (JSON's `\u0076\u0063`, `%76%63`, `&#118;&#99;`) comes back
     // whole once decoded, in a message or a binding's parsed body: find it in the decoded
     // text too and redact the escapes it came from.
@@ -42,8 +43,8 @@ fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
                 .into_iter()
                 .map(|run| decoded.origin(run)),
         );
-        runs.sort_by_key(|run| run.start);
     }
+    runs.sort_by_key(|run| run.start);
     if runs.is_empty() {
         return None;
     }
@@ -60,7 +61,7 @@ fn leaked_runs(bytes: &[u8], key: &ApiKey) -> Vec<Range<usize>> {
     let mut runs = Vec::new();
     let mut at = 0;
     // Only LEAK_RUN hex digits in a row can be a leak.
-    while let Some(run) = next_hex_run(bytes, at) {
+    while let Some(run) = next_run(bytes, at, LEAK_RUN, u8::is_ascii_hexdigit) {
         at = run.start;
         while at + LEAK_RUN <= run.end {
             let windows = windows.get_or_insert_with(|| {
@@ -83,6 +84,170 @@ fn leaked_runs(bytes: &[u8], key: &ApiKey) -> Vec<Range<usize>> {
         at = run.end;
     }
     runs
+}
+
+/// Base64 characters of the key in a row that count as a leak (18 of its bytes).
+const BASE64_RUN: usize = 24;
+/// The window compared at each probe of a long base64 run: 16 characters, one `u128`.
+const BASE64_WINDOW: usize = 16;
+
+/// Where the key leaks base64-encoded (a proxy that echoes `Authorization` that way): runs of
+/// at least [`BASE64_RUN`] characters of its encoding, in the standard or the URL-safe
+/// alphabet, wherever the key fell in the encoded bytes.
+fn base64_runs(bytes: &[u8], key: &ApiKey) -> Vec<Range<usize>> {
+    let mut runs = Vec::new();
+    let mut spellings: Option<Base64Spellings> = None;
+    let mut at = 0;
+    while let Some(run) = next_run(bytes, at, BASE64_RUN, is_base64) {
+        let spellings = spellings.get_or_insert_with(|| Base64Spellings::of(key));
+        // Any leak of BASE64_RUN characters holds a window starting at one of these probes.
+        let mut probe = run.start;
+        while probe + BASE64_WINDOW <= run.end {
+            match base64_leak_at(bytes, &run, probe, spellings) {
+                Some(leak) => {
+                    probe = leak.end;
+                    runs.push(leak);
+                }
+                None => probe += BASE64_RUN - BASE64_WINDOW + 1,
+            }
+        }
+        at = run.end;
+    }
+    runs
+}
+
+/// The leak around `probe` in `run`, if the window there is one of the key's spellings' and the
+/// characters that match it on both sides make [`BASE64_RUN`] or more.
+fn base64_leak_at(
+    bytes: &[u8],
+    run: &Range<usize>,
+    probe: usize,
+    spellings: &Base64Spellings,
+) -> Option<Range<usize>> {
+    let window = u128::from_le_bytes(unified(&bytes[probe..probe + BASE64_WINDOW]));
+    let (encoding, offset) = spellings.find(window)?;
+    let before = matching(
+        bytes[run.start..probe]
+            .iter()
+            .rev()
+            .zip(encoding[..offset].iter().rev()),
+    );
+    let after = matching(bytes[probe..run.end].iter().zip(&encoding[offset..]));
+    (before + after >= BASE64_RUN).then(|| probe - before..probe + after)
+}
+
+/// How many pairs in a row hold the same base64 character (either alphabet).
+fn matching<'a>(pairs: impl Iterator<Item = (&'a u8, &'a u8)>) -> usize {
+    pairs
+        .take_while(|(byte, expected)| unified_byte(**byte) == **expected)
+        .count()
+}
+
+/// A key's length: `vc_` and the secret.
+const KEY_LEN: usize = 3 + crate::api_key::SECRET_LEN;
+/// The most base64 characters a key and two bytes before it encode to.
+const KEY_BASE64_MAX: usize = (KEY_LEN + 2).div_ceil(3) * 4;
+
+/// The key's base64 characters for each of the three places it can start in the encoded
+/// bytes: only the characters made of the key's bits alone (the standard alphabet). On the
+/// stack: a header as long as a request id makes this per answer.
+fn key_in_base64(key: &ApiKey) -> [Base64Key; 3] {
+    use base64::Engine as _;
+    let key = key.expose_secret().as_bytes();
+    std::array::from_fn(|lead| {
+        let mut padded = [0u8; KEY_LEN + 2];
+        padded[lead..lead + key.len()].copy_from_slice(key);
+        let mut encoded = [0u8; KEY_BASE64_MAX];
+        let written = base64::engine::general_purpose::STANDARD_NO_PAD
+            .encode_slice(&padded[..lead + key.len()], &mut encoded)
+            .unwrap_or(0);
+        // Character j holds bits 6j..6j+6; the key's are bits 8·lead..8·(lead + len).
+        let first = (8 * lead).div_ceil(6).min(written);
+        let end = (8 * (lead + key.len()) / 6).clamp(first, written);
+        Base64Key {
+            encoded,
+            chars: first..end,
+        }
+    })
+}
+
+/// The key's base64 spellings and their windows, sorted for a binary search: a 16 MiB answer
+/// of letters is one long run, probed millions of times.
+struct Base64Spellings {
+    keys: [Base64Key; 3],
+    /// Each window of [`BASE64_WINDOW`] characters as a number, the spelling it is from and
+    /// where in it.
+    windows: Vec<(u128, usize, usize)>,
+}
+
+impl Base64Spellings {
+    fn of(key: &ApiKey) -> Self {
+        let keys = key_in_base64(key);
+        let mut windows: Vec<(u128, usize, usize)> = keys
+            .iter()
+            .enumerate()
+            .flat_map(|(spelling, key)| {
+                key.chars()
+                    .windows(BASE64_WINDOW)
+                    .enumerate()
+                    .map(move |(at, window)| (u128::from_le_bytes(unified(window)), spelling, at))
+            })
+            .collect();
+        windows.sort_unstable();
+        Self { keys, windows }
+    }
+
+    /// The spelling that holds `window`, and where.
+    fn find(&self, window: u128) -> Option<(&[u8], usize)> {
+        let found = self
+            .windows
+            .binary_search_by_key(&window, |(value, _, _)| *value)
+            .ok()?;
+        let (_, spelling, at) = self.windows[found];
+        Some((self.keys[spelling].chars(), at))
+    }
+}
+
+/// One of [`key_in_base64`]'s spellings: `encoded[chars]`.
+struct Base64Key {
+    encoded: [u8; KEY_BASE64_MAX],
+    chars: Range<usize>,
+}
+
+impl Base64Key {
+    fn chars(&self) -> &[u8] {
+        &self.encoded[self.chars.clone()]
+    }
+}
+
+/// Which bytes are base64 characters, in either alphabet: a table, as every answer's text is
+/// probed for runs of them.
+const BASE64_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+        byte += 1;
+    }
+    table
+};
+
+fn is_base64(byte: &u8) -> bool {
+    BASE64_CHARS[usize::from(*byte)]
+}
+
+/// The URL-safe alphabet's two characters as the standard one spells them.
+fn unified_byte(byte: u8) -> u8 {
+    match byte {
+        b'-' => b'+',
+        b'_' => b'/',
+        other => other,
+    }
+}
+
+fn unified(window: &[u8]) -> [u8; BASE64_WINDOW] {
+    std::array::from_fn(|i| unified_byte(window[i]))
 }
 
 /// `bytes` with each of `runs` (sorted by start; they may overlap) replaced by [`REDACTED`].
@@ -171,24 +336,29 @@ fn number(digits: &[u8], radix: u32) -> Option<u32> {
     })
 }
 
-/// The first run of at least [`LEAK_RUN`] hexadecimal digits in `bytes[from..]` (its start
-/// cut at `from`). Any such run covers one of every [`LEAK_RUN`] consecutive positions, so
-/// only those are probed, and only around a probe are neighbours read: a shorter run around
-/// one ends before the next probe.
-fn next_hex_run(bytes: &[u8], from: usize) -> Option<Range<usize>> {
-    (from + LEAK_RUN - 1..bytes.len())
-        .step_by(LEAK_RUN)
+/// The first run of at least `min` bytes that are all `part`s (hexadecimal digits, base64
+/// characters) in `bytes[from..]`, its start cut at `from`. Any such run covers one of every
+/// `min` consecutive positions, so only those are probed, and only around a probe are
+/// neighbours read: a shorter run around one ends before the next probe.
+fn next_run(
+    bytes: &[u8],
+    from: usize,
+    min: usize,
+    part: impl Fn(&u8) -> bool + Copy,
+) -> Option<Range<usize>> {
+    (from + min - 1..bytes.len())
+        .step_by(min)
         .map(|probe| {
-            let start = probe - hex_digits(bytes[from..probe].iter().rev());
-            let end = probe + hex_digits(bytes[probe..].iter());
+            let start = probe - parts(bytes[from..probe].iter().rev(), part);
+            let end = probe + parts(bytes[probe..].iter(), part);
             start..end
         })
-        .find(|run| run.len() >= LEAK_RUN)
+        .find(|run| run.len() >= min)
 }
 
-/// How many hexadecimal digits `bytes` starts with.
-fn hex_digits<'a>(bytes: impl Iterator<Item = &'a u8>) -> usize {
-    bytes.take_while(|b| b.is_ascii_hexdigit()).count()
+/// How many `part`s `bytes` starts with.
+fn parts<'a>(bytes: impl Iterator<Item = &'a u8>, part: impl Fn(&u8) -> bool) -> usize {
+    bytes.take_while(|b| part(b)).count()
 }
 
 /// 16 hexadecimal digits as one number, letter case folded (`| 0x20` lowers `A`-`F` and
@@ -449,6 +619,58 @@ mod tests {
                 escaped(&KEY[3..18], |b| format!("%{b:02x}")),
                 &KEY[18..19]
             ),
+        ] {
+            assert_eq!(scrubbed(&text), text);
+        }
+    }
+
+    #[test]
+    fn keys_echoed_in_base64_go_wherever_they_fall() {
+        use base64::Engine as _;
+        let engines = [
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        // The key at each of the three places a byte can take in base64's groups of three.
+        for (engine, lead) in engines
+            .iter()
+            .flat_map(|e| ["", "x", "Bearer "].map(|l| (e, l)))
+        {
+            let encoded = engine.encode(format!("{lead}{KEY}"));
+            let text = format!("Invalid token {encoded}, try again");
+            let clean = scrubbed(&text);
+            assert!(clean.starts_with("Invalid token "), "{clean}");
+            assert!(
+                clean.contains("[redacted]") && clean.ends_with(", try again"),
+                "{clean}"
+            );
+            // What is left of the encoding is the lead's and a character or two at the edges
+            // that mix the key's bits with others (and `=` padding).
+            let left: String = clean["Invalid token ".len()..clean.len() - ", try again".len()]
+                .replace("[redacted]", "");
+            assert!(left.len() <= lead.len() * 4 / 3 + 4, "{lead:?}: {clean}");
+        }
+        // Part of the key, in the middle of a longer base64 blob, goes too.
+        let blob = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}{}{}",
+            "z".repeat(30),
+            &KEY[5..30],
+            "y".repeat(30)
+        ));
+        assert!(scrubbed(&blob).contains("[redacted]"), "{blob}");
+    }
+
+    #[test]
+    fn base64_that_holds_no_key_stays() {
+        use base64::Engine as _;
+        let other = base64::engine::general_purpose::STANDARD
+            .encode("vc_fedcba9876543210fedcba9876543210 and more text around it");
+        let short = base64::engine::general_purpose::STANDARD.encode(&KEY[..12]);
+        for text in [
+            other,
+            short,
+            "A".repeat(500),
+            "abcdefghijklmnopqrstuvwxyz0123456789_-+/".repeat(20),
         ] {
             assert_eq!(scrubbed(&text), text);
         }

@@ -2,6 +2,9 @@
 
 mod common;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
 use std::time::Duration;
 
 use common::*;
@@ -145,7 +148,7 @@ async fn a_key_echoed_in_headers_is_scrubbed_everywhere() {
 }
 
 #[tokio::test]
-async fn a_key_echoed_in_json_escapes_or_a_header_name_is_scrubbed() {
+async fn a_key_echoed_in_json_escapes_base64_or_a_header_name_is_scrubbed() {
     // `\u0076\u0063\u005f...`: JSON decoding would spell the key out in the detail and the
     // decode error's message.
     let escaped: String = KEY.bytes().map(|b| format!("\\u{b:04x}")).collect();
@@ -153,18 +156,23 @@ async fn a_key_echoed_in_json_escapes_or_a_header_name_is_scrubbed() {
     let (err, _) = failed_query(
         ResponseTemplate::new(401)
             .set_body_raw(body.clone(), "application/json")
-            .insert_header(format!("x-{KEY}").as_str(), "1"),
+            .insert_header(format!("x-{KEY}").as_str(), "1")
+            .insert_header("x-echo", STANDARD.encode(format!("Bearer {KEY}")).as_str()),
         0,
     )
     .await;
     let api = err.api_error().unwrap();
     assert_eq!(api.detail, "Invalid API key: [redacted]");
+    let echo = api.header("x-echo").unwrap();
+    assert!(
+        echo.starts_with("QmVhcmVyI") && echo.contains("[redacted]"),
+        "{echo}"
+    );
     assert_eq!(api.json().unwrap()["detail"], "Invalid API key: [redacted]");
     assert_eq!(api.header("redacted"), Some("1"));
-    assert_redacted(
-        "an API error",
-        &format!("{err} {err:?} {} {:?}", api.body, api.headers),
-    );
+    let shown = format!("{err} {err:?} {} {:?}", api.body, api.headers);
+    assert_redacted("an API error", &shown);
+    assert!(!shown.contains(&STANDARD.encode(KEY)[4..24]), "{shown}");
 
     let answer = format!(r#"{{"cache_hit": "{escaped}", "response": "x"}}"#);
     let (err, _) = failed_query(
