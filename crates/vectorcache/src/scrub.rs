@@ -644,11 +644,13 @@ mod tests {
                 clean.contains("[redacted]") && clean.ends_with(", try again"),
                 "{clean}"
             );
-            // What is left of the encoding is the lead's and a character or two at the edges
-            // that mix the key's bits with others (and `=` padding).
+            // Exactly the characters made of the key's bits alone go: the lead's and those
+            // that mix its bits or the padding's with the key's stay.
             let left: String = clean["Invalid token ".len()..clean.len() - ", try again".len()]
                 .replace("[redacted]", "");
-            assert!(left.len() <= lead.len() * 4 / 3 + 4, "{lead:?}: {clean}");
+            let bits = 8 * (lead.len() + KEY.len());
+            let key_chars = bits / 6 - (8 * lead.len()).div_ceil(6);
+            assert_eq!(left.len(), encoded.len() - key_chars, "{lead:?}: {clean}");
         }
         // Part of the key, in the middle of a longer base64 blob, goes too.
         let blob = base64::engine::general_purpose::STANDARD.encode(format!(
@@ -658,6 +660,21 @@ mod tests {
             "y".repeat(30)
         ));
         assert!(scrubbed(&blob).contains("[redacted]"), "{blob}");
+    }
+
+    #[test]
+    fn base64_runs_of_24_of_the_keys_characters_go_and_of_23_stay() {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(KEY);
+        for (from, len, leak) in [(0, 24, true), (10, 24, true), (3, 23, false)] {
+            let piece = &encoded[from..from + len];
+            let expected = if leak {
+                "a [redacted] b".to_owned()
+            } else {
+                format!("a {piece} b")
+            };
+            assert_eq!(scrubbed(&format!("a {piece} b")), expected, "{from}+{len}");
+        }
     }
 
     #[test]
