@@ -248,6 +248,17 @@ mod tests {
             "key revoked"
         );
         assert_eq!(
+            detail(
+                429,
+                r#"{"detail":"","message":" ","error":"quota exceeded"}"#
+            ),
+            "quota exceeded"
+        );
+        assert_eq!(
+            detail(429, r#"{"message":"","error":" "}"#),
+            "Too Many Requests: {\"message\":\"\",\"error\":\" \"}"
+        );
+        assert_eq!(
             detail(401, r#"{"detail":"","error":{"message":""}}"#),
             "Unauthorized: {\"detail\":\"\",\"error\":{\"message\":\"\"}}"
         );

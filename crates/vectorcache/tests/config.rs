@@ -217,6 +217,17 @@ async fn retry_and_connection_counts_have_the_bindings_bounds() {
         "{err}"
     );
     assert!(requests(&server).await.is_empty(), "nothing was sent");
+    // 100 itself is allowed.
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    let answer = client
+        .query(QueryRequest::new("p", "m").max_retries(100))
+        .await
+        .unwrap();
+    assert!(answer.cache_hit);
 }
 
 #[tokio::test]
