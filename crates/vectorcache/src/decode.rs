@@ -34,6 +34,33 @@ fn bounded(s: &str, max: usize) -> String {
     s
 }
 
+/// `text` fit for one line of a log or a terminal: line breaks and tabs become spaces, other
+/// control characters (a terminal's escape sequences, NUL) `\u{FFFD}`. A server's words reach
+/// every error message and log line through here.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Whether a body decoded as text, its whitespace collapsed, is mostly not text (a compressed
+/// or binary answer): more than a tenth of its characters are replacements for bytes that were
+/// not UTF-8, or controls.
+fn looks_binary(text: &str) -> bool {
+    let (mut odd, mut all) = (0usize, 0usize);
+    for c in text.chars() {
+        all += 1;
+        if c == '\u{FFFD}' || c.is_control() {
+            odd += 1;
+        }
+    }
+    odd * 10 > all
+}
+
 /// Decodes a success body into a [`QueryResponse`], with the header-borne state attached.
 pub(crate) fn success(
     status: u16,
@@ -63,10 +90,11 @@ pub(crate) fn success(
         }
     }
     let mut response: QueryResponse = serde_json::from_slice(body).map_err(|e| {
-        // serde quotes the offending value, which a broken server may make megabytes long.
+        // serde quotes the offending value, which a broken server may make megabytes long
+        // (and fill with control characters).
         decode_error(format!(
             "not the documented JSON ({})",
-            bounded(&e.to_string(), MAX_SNIPPET)
+            bounded(&printable(&e.to_string()), MAX_SNIPPET)
         ))
     })?;
     response.rate_limit = headers::rate_limit(headers);
@@ -89,7 +117,7 @@ pub(crate) fn api_error(
         .unwrap_or_else(|| detail_from_text(status, &text));
     ApiError {
         status,
-        detail: bounded(&detail, MAX_DETAIL),
+        detail: bounded(&printable(&detail), MAX_DETAIL),
         headers: headers::to_map(headers),
         body: text.into_owned(),
         body_truncated: truncated,
@@ -167,6 +195,9 @@ fn detail_from_text(status: u16, text: &str) -> String {
     let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
     if plain.is_empty() {
         format!("{reason} (empty response body)")
+    } else if looks_binary(&plain) {
+        // A gzip body nobody asked for reads as garbage: say what it is instead.
+        format!("{reason} (binary response body)")
     } else if plain == reason || plain.starts_with(&format!("{status} {reason}")) {
         format!("{reason} (non-JSON response body)")
     } else {
@@ -337,13 +368,48 @@ mod tests {
             "Service Unavailable: Down for maintenance"
         );
         assert_eq!(detail(500, "[1,2]"), "Internal Server Error: [1,2]");
-        let bytes = [0xff, 0xfe, b'o', b'k'];
-        let e = api_error(500, &HeaderMap::new(), &bytes, false);
-        assert!(
-            e.detail.starts_with("Internal Server Error: "),
-            "{}",
-            e.detail
+        // A stray byte that is not UTF-8 stays readable text; a compressed body does not.
+        let bytes = b"upstream \xff failed: try later";
+        let e = api_error(500, &HeaderMap::new(), bytes, false);
+        assert_eq!(
+            e.detail,
+            "Internal Server Error: upstream \u{FFFD} failed: try later"
         );
+        let gzip = [
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0x56,
+        ];
+        let e = api_error(401, &HeaderMap::new(), &gzip, false);
+        assert_eq!(e.detail, "Unauthorized (binary response body)");
+        // Controls that are UTF-8 count as well; a tenth exactly is still text.
+        let e = api_error(502, &HeaderMap::new(), b"\x01\x02\x03 ok", false);
+        assert_eq!(e.detail, "Bad Gateway (binary response body)");
+        let e = api_error(502, &HeaderMap::new(), b"abcdefghi\xff", false);
+        assert_eq!(e.detail, "Bad Gateway: abcdefghi\u{FFFD}");
+    }
+
+    #[test]
+    fn server_words_reach_messages_on_one_line_without_control_characters() {
+        let e = api_error(
+            403,
+            &HeaderMap::new(),
+            br#"{"detail": "denied\n[FAKE] admin login ok\u001b[31m red\u0000"}"#,
+            false,
+        );
+        assert_eq!(
+            e.detail,
+            "denied [FAKE] admin login ok\u{FFFD}[31m red\u{FFFD}"
+        );
+        let text = api_error(502, &HeaderMap::new(), b"bad\x1b[2J gateway", false);
+        assert_eq!(text.detail, "Bad Gateway: bad\u{FFFD}[2J gateway");
+        let err = success(
+            200,
+            &HeaderMap::new(),
+            b"{\"cache_hit\": \"a\\nb\\u0007\"}",
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.chars().any(char::is_control), "{err:?}");
     }
 
     #[test]
