@@ -8,11 +8,32 @@ import os
 import threading
 import time
 import weakref
+from typing import Iterator
 
 import pytest
+import uvloop
 
 from vectorcache import AuthenticationError, QueryResponse, RateLimitError
 from conftest import OTHER_KEY
+
+
+@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
+def loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs on asyncio's own loop and on uvloop, the loop uvicorn (and so
+    gunicorn's uvicorn workers) runs whenever it is installed."""
+    if request.param == "uvloop":
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        yield request.param
+    finally:
+        asyncio.set_event_loop_policy(None)
+
+
+def test_the_loop_is_the_one_asked_for(loop_kind: str) -> None:
+    async def running() -> str:
+        return type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+    assert asyncio.run(running()) == loop_kind
 
 
 def test_gather_200_queries(make_async_client, emulator) -> None:
