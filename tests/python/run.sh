@@ -15,7 +15,7 @@ if [[ ! -x "$PY" ]]; then
     echo "== creating $VENV"
     python3 -m venv "$VENV"
 fi
-"$PY" -m pip install -q --disable-pip-version-check pytest==9.2.0 mypy==2.4.1 uvloop==0.23.0
+"$PY" -m pip install -q --disable-pip-version-check pytest==9.2.0 mypy==2.4.1 uvloop==0.23.0 gevent==26.9.0
 
 echo "== building the emulator (cargo build -p vectorcache-cli)"
 cargo build -q -p vectorcache-cli

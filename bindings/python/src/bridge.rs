@@ -46,7 +46,7 @@ pub(crate) struct PythonEntry;
 
 impl PythonEntry {
     /// `None` once the interpreter is exiting: the caller must not touch Python.
-    fn try_enter() -> Option<Self> {
+    pub(crate) fn try_enter() -> Option<Self> {
         INSIDE.fetch_add(1, Ordering::SeqCst);
         if CLOSED.load(Ordering::SeqCst) {
             INSIDE.fetch_sub(1, Ordering::SeqCst);

@@ -180,7 +180,7 @@ impl ClientBase {
 }
 
 /// The blocking client. `query` runs on the shared runtime and waits with the GIL released,
-/// so threads overlap; Ctrl-C interrupts it.
+/// so threads overlap; Ctrl-C interrupts it. A greenlet of a gevent hub waits in the hub.
 #[pyclass(frozen, extends = ClientBase, subclass, module = "vectorcache._native")]
 pub struct Client {}
 

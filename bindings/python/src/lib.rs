@@ -9,6 +9,7 @@ mod batch;
 mod bridge;
 mod client;
 mod config;
+mod cooperative;
 mod delivery;
 mod errors;
 mod logs;

@@ -50,13 +50,17 @@ pub fn handle() -> PyResult<Handle> {
 }
 
 /// Runs `future` on the runtime and waits for its output with the GIL released, so other
-/// Python threads run meanwhile. Between waits of `SIGNAL_CHECK_INTERVAL` it checks for
+/// Python threads run meanwhile (a greenlet of a gevent hub yields to the hub instead; see
+/// cooperative.rs). Between waits of `SIGNAL_CHECK_INTERVAL` it checks for
 /// signals: Ctrl-C raises `KeyboardInterrupt` at once and cancels the future.
 pub fn wait_detached<F>(py: Python<'_>, future: F) -> PyResult<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    if let Some(waiter) = crate::cooperative::hub_waiter(py)? {
+        return crate::cooperative::wait_in_hub(py, waiter, future);
+    }
     let (sender, mut receiver) = mpsc::sync_channel(1);
     let task = handle()?.spawn(async move {
         // The receiver is gone only if the caller was interrupted: nobody to tell then.

@@ -14,7 +14,8 @@ __all__ = ["VectorcacheClient", "AsyncVectorcacheClient"]
 
 
 class VectorcacheClient(_NativeClient):
-    """The blocking client. Thread-safe: ``query`` releases the GIL, so threads overlap.
+    """The blocking client. Thread-safe: ``query`` releases the GIL, so threads overlap;
+    under gevent it waits in the hub, so greenlets overlap (and ``gevent.Timeout`` ends it).
 
     ``VectorcacheClient()`` reads ``VECTORCACHE_API_KEY`` and ``VECTORCACHE_BASE_URL``;
     explicit arguments win. ``max_connections`` (default 100) bounds the sockets open at once
