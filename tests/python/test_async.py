@@ -342,3 +342,16 @@ def test_a_loop_without_add_reader(make_async_client, emulator) -> None:
         assert loop.run_until_complete(cancel()) < 0.5
     finally:
         loop.close()
+
+
+def test_awaited_without_an_asyncio_loop_says_what_to_do(make_async_client, emulator) -> None:
+    # What trio (or driving the coroutine by hand) gets: no asyncio loop runs in this thread.
+    call = make_async_client().query(prompt="p", model="gpt-4o")
+    with pytest.raises(RuntimeError) as raised:
+        call.send(None)
+    message = str(raised.value)
+    assert "AsyncVectorcacheClient runs on asyncio" in message, message
+    assert "VectorcacheClient" in message and "trio.to_thread.run_sync" in message, message
+    assert isinstance(raised.value.__cause__, RuntimeError)  # asyncio's own, kept as the cause
+    time.sleep(0.1)
+    assert emulator.requests() == []  # nothing was sent

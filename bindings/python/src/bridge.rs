@@ -21,6 +21,7 @@ use std::sync::{Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -116,7 +117,8 @@ where
 {
     let event_loop = GET_RUNNING_LOOP
         .import(py, "asyncio", "get_running_loop")?
-        .call0()?;
+        .call0()
+        .map_err(|e| no_running_loop(py, e))?;
     let runtime = crate::runtime::handle()?;
     let py_future = event_loop.call_method0(intern!(py, "create_future"))?;
     let Some(state) = crate::delivery::state_for(&event_loop)? else {
@@ -144,6 +146,20 @@ where
         }),),
     )?;
     Ok(py_future)
+}
+
+/// asyncio's bare "no running event loop", said for this client (awaited under trio, say).
+fn no_running_loop(py: Python<'_>, error: PyErr) -> PyErr {
+    if !error.is_instance_of::<PyRuntimeError>(py) {
+        return error;
+    }
+    let clear = PyRuntimeError::new_err(
+        "AsyncVectorcacheClient runs on asyncio (or uvloop), and no asyncio event loop is \
+         running in this thread: await it inside asyncio.run(...), or use VectorcacheClient \
+         (under trio or anyio's trio backend: trio.to_thread.run_sync with the sync client)",
+    );
+    clear.set_cause(py, Some(error));
+    clear
 }
 
 /// The delivery of one outcome at a time, through `call_soon_threadsafe`.
