@@ -47,8 +47,10 @@
 //! - `POST /_emulator/reset`: clears the cache, the fault queue, the request log and the
 //!   rate-limit buckets.
 //! - `GET /_emulator/requests`: the last 1000 requests to `/v1/cache/query`, oldest first, as
-//!   `{"request_id","method","path","status","headers","body","fault"}` (`status` is `null` for
-//!   a dropped connection; the `Authorization` header is redacted to `Bearer vc_1234…`).
+//!   `{"request_id","method","path","status","headers","body","fault","connection"}` (`status`
+//!   is `null` for a dropped connection; the `Authorization` header is redacted to
+//!   `Bearer vc_1234…`; `connection` numbers the connection it came on, from 1, so requests
+//!   on one kept-alive connection share it).
 //!   `DELETE` clears it.
 //!
 //! API keys never appear in full in the request log, in `tracing` output, in error messages or

@@ -14,7 +14,7 @@ use crate::http::{detail, json_response, read_body, Body, ReadBody};
 use crate::pricing::{cost_saved, provider_for};
 use crate::ratelimit::RateLimitInfo;
 use crate::reqlog::{loggable_body, loggable_headers, LoggedRequest};
-use crate::server::{ConnectionDropped, State};
+use crate::server::{ConnectionDropped, ConnectionNumber, State};
 use crate::store::SegmentKey;
 use crate::validate::{parse_query, QueryRequest, ValidationError};
 
@@ -110,6 +110,10 @@ pub async fn handle(
         headers,
         body: loggable_body(&bytes, too_large),
         fault: fault.is_some(),
+        connection: parts
+            .extensions
+            .get::<ConnectionNumber>()
+            .map_or(0, |number| number.0),
     });
     QueryOutcome { result, key_prefix }
 }

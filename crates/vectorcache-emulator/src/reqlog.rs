@@ -34,6 +34,9 @@ pub struct LoggedRequest {
     pub body: Value,
     /// Whether a queued fault was applied.
     pub fault: bool,
+    /// The connection it came on, numbered from 1 in the order the emulator accepted them
+    /// (requests on one kept-alive connection share it).
+    pub connection: u64,
 }
 
 /// Headers as logged: lower-case names, secrets redacted, non-UTF-8 shown lossily.

@@ -131,12 +131,16 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 /// Serves one TCP connection (HTTP/1.1 or HTTP/2) until it ends or shutdown is requested.
 async fn serve_connection(
     stream: TcpStream,
+    number: u64,
     state: Arc<State>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     // Small JSON answers: send them at once rather than waiting for Nagle.
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| dispatch(Arc::clone(&state), req));
+    let service = service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(ConnectionNumber(number));
+        dispatch(Arc::clone(&state), req)
+    });
     let builder = auto::Builder::new(TokioExecutor::new());
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
@@ -153,6 +157,10 @@ async fn serve_connection(
     }
 }
 
+/// Which connection a request came on: 1 for the first the emulator accepted, and so on.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionNumber(pub u64);
+
 /// Accepts connections until shutdown is requested, then lets in-flight requests finish.
 pub async fn accept_loop(
     listener: TcpListener,
@@ -160,12 +168,15 @@ pub async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections: JoinSet<()> = JoinSet::new();
+    let mut accepted_so_far = 0;
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    accepted_so_far += 1;
                     connections.spawn(serve_connection(
                         stream,
+                        accepted_so_far,
                         Arc::clone(&state),
                         shutdown.clone(),
                     ));

@@ -756,3 +756,36 @@ async fn garbage_does_not_break_the_server() {
     let log = requests_log(&emu).await.json();
     assert_eq!(log[0]["headers"]["authorization"], "[redacted]");
 }
+
+#[tokio::test]
+async fn request_log_numbers_the_connections() {
+    let emu = start().await;
+    let http = client(); // one pool: its requests reuse a kept-alive connection
+    let send = |prompt: &str| {
+        http.post(format!("{}/v1/cache/query", emu.url()))
+            .bearer_auth(KEY)
+            .json(&q(prompt))
+            .send()
+    };
+    for prompt in ["a", "b"] {
+        assert_eq!(send(prompt).await.expect("send").status(), 200);
+    }
+    faults(&emu, json!({"drop_connection": true})).await;
+    send("dropped")
+        .await
+        .expect_err("the connection is dropped");
+    assert_eq!(send("c").await.expect("send").status(), 200);
+    query(&emu, q("another client")).await;
+    let log = requests_log(&emu).await.json();
+    let numbers: Vec<&Value> = log
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|entry| &entry["connection"])
+        .collect();
+    // Connection 2 was the fault's (admin requests are not logged but are connections).
+    assert_eq!(
+        numbers,
+        [&json!(1), &json!(1), &json!(1), &json!(3), &json!(4)]
+    );
+}
