@@ -63,7 +63,9 @@ test('timeouts are retried: attempts counts them', async () => {
 test('a dropped connection is a VectorcacheNetworkError', async () => {
   const { emulator } = env
   await emulator.fault({ drop_connection: true })
-  const error = await rejection(emulator.client().query({ prompt: 'p', model: 'gpt-4o' }))
+  // A pool of its own (other settings): on a connection that an earlier client kept alive,
+  // a drop before any answer would look stale and be retried once for free.
+  const error = await rejection(emulator.client({ maxConnections: 99 }).query({ prompt: 'p', model: 'gpt-4o' }))
   assert.ok(error instanceof VectorcacheNetworkError)
   assert.ok(!(error instanceof VectorcacheTimeoutError))
   assert.equal(error.kind, 'connection')
@@ -99,4 +101,20 @@ test('nothing listening is a VectorcacheNetworkError', async () => {
   assert.equal(error.statusCode, undefined)
   assert.match(error.message, /^connection error after 1 attempt\(s\): ./)
   assert.ok(!error.message.includes(API_KEY))
+})
+
+test('clients with the same settings share their connections: one made per query opens none', async () => {
+  const { emulator } = env
+  const keeper = emulator.client()
+  await keeper.query({ prompt: 'first', model: 'gpt-4o' })
+  for (let i = 0; i < 20; i++) {
+    await emulator.client({ timeout: 5000 + i }).query({ prompt: `question ${i}`, model: 'gpt-4o' })
+  }
+  await emulator.client({ maxConnections: 7 }).query({ prompt: 'last', model: 'gpt-4o' })
+  const connections = (await emulator.requests()).map((r) => r.connection)
+  assert.equal(connections.length, 22)
+  // The request timeout is not the pool's; maxConnections is.
+  assert.deepEqual(new Set(connections.slice(0, 21)).size, 1, `${connections}`)
+  assert.ok(!connections.slice(0, 21).includes(connections[21]), `${connections}`)
+  await keeper.query({ prompt: 'first', model: 'gpt-4o' })
 })

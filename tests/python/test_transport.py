@@ -44,7 +44,9 @@ def test_timeout_is_retried(make_client, emulator) -> None:
 def test_dropped_connection(make_client, emulator) -> None:
     emulator.fault({"drop_connection": True})
     with pytest.raises(APIConnectionError) as raised:
-        make_client(max_retries=0).query(prompt="p", model="gpt-4o")
+        # A pool of its own (other settings): on a connection that an earlier client kept
+        # alive, a drop before any answer would look stale and be retried once for free.
+        make_client(max_retries=0, max_connections=99).query(prompt="p", model="gpt-4o")
     assert type(raised.value) is APIConnectionError
     assert raised.value.kind == "connection"
     assert raised.value.attempts == 1
@@ -71,3 +73,19 @@ def test_connection_refused() -> None:
         "connection", 1, None)
     assert str(raised.value).startswith("connection error after 1 attempt(s): "), str(raised.value)
     assert isinstance(raised.value.__cause__, ConnectionError)
+
+
+def test_clients_with_the_same_settings_share_their_connections(emulator) -> None:
+    # A web handler that makes a client per request: while any client with the same
+    # connection settings lives, the new ones reuse its pool's kept-alive connection.
+    keeper = VectorcacheClient(API_KEY, base_url=emulator.url)
+    keeper.query(prompt="first", model="gpt-4o")
+    for i in range(20):
+        per_request = VectorcacheClient(API_KEY, base_url=emulator.url, timeout=5.0 + i)
+        per_request.query(prompt=f"question {i}", model="gpt-4o")
+    other_settings = VectorcacheClient(API_KEY, base_url=emulator.url, max_connections=7)
+    other_settings.query(prompt="last", model="gpt-4o")
+    connections = [entry["connection"] for entry in emulator.requests()]
+    assert len(connections) == 22
+    assert len(set(connections[:21])) == 1, connections  # the request timeout is not the pool's
+    assert connections[21] not in connections[:21], connections  # max_connections is

@@ -95,7 +95,10 @@ fn build(
             });
         }));
     }
-    ClientBuilder::from(options).build()
+    // Clients with the same connection settings share one pool, as with undici's global
+    // dispatcher: one made per request reuses connections, and one left for the garbage
+    // collector holds none of its own open.
+    ClientBuilder::from(options).share_connections().build()
 }
 
 /// `future`'s output, or `None` if `cancelled` fires first (the future is dropped then, and

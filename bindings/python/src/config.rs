@@ -74,11 +74,12 @@ impl ClientArgs<'_> {
     }
 }
 
-/// Builds the core client.
+/// Builds the core client. Clients with the same connection settings share one pool: one
+/// made per request (a web handler's) reuses connections instead of opening its own.
 pub fn build_client(args: ClientArgs<'_>) -> Converted<Client> {
     Ok(args
         .into_options()?
-        .and_then(|options| ClientBuilder::from(options).build()))
+        .and_then(|options| ClientBuilder::from(options).share_connections().build()))
 }
 
 /// The keyword arguments of `query(...)`, as given.

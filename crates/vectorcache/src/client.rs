@@ -112,7 +112,7 @@ impl Client {
     pub(crate) fn from_parts(parts: Parts) -> Result<Self, Error> {
         Ok(Self {
             inner: Arc::new(Inner {
-                transport: ArcSwap::from_pointee(Transport::new(&parts.http)?),
+                transport: ArcSwap::new(Transport::for_client(&parts.http)?),
                 http_settings: parts.http,
                 base_url: parts.base_url,
                 query_url: parts.query_url,
@@ -169,7 +169,7 @@ impl Client {
     /// dropped: dropping them could act on the parent's sockets or wait for its threads. A
     /// client given a `reqwest::Client` keeps it (clones share its pool).
     pub fn reset_connections(&self) -> Result<(), Error> {
-        let fresh = Arc::new(Transport::new(&self.inner.http_settings)?);
+        let fresh = Transport::fresh(&self.inner.http_settings)?;
         std::mem::forget(self.inner.transport.swap(fresh));
         Ok(())
     }

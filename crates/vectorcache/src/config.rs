@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::events::EventHook;
 use crate::retry::RetryPolicy;
-use crate::transport::{HttpSettings, DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT};
+use crate::transport::{HttpSettings, PoolKey, DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT};
 use tokio::sync::Semaphore;
 
 /// The environment variable that overrides the base URL.
@@ -176,6 +176,8 @@ impl fmt::Debug for ClientOptions {
 pub struct ClientBuilder {
     options: ClientOptions,
     http_client: Option<reqwest::Client>,
+    /// See [`ClientBuilder::share_connections`].
+    share_connections: bool,
 }
 
 impl From<ClientOptions> for ClientBuilder {
@@ -183,6 +185,7 @@ impl From<ClientOptions> for ClientBuilder {
         Self {
             options,
             http_client: None,
+            share_connections: false,
         }
     }
 }
@@ -313,6 +316,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares the connection pool with every other client of this process built so, with
+    /// the same connection settings, as undici's global dispatcher does in Node: a client
+    /// made per request then reuses the pool's connections instead of opening (and, in a
+    /// garbage-collected language, leaving open) its own. `max_connections` bounds the
+    /// shared pool. Only for clients that all run on one tokio runtime (a pool's connections
+    /// are tasks of the runtime that opened them): the Python and Node packages' clients.
+    #[cfg(feature = "bindings")]
+    #[doc(hidden)]
+    pub fn share_connections(mut self) -> Self {
+        self.share_connections = true;
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let ClientOptions {
@@ -384,19 +400,30 @@ impl ClientBuilder {
         }
         let headers = request_headers(&default_headers, user_agent_suffix.as_deref())?;
         let plain_http = base_url.scheme() == "http";
-        let http = HttpSettings {
+        let bundle = match &ca_bundle {
+            Some(path) => Some((path.as_path(), read_bundle(path)?)),
+            None => None,
+        };
+        let mut http = HttpSettings {
             connect_timeout,
             pool_idle_timeout: pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT),
             max_connections,
             plain_http,
-            root_certificates: certificates(&root_certificates, ca_bundle.as_deref())?,
+            root_certificates: certificates(&root_certificates, bundle.as_ref())?,
             proxy: proxy
                 .as_deref()
                 .map(|p| parse_proxy(p, plain_http))
                 .transpose()?,
             trust_advice: trust_advice.unwrap_or_else(|| DEFAULT_TRUST_ADVICE.to_owned()),
+            shared: None,
             custom: self.http_client,
         };
+        // A caller's own reqwest client is shared already, as the caller arranged.
+        if self.share_connections && http.custom.is_none() {
+            let mut pems = root_certificates;
+            pems.extend(bundle.map(|(_, pem)| pem));
+            http.shared = Some(PoolKey::new(&http, pems, proxy));
+        }
         Client::from_parts(crate::client::Parts {
             http,
             base_url,
@@ -417,6 +444,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("options", &self.options)
             .field("http_client", &self.http_client.is_some())
+            .field("share_connections", &self.share_connections)
             .finish()
     }
 }
@@ -426,10 +454,18 @@ const DEFAULT_TRUST_ADVICE: &str =
     "to trust its CA, pass it to ClientBuilder::add_root_certificate or \
      ClientBuilder::ca_bundle, or point SSL_CERT_FILE / SSL_CERT_DIR at it";
 
+/// The CA bundle file's content.
+fn read_bundle(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| {
+        let shown = path.display();
+        Error::invalid_config(format!("cannot read the CA bundle {shown}: {e}"))
+    })
+}
+
 /// The CA certificates to add: the PEM blobs given, then the bundle file's.
 fn certificates(
     pems: &[Vec<u8>],
-    bundle: Option<&Path>,
+    bundle: Option<&(&Path, Vec<u8>)>,
 ) -> Result<Vec<reqwest::Certificate>, Error> {
     let mut all = Vec::new();
     for pem in pems {
@@ -437,12 +473,9 @@ fn certificates(
             Error::invalid_config(format!("a root certificate is not usable: {reason}"))
         })?);
     }
-    if let Some(path) = bundle {
+    if let Some((path, pem)) = bundle {
         let shown = path.display();
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::invalid_config(format!("cannot read the CA bundle {shown}: {e}"))
-        })?;
-        all.extend(pem_certificates(&pem).map_err(|reason| {
+        all.extend(pem_certificates(pem).map_err(|reason| {
             Error::invalid_config(format!("the CA bundle {shown} is not usable: {reason}"))
         })?);
     }

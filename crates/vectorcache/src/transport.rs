@@ -1,10 +1,12 @@
 //! The HTTP side of a client: the reqwest client with its connection pool, the bound on open
 //! connections, and what lets a call tell a fresh connection from a reused one.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -37,7 +39,64 @@ pub(crate) struct HttpSettings {
     pub trust_advice: String,
     /// A caller-configured client, used as it is.
     pub custom: Option<reqwest::Client>,
+    /// Set when this client shares its pool with the other clients of the process built
+    /// with the same settings (the bindings' clients); `None`: a pool of its own.
+    pub shared: Option<PoolKey>,
 }
+
+/// What makes two clients' pools interchangeable: everything [`Transport::new`] builds one
+/// from, and the environment reqwest reads while building (proxies, the CA store's files).
+/// Sharing is for a process whose clients all run on one runtime, as in the bindings: a
+/// pool's connections are tasks of the runtime that opened them.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    connect_timeout: Duration,
+    pool_idle_timeout: Duration,
+    max_connections: usize,
+    plain_http: bool,
+    /// The PEM of every CA certificate added (given, and the bundle file's).
+    certificates: Vec<Vec<u8>>,
+    proxy: Option<String>,
+    environment: Vec<Option<OsString>>,
+}
+
+/// What reqwest (system proxies; `REQUEST_METHOD` turns `HTTP_PROXY` off under CGI) and
+/// rustls-native-certs read from the environment when a client is built.
+const BUILD_ENVIRONMENT: [&str; 11] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+impl PoolKey {
+    pub fn new(settings: &HttpSettings, certificates: Vec<Vec<u8>>, proxy: Option<String>) -> Self {
+        Self {
+            connect_timeout: settings.connect_timeout,
+            pool_idle_timeout: settings.pool_idle_timeout,
+            max_connections: settings.max_connections,
+            plain_http: settings.plain_http,
+            certificates,
+            proxy,
+            environment: BUILD_ENVIRONMENT.iter().map(std::env::var_os).collect(),
+        }
+    }
+}
+
+/// The pools that clients share, in the process that built them: a forked child starts
+/// afresh (the parent's connections are tasks of a runtime that has no threads there).
+/// Weak: a pool goes, with its connections, when its last client does.
+static SHARED_POOLS: Mutex<Option<SharedPools>> = Mutex::new(None);
+
+/// The process id the pools belong to, and the pools by their settings.
+type SharedPools = (u32, HashMap<PoolKey, Weak<Transport>>);
 
 /// The connection pool and the permits that bound it; replaced whole by [`Transport::new`].
 #[derive(Clone)]
@@ -51,7 +110,41 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    pub fn new(settings: &HttpSettings) -> Result<Self, Error> {
+    /// The pool for a new client: the one a live client with the same shared settings
+    /// holds, or a new one.
+    pub fn for_client(settings: &HttpSettings) -> Result<Arc<Self>, Error> {
+        Self::registered(settings, false)
+    }
+
+    /// A new pool (see `Client::reset_connections`); with shared settings, the one later
+    /// clients get.
+    pub fn fresh(settings: &HttpSettings) -> Result<Arc<Self>, Error> {
+        Self::registered(settings, true)
+    }
+
+    fn registered(settings: &HttpSettings, fresh: bool) -> Result<Arc<Self>, Error> {
+        let Some(key) = &settings.shared else {
+            return Ok(Arc::new(Self::new(settings)?));
+        };
+        let pid = std::process::id();
+        let mut registry = SHARED_POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+        let (owner, pools) = registry.get_or_insert_with(|| (pid, HashMap::new()));
+        if *owner != pid {
+            (*owner, *pools) = (pid, HashMap::new());
+        }
+        if !fresh {
+            if let Some(pool) = pools.get(key).and_then(Weak::upgrade) {
+                return Ok(pool);
+            }
+        }
+        // Built under the lock: clients made at once with the same settings get one pool.
+        let pool = Arc::new(Self::new(settings)?);
+        pools.retain(|_, pool| pool.strong_count() > 0);
+        pools.insert(key.clone(), Arc::downgrade(&pool));
+        Ok(pool)
+    }
+
+    fn new(settings: &HttpSettings) -> Result<Self, Error> {
         let permits = Arc::new(Semaphore::new(settings.max_connections));
         let handovers = Arc::new(Handovers::new());
         let layer_permits = permits.clone();
