@@ -166,6 +166,31 @@ test('the proxy option tunnels through a CONNECT proxy with its credentials, nev
   )
 })
 
+test('a proxy that wants credentials is said plainly and not retried', async () => {
+  const tunnels = []
+  const proxy = net.createServer((socket) => {
+    socket.once('data', (head) => {
+      tunnels.push(head.toString())
+      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n')
+    })
+  })
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  try {
+    const error = await rejection(
+      new VectorcacheClient({ apiKey: API_KEY, baseUrl: 'https://api.example.com', maxRetries: 2, proxy: `http://127.0.0.1:${proxy.address().port}` })
+        .query({ prompt: 'p', model: 'gpt-4o' }),
+    )
+    assert.ok(error instanceof VectorcacheNetworkError, error.name)
+    assert.equal(error.kind, 'connection')
+    assert.equal(error.attempts, 1)
+    assert.match(error.message, /407 Proxy Authentication Required/)
+    assert.match(error.message, /http:\/\/user:password@host:port/)
+    assert.equal(tunnels.length, 1, 'no retry: the next attempt would have no credentials either')
+  } finally {
+    proxy.close()
+  }
+})
+
 /** Everything a Node program might print, log or serialise of an error. */
 function everythingAbout(error) {
   return [inspect(error, { depth: 10, showHidden: true }), JSON.stringify(error), error.message, error.stack,

@@ -220,6 +220,34 @@ def test_https_proxy_from_the_environment_still_works(https_url: str, ca: Path, 
         proxy.close()
 
 
+def test_a_proxy_that_wants_credentials_is_said_plainly_and_not_retried() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    tunnels: list[bytes] = []
+
+    def refuse() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            tunnels.append(client.recv(4096))
+            client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+            client.close()
+
+    threading.Thread(target=refuse, daemon=True).start()
+    try:
+        client = VectorcacheClient(API_KEY, base_url="https://api.example.com", max_retries=2,
+                                   proxy=f"http://127.0.0.1:{listener.getsockname()[1]}")
+        with pytest.raises(APIConnectionError) as failed:
+            client.query(prompt="p", model="gpt-4o")
+    finally:
+        listener.close()
+    assert (failed.value.kind, failed.value.attempts) == ("connection", 1)
+    assert "407 Proxy Authentication Required" in str(failed.value), str(failed.value)
+    assert "http://user:password@host:port" in str(failed.value), str(failed.value)
+    assert len(tunnels) == 1  # no retry: the next attempt would have no credentials either
+
+
 def test_proxy_credentials_never_show_in_errors() -> None:
     with pytest.raises(ConfigurationError) as raised:
         VectorcacheClient(API_KEY, base_url="http://127.0.0.1:9", proxy="http://alice:hunter2@127.0.0.1:1")

@@ -262,6 +262,7 @@ impl Client {
                         message: "the query was cancelled: its runtime is shutting down".into(),
                         attempts: 0,
                         source: None,
+                        retryable: true,
                     })
                 })
             })
@@ -417,10 +418,19 @@ impl Client {
                 source: Some(Box::new(error)),
             };
         }
+        if proxy_wants_credentials(&error) {
+            return Error::Connection {
+                message: PROXY_WANTS_CREDENTIALS.into(),
+                attempts: 1,
+                source: Some(Box::new(error)),
+                retryable: false,
+            };
+        }
         Error::Connection {
             message: error_chain(&error),
             attempts: 1,
             source: Some(Box::new(error)),
+            retryable: true,
         }
     }
 
@@ -511,6 +521,25 @@ struct Call {
     total_timeout: Option<Duration>,
     deadline: Option<Instant>,
     retry: RetryPolicy,
+}
+
+/// What a proxy's 407 to the tunnel request becomes: the proxy is named, never its URL (it
+/// may hold a password), and the fix is said.
+const PROXY_WANTS_CREDENTIALS: &str = "the proxy refused the tunnel until it is given \
+     credentials (407 Proxy Authentication Required): put them in the proxy URL \
+     (http://user:password@host:port), in the proxy option or HTTPS_PROXY";
+
+/// Whether the proxy answered the tunnel request with 407. hyper-util's tunnel error type is
+/// not public, so its message is what can be matched (a test pins it).
+fn proxy_wants_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.to_string() == "tunnel error: proxy authorization required" {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 /// What is wrong with the server's certificate, if that is why the connection failed.

@@ -87,6 +87,9 @@ pub enum Error {
         /// The underlying transport error.
         #[source]
         source: Option<BoxError>,
+        /// Whether another attempt could get through: not when the proxy refused to tunnel
+        /// until it is given credentials (407), which the next attempt would not have either.
+        retryable: bool,
     },
     /// The server's TLS certificate is not trusted (unknown issuer, expired, wrong name).
     /// Not retried: another attempt meets the same certificate.
@@ -502,12 +505,13 @@ impl Error {
         Some(chain)
     }
 
-    /// Whether another attempt could succeed: timeouts, connection failures and the
-    /// statuses 429, 500, 502, 503 and 504. Never another 4xx (400, 401, 403, 404, 408, 409,
-    /// 422, ...), nor an untrusted certificate.
+    /// Whether another attempt could succeed: timeouts, connection failures (but a proxy's
+    /// demand for credentials) and the statuses 429, 500, 502, 503 and 504. Never another
+    /// 4xx (400, 401, 403, 404, 408, 409, 422, ...), nor an untrusted certificate.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Timeout { .. } | Self::Connection { .. } => true,
+            Self::Timeout { .. } => true,
+            Self::Connection { retryable, .. } => *retryable,
             _ => self
                 .api_error()
                 .is_some_and(|e| is_retryable_status(e.status)),
@@ -660,6 +664,7 @@ mod tests {
                     message: "refused".into(),
                     attempts: 1,
                     source: None,
+                    retryable: true,
                 },
                 ErrorCategory::Connection,
             ),

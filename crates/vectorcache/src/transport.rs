@@ -378,6 +378,46 @@ mod tests {
         }
     }
 
+    fn shared_settings(max_connections: usize) -> HttpSettings {
+        let mut settings = HttpSettings {
+            connect_timeout: Duration::from_secs(1),
+            pool_idle_timeout: Duration::from_secs(1),
+            max_connections,
+            plain_http: true,
+            root_certificates: Vec::new(),
+            proxy: None,
+            trust_advice: String::new(),
+            custom: None,
+            shared: None,
+        };
+        settings.shared = Some(PoolKey::new(&settings, Vec::new(), None));
+        settings
+    }
+
+    fn registered(settings: &HttpSettings) -> bool {
+        let registry = SHARED_POOLS.lock().unwrap();
+        let key = settings.shared.as_ref().unwrap();
+        registry
+            .as_ref()
+            .is_some_and(|(_, pools)| pools.contains_key(key))
+    }
+
+    #[test]
+    fn the_registry_forgets_a_pool_once_its_clients_are_gone() {
+        // Bounds of their own, so that no other test shares these pools.
+        let (gone, kept) = (shared_settings(90_001), shared_settings(90_002));
+        let pool = Transport::for_client(&gone).unwrap();
+        assert!(Arc::ptr_eq(&pool, &Transport::for_client(&gone).unwrap()));
+        drop(pool);
+        assert!(
+            registered(&gone),
+            "forgotten only when the registry is next changed"
+        );
+        let _other = Transport::for_client(&kept).unwrap();
+        assert!(!registered(&gone));
+        assert!(registered(&kept));
+    }
+
     #[test]
     fn a_handover_is_expected_only_after_a_kept_alive_exchange() {
         let handovers = Handovers::new();

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::ca::{connect_proxy, private_ca};
@@ -149,18 +151,23 @@ async fn the_proxy_option_tunnels_through_a_connect_proxy_with_its_credentials()
 }
 
 #[tokio::test]
-async fn a_proxy_that_refuses_is_a_connection_error_without_its_password() {
+async fn a_proxy_that_wants_credentials_is_a_connection_error_said_plainly_and_not_retried() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let tunnels = Arc::new(AtomicUsize::new(0));
+    let seen = tunnels.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
             let _ = socket
                 .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
                 .await;
         }
     });
+    // Retries allowed: none is made, as the next attempt has no credentials either.
     let err = builder("https://api.example.com")
-        .max_retries(0)
+        .max_retries(3)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
         .proxy(format!("http://alice:hunter2@{addr}"))
         .build()
         .unwrap()
@@ -168,6 +175,46 @@ async fn a_proxy_that_refuses_is_a_connection_error_without_its_password() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert!(!err.is_retryable());
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(tunnels.load(Ordering::SeqCst), 1);
+    let message = err.to_string();
+    assert!(
+        message.contains("407 Proxy Authentication Required"),
+        "{message}"
+    );
+    assert!(
+        message.contains("http://user:password@host:port"),
+        "{message}"
+    );
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_proxy_that_fails_otherwise_is_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tunnels = Arc::new(AtomicUsize::new(0));
+    let seen = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = socket.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+        }
+    });
+    let err = builder("https://api.example.com")
+        .max_retries(2)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .proxy(format!("http://{addr}"))
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert!(err.is_retryable());
+    assert_eq!(err.attempts(), Some(3));
+    assert_eq!(tunnels.load(Ordering::SeqCst), 3);
 }
