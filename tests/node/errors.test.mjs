@@ -16,7 +16,7 @@ const ANCESTORS = ERROR_CASES.node_classes
 async function raiseCase(emulator, fixture) {
   if (fixture.fault) await emulator.fault(fixture.fault)
   const options = { apiKey: API_KEY, baseUrl: emulator.url, maxRetries: 0 }
-  const spelling = { api_key: 'apiKey', base_url: 'baseUrl', max_retries: 'maxRetries', timeout_ms: 'timeout' }
+  const spelling = { api_key: 'apiKey', base_url: 'baseUrl', max_retries: 'maxRetries', timeout_ms: 'timeout', max_connections: 'maxConnections' }
   for (const [name, value] of Object.entries(fixture.client ?? {})) {
     if (value === null) delete options[spelling[name]]
     else options[spelling[name]] = value

@@ -89,3 +89,13 @@ def test_clients_with_the_same_settings_share_their_connections(emulator) -> Non
     assert len(connections) == 22
     assert len(set(connections[:21])) == 1, connections  # the request timeout is not the pool's
     assert connections[21] not in connections[:21], connections  # max_connections is
+
+
+def test_a_client_per_request_in_a_with_block_reuses_the_connection(emulator) -> None:
+    # Each client is gone before the next is made; their pool outlives them by its idle
+    # timeout (4 s), as its idle connection would. (A bound of their own: no other test's pool.)
+    for i in range(10):
+        with VectorcacheClient(API_KEY, base_url=emulator.url, max_connections=11) as client:
+            client.query(prompt=f"question {i}", model="gpt-4o")
+    connections = [entry["connection"] for entry in emulator.requests()]
+    assert len(connections) == 10 and len(set(connections)) == 1, connections

@@ -74,8 +74,9 @@ impl ClientArgs<'_> {
     }
 }
 
-/// Builds the core client. Clients with the same connection settings share one pool: one
-/// made per request (a web handler's) reuses connections instead of opening its own.
+/// Builds the core client. Clients with the same connection settings share one pool, which
+/// outlives the last of them by its idle timeout: one made per request (a web handler's
+/// `with` block) reuses the connection of the one before instead of opening its own.
 pub fn build_client(args: ClientArgs<'_>) -> Converted<Client> {
     Ok(args
         .into_options()?

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -92,11 +92,25 @@ impl PoolKey {
 
 /// The pools that clients share, in the process that built them: a forked child starts
 /// afresh (the parent's connections are tasks of a runtime that has no threads there).
-/// Weak: a pool goes, with its connections, when its last client does.
 static SHARED_POOLS: Mutex<Option<SharedPools>> = Mutex::new(None);
 
 /// The process id the pools belong to, and the pools by their settings.
-type SharedPools = (u32, HashMap<PoolKey, Weak<Transport>>);
+type SharedPools = (u32, HashMap<PoolKey, Registered>);
+
+/// A shared pool. Kept while a client holds it, and for its idle timeout after a client was
+/// last made with it: a client made per request, and gone with it (Python's `with` block), still
+/// finds the connection of the one before, as its pool would have kept it that long.
+struct Registered {
+    pool: Arc<Transport>,
+    handed_out: Instant,
+    linger: Duration,
+}
+
+impl Registered {
+    fn wanted(&self, now: Instant) -> bool {
+        Arc::strong_count(&self.pool) > 1 || now.duration_since(self.handed_out) < self.linger
+    }
+}
 
 /// The connection pool and the permits that bound it; replaced whole by [`Transport::new`].
 #[derive(Clone)]
@@ -110,8 +124,8 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    /// The pool for a new client: the one a live client with the same shared settings
-    /// holds, or a new one.
+    /// The pool for a new client: the registered one for the same shared settings, or a
+    /// new one.
     pub fn for_client(settings: &HttpSettings) -> Result<Arc<Self>, Error> {
         Self::registered(settings, false)
     }
@@ -130,17 +144,26 @@ impl Transport {
         let mut registry = SHARED_POOLS.lock().unwrap_or_else(PoisonError::into_inner);
         let (owner, pools) = registry.get_or_insert_with(|| (pid, HashMap::new()));
         if *owner != pid {
-            (*owner, *pools) = (pid, HashMap::new());
+            // The parent's pools are leaked, not dropped (see `Client::reset_connections`).
+            *owner = pid;
+            std::mem::forget(std::mem::take(pools));
         }
+        let now = Instant::now();
+        pools.retain(|_, registered| registered.wanted(now));
         if !fresh {
-            if let Some(pool) = pools.get(key).and_then(Weak::upgrade) {
-                return Ok(pool);
+            if let Some(registered) = pools.get_mut(key) {
+                registered.handed_out = now;
+                return Ok(registered.pool.clone());
             }
         }
         // Built under the lock: clients made at once with the same settings get one pool.
         let pool = Arc::new(Self::new(settings)?);
-        pools.retain(|_, pool| pool.strong_count() > 0);
-        pools.insert(key.clone(), Arc::downgrade(&pool));
+        let registered = Registered {
+            pool: pool.clone(),
+            handed_out: now,
+            linger: settings.pool_idle_timeout,
+        };
+        pools.insert(key.clone(), registered);
         Ok(pool)
     }
 
@@ -378,10 +401,10 @@ mod tests {
         }
     }
 
-    fn shared_settings(max_connections: usize) -> HttpSettings {
+    fn shared_settings(max_connections: usize, linger: Duration) -> HttpSettings {
         let mut settings = HttpSettings {
             connect_timeout: Duration::from_secs(1),
-            pool_idle_timeout: Duration::from_secs(1),
+            pool_idle_timeout: linger,
             max_connections,
             plain_http: true,
             root_certificates: Vec::new(),
@@ -403,19 +426,41 @@ mod tests {
     }
 
     #[test]
-    fn the_registry_forgets_a_pool_once_its_clients_are_gone() {
+    fn a_pool_without_clients_is_kept_for_its_idle_timeout_then_forgotten() {
         // Bounds of their own, so that no other test shares these pools.
-        let (gone, kept) = (shared_settings(90_001), shared_settings(90_002));
+        let linger = Duration::from_millis(200);
+        let (gone, other) = (
+            shared_settings(90_001, linger),
+            shared_settings(90_002, linger),
+        );
         let pool = Transport::for_client(&gone).unwrap();
+        let weak = Arc::downgrade(&pool);
         assert!(Arc::ptr_eq(&pool, &Transport::for_client(&gone).unwrap()));
         drop(pool);
-        assert!(
-            registered(&gone),
-            "forgotten only when the registry is next changed"
-        );
-        let _other = Transport::for_client(&kept).unwrap();
+        // No client holds it: the next one made within the idle timeout still gets it.
+        let again = Transport::for_client(&gone).unwrap();
+        assert!(std::ptr::eq(weak.as_ptr(), Arc::as_ptr(&again)));
+        drop(again);
+        std::thread::sleep(linger + Duration::from_millis(50));
+        // Forgotten when the registry is next used, and dropped with it.
+        let _other = Transport::for_client(&other).unwrap();
         assert!(!registered(&gone));
-        assert!(registered(&kept));
+        assert_eq!(weak.strong_count(), 0);
+        assert!(registered(&other));
+    }
+
+    #[test]
+    fn a_pool_a_client_holds_is_kept_however_long() {
+        let linger = Duration::from_millis(50);
+        let (held, other) = (
+            shared_settings(90_003, linger),
+            shared_settings(90_004, linger),
+        );
+        let pool = Transport::for_client(&held).unwrap();
+        std::thread::sleep(linger * 2);
+        let _other = Transport::for_client(&other).unwrap();
+        assert!(registered(&held));
+        assert!(Arc::ptr_eq(&pool, &Transport::for_client(&held).unwrap()));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Clients that share their connection pool (the Python and Node packages' clients): the
-//! same settings share one pool per process, other settings get their own, and a pool goes
-//! (closing its connections) with its last client.
+//! same settings share one pool per process, other settings get their own, and a pool
+//! outlives its last client by its idle timeout (as its idle connections would).
 #![cfg(feature = "bindings")]
 
 mod common;
@@ -97,27 +97,34 @@ async fn other_connection_settings_get_a_pool_of_their_own() {
 }
 
 #[tokio::test]
-async fn a_pool_goes_with_its_last_client() {
+async fn a_pool_outlives_its_clients_by_its_idle_timeout() {
     let server = RawServer::start(Behaviour::HitAfter(Duration::ZERO)).await;
-    let client = sharing(&server, 10_005).build().unwrap();
-    let clone = client.clone();
-    ask(&client, "a").await;
-    drop(client);
-    ask(&clone, "b").await;
-    assert_eq!(settle(&server, 1).await, 1, "a clone still holds the pool");
-    drop(clone);
+    let idle = Duration::from_millis(300);
+    let made = || {
+        sharing(&server, 10_005)
+            .pool_idle_timeout(idle)
+            .build()
+            .unwrap()
+    };
+    // A client per query, each gone before the next is made (a `with` block per request).
+    for prompt in ["a", "b", "c"] {
+        let client = made();
+        ask(&client, prompt).await;
+    }
+    let counts = &server.counts;
+    assert_eq!(
+        counts.get(&counts.connections),
+        1,
+        "each found the one before's connection"
+    );
     assert_eq!(
         settle(&server, 0).await,
         0,
-        "the last client closed its connection"
+        "closed once idle past its timeout"
     );
-    let next = sharing(&server, 10_005).build().unwrap();
-    ask(&next, "c").await;
-    assert_eq!(
-        server.counts.get(&server.counts.connections),
-        2,
-        "a new pool"
-    );
+    let later = made();
+    ask(&later, "d").await;
+    assert_eq!(counts.get(&counts.connections), 2);
 }
 
 #[tokio::test]
