@@ -50,3 +50,24 @@ def test_the_async_client_logs_on_the_loop(make_async_client, caplog: pytest.Log
     assert len(messages) == 1 and messages[0].startswith("Vectorcache answered 200")
     # Emitted by the event loop's thread, not by one of the runtime's.
     assert [r.thread for r in records] == [loop_thread]
+
+
+def test_a_batch_logs_its_answers_when_it_returns(make_client, emulator,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="vectorcache"):
+        make_client().query_many([{"prompt": f"q{i}", "model": "gpt-4o"} for i in range(5)])
+        messages = [r.getMessage() for r in caplog.records if r.name == "vectorcache"]
+    assert len(messages) == 5 and all(m.startswith("Vectorcache answered 200") for m in messages)
+
+
+def test_events_nobody_would_see_are_not_kept(make_client, emulator,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    # At the default level (WARNING) answers and retries are not logged; they must not pile up
+    # either (a batch-only program grew by about 1 MB per 5,000 queries), nor flood the log
+    # once it is switched on.
+    client = make_client()
+    client.query_many([{"prompt": f"q{i}", "model": "gpt-4o"} for i in range(300)])
+    with caplog.at_level(logging.DEBUG, logger="vectorcache"):
+        client.query(prompt="the one", model="gpt-4o")
+    messages = [r.getMessage() for r in caplog.records if r.name == "vectorcache"]
+    assert len(messages) == 1, len(messages)

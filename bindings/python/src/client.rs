@@ -48,6 +48,7 @@ impl ClientBase {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed_client(py));
         }
+        crate::logs::refresh(py);
         let pid = std::process::id();
         if self.pid.load(Ordering::Acquire) != pid {
             let _one_at_a_time = self.pid_change.lock().unwrap_or_else(|p| p.into_inner());
@@ -271,6 +272,7 @@ impl Client {
             py,
             async move { client.query_many(requests, concurrency).await },
         )?;
+        crate::logs::flush(py);
         Outcomes { refused, answers }.into_pyobject(py)
     }
 }

@@ -5,6 +5,7 @@
 //! by the Python thread that gets the outcome of a query: the caller of the sync client, the
 //! event loop's thread for the async one.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -23,6 +24,54 @@ struct Queue {
 static QUEUE: OnceLock<Queue> = OnceLock::new();
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
+/// `logging`'s numbers for the two levels the core's events have.
+const DEBUG: u8 = 10;
+const INFO: u8 = 20;
+/// Events below this level are not queued at all: the lowest level the logger handled when a
+/// Python thread last looked ([`refresh`], as each call starts). So a logger left at its
+/// default (WARNING) costs the runtime no formatting and no queue, and events nobody would
+/// see never pile up.
+static THRESHOLD: AtomicU8 = AtomicU8::new(DEBUG);
+
+fn number(level: Level) -> u8 {
+    match level {
+        Level::Debug => DEBUG,
+        _ => INFO,
+    }
+}
+
+fn logger(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    LOGGER
+        .get_or_try_init(py, || {
+            py.import("logging")?
+                .call_method1("getLogger", ("vectorcache",))
+                .map(Bound::unbind)
+        })
+        .map(|logger| logger.bind(py))
+}
+
+/// Reads which of the core's levels the `vectorcache` logger handles now; called with the
+/// GIL as a call starts, so the events of that call are queued only if someone may see them.
+pub fn refresh(py: Python<'_>) {
+    let Ok(logger) = logger(py) else {
+        return;
+    };
+    let handles = |level: u8| {
+        logger
+            .call_method1("isEnabledFor", (level,))
+            .and_then(|yes| yes.is_truthy())
+            .unwrap_or(true)
+    };
+    let threshold = if handles(DEBUG) {
+        DEBUG
+    } else if handles(INFO) {
+        INFO
+    } else {
+        u8::MAX
+    };
+    THRESHOLD.store(threshold, Ordering::Relaxed);
+}
+
 fn queue() -> &'static Queue {
     QUEUE.get_or_init(|| {
         let (sender, receiver) = mpsc::channel();
@@ -37,6 +86,9 @@ fn queue() -> &'static Queue {
 pub fn hook() -> EventHook {
     let sender = queue().sender.clone();
     Arc::new(move |event: &Event| {
+        if number(event.level()) < THRESHOLD.load(Ordering::Relaxed) {
+            return;
+        }
         // The receiver lives as long as the process.
         let _ = sender.send((event.level(), event.to_string()));
     })
@@ -52,21 +104,12 @@ pub fn flush(py: Python<'_>) {
     if events.is_empty() {
         return;
     }
-    let Ok(logger) = LOGGER.get_or_try_init(py, || {
-        py.import("logging")?
-            .call_method1("getLogger", ("vectorcache",))
-            .map(Bound::unbind)
-    }) else {
+    let Ok(logger) = logger(py) else {
         return;
     };
-    let logger = logger.bind(py);
     for (level, message) in events {
-        let level = match level {
-            Level::Debug => 10,
-            _ => 20,
-        };
         // A failing handler is the application's to see; it must not fail the query.
-        if let Err(error) = logger.call_method1("log", (level, message)) {
+        if let Err(error) = logger.call_method1("log", (number(level), message)) {
             error.print(py);
         }
     }
