@@ -150,8 +150,9 @@ async fn the_proxy_option_tunnels_through_a_connect_proxy_with_its_credentials()
     assert!(!seen[0].contains(KEY));
 }
 
-#[tokio::test]
-async fn a_proxy_that_wants_credentials_is_a_connection_error_said_plainly_and_not_retried() {
+/// A proxy on loopback that answers every tunnel request with `answer`: its address, and
+/// how many tunnels it was asked for.
+async fn refusing_proxy(answer: &'static [u8]) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let tunnels = Arc::new(AtomicUsize::new(0));
@@ -159,11 +160,16 @@ async fn a_proxy_that_wants_credentials_is_a_connection_error_said_plainly_and_n
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             seen.fetch_add(1, Ordering::SeqCst);
-            let _ = socket
-                .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
-                .await;
+            let _ = socket.write_all(answer).await;
         }
     });
+    (addr, tunnels)
+}
+
+#[tokio::test]
+async fn a_proxy_that_wants_credentials_is_a_connection_error_said_plainly_and_not_retried() {
+    let (addr, tunnels) =
+        refusing_proxy(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").await;
     // Retries allowed: none is made, as the next attempt has no credentials either.
     let err = builder("https://api.example.com")
         .max_retries(3)
@@ -194,16 +200,7 @@ async fn a_proxy_that_wants_credentials_is_a_connection_error_said_plainly_and_n
 
 #[tokio::test]
 async fn a_proxy_that_fails_otherwise_is_retried() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let tunnels = Arc::new(AtomicUsize::new(0));
-    let seen = tunnels.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            seen.fetch_add(1, Ordering::SeqCst);
-            let _ = socket.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
-        }
-    });
+    let (addr, tunnels) = refusing_proxy(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
     let err = builder("https://api.example.com")
         .max_retries(2)
         .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
