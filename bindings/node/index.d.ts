@@ -23,7 +23,10 @@ export interface VectorcacheConfig {
    * `VECTORCACHE_LOG=debug|info|warn` prints them to stderr.
    */
   logger?: VectorcacheLogger
-  /** Connections open at once, at most; queries beyond wait their turn. @default 100 */
+  /**
+   * Connections open at once, at most, in the pool this client shares with the process's other
+   * clients of the same connection settings; queries beyond wait their turn. @default 100
+   */
   maxConnections?: number
   /**
    * Milliseconds every call may take as a whole: waiting for a connection, every attempt and

@@ -19,7 +19,8 @@ class VectorcacheClient(_NativeClient):
 
     ``VectorcacheClient()`` reads ``VECTORCACHE_API_KEY`` and ``VECTORCACHE_BASE_URL``;
     explicit arguments win. ``max_connections`` (default 100) bounds the sockets open at once
-    (queries beyond wait their turn); ``total_timeout`` (seconds, default none) bounds every
+    in the pool shared by the process's clients of the same connection settings (queries
+    beyond wait their turn); ``total_timeout`` (seconds, default none) bounds every
     call as a whole. Safe across ``os.fork()``: a forked child (gunicorn ``--preload``,
     Celery, ``multiprocessing``) gets its own runtime and connections on first use::
 
