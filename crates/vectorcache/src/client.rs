@@ -21,7 +21,7 @@ use crate::events::{Event, EventHook};
 use crate::request::QueryRequest;
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
-use crate::scrub::{scrub, scrub_headers};
+use crate::scrub::{scrub, scrub_headers, Echoes};
 use crate::stats::{Recorder, Stats};
 use crate::transport::{watch_connections, HttpSettings, Transport};
 
@@ -66,11 +66,12 @@ struct Inner {
     on_event: Option<EventHook>,
 }
 
-/// The key and its ready-made header, swapped together on rotation.
-#[derive(Clone)]
+/// The key, its ready-made header and what echoes of it look like, swapped together on
+/// rotation.
 struct Credentials {
     key: ApiKey,
     header: HeaderValue,
+    echoes: Echoes,
 }
 
 impl Credentials {
@@ -79,7 +80,11 @@ impl Credentials {
         let mut header = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
             .expect("a validated API key is a valid header value");
         header.set_sensitive(true);
-        Self { key, header }
+        Self {
+            echoes: Echoes::of(&key),
+            key,
+            header,
+        }
     }
 }
 
@@ -445,7 +450,7 @@ impl Client {
         let inner = &*self.inner;
         let started = Instant::now();
         let credentials = self.credentials();
-        let (key, auth) = (&credentials.key, credentials.header.clone());
+        let (echoes, auth) = (&credentials.echoes, credentials.header.clone());
         let mut request = reqwest::Request::new(Method::POST, inner.query_url.clone());
         *request.headers_mut() = call.headers.as_ref().unwrap_or(&inner.headers).clone();
         request.headers_mut().insert(AUTHORIZATION, auth);
@@ -457,14 +462,14 @@ impl Client {
         let mut response = sent.map_err(|e| self.transport_error(e, call.timeout))?;
         let status = response.status().as_u16();
         let mut headers = std::mem::take(response.headers_mut());
-        scrub_headers(&mut headers, key);
+        scrub_headers(&mut headers, echoes);
         let success = response.status().is_success();
         let limit = if success {
             MAX_SUCCESS_BODY
         } else {
             MAX_ERROR_BODY
         };
-        let (bytes, truncated, failure) = read_scrubbed(&mut response, limit, key).await;
+        let (bytes, truncated, failure) = read_scrubbed(&mut response, limit, echoes).await;
         if failure.is_none() && !truncated {
             transport
                 .handovers
@@ -582,9 +587,9 @@ fn is_stale_connection(error: &Error) -> bool {
 async fn read_scrubbed(
     response: &mut reqwest::Response,
     limit: usize,
-    key: &ApiKey,
+    key: &Echoes,
 ) -> (Vec<u8>, bool, Option<reqwest::Error>) {
-    let slack = key.expose_secret().len();
+    let slack = key.key_len();
     let (mut bytes, mut truncated, failure) = read_bounded(response, limit + slack).await;
     scrub(&mut bytes, key);
     if bytes.len() > limit {

@@ -16,10 +16,40 @@ const WINDOWS: usize = crate::api_key::SECRET_LEN - LEAK_RUN + 1;
 /// What a leaked run is replaced with.
 const REDACTED: &[u8] = b"[redacted]";
 
+/// What echoes of one key look like, worked out once per key (a client keeps it beside the
+/// key): every answer's headers and body are searched for them, and most answers are short.
+pub(crate) struct Echoes {
+    /// The secret's 32 hexadecimal digits.
+    secret: [u8; crate::api_key::SECRET_LEN],
+    /// Each of the secret's windows of [`LEAK_RUN`] digits, folded (see [`folded`]).
+    windows: [u128; WINDOWS],
+    base64: Base64Spellings,
+    /// The whole key's length, `vc_` included.
+    key_len: usize,
+}
+
+impl Echoes {
+    pub fn of(key: &ApiKey) -> Self {
+        let mut secret = [0u8; crate::api_key::SECRET_LEN];
+        secret.copy_from_slice(key.secret_digits().as_bytes());
+        Self {
+            windows: std::array::from_fn(|from| folded(&secret[from..][..LEAK_RUN])),
+            secret,
+            base64: Base64Spellings::of(key),
+            key_len: key.expose_secret().len(),
+        }
+    }
+
+    /// The key's length: how much longer a text grows (at most) when a leak is redacted.
+    pub fn key_len(&self) -> usize {
+        self.key_len
+    }
+}
+
 /// Replaces every run of at least [`LEAK_RUN`] consecutive characters of the key's secret
 /// (the 32 hexadecimal digits after `vc_`, in any letter case) in `bytes`, the whole key with
 /// its prefix included, by `[redacted]`. Returns whether anything was replaced.
-pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
+pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &Echoes) -> bool {
     match without_leaks(bytes, key) {
         Some(clean) => {
             *bytes = clean;
@@ -31,7 +61,11 @@ pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &ApiKey) -> bool {
 
 /// `bytes` with every leaked run replaced (see [`scrub`]), or `None` when there is none: the
 /// common case looks at a fraction of the bytes and allocates nothing.
-fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
+fn without_leaks(bytes: &[u8], key: &Echoes) -> Option<Vec<u8>> {
+    // Every leak, escaped or not, is at least this long (many header values are shorter).
+    if bytes.len() < LEAK_RUN {
+        return None;
+    }
     let mut runs = leaked_runs(bytes, key);
     runs.extend(base64_runs(bytes, key));
     // A key spelt with escapes (JSON's `\u0076\u0063`, `%76%63`, `&#118;&#99;`) comes back
@@ -53,21 +87,16 @@ fn without_leaks(bytes: &[u8], key: &ApiKey) -> Option<Vec<u8>> {
 
 /// Where the key leaks in `bytes`: every run of at least [`LEAK_RUN`] of its secret's
 /// characters, with a `vc_` prefix right before it, in order.
-fn leaked_runs(bytes: &[u8], key: &ApiKey) -> Vec<Range<usize>> {
-    let secret = key.secret_digits().as_bytes();
-    // Every leak starts with one of the secret's 16-digit windows; compare whole windows
-    // (made, on the stack, when the first run of 16 hex digits turns up).
-    let mut windows: Option<[u128; WINDOWS]> = None;
+fn leaked_runs(bytes: &[u8], key: &Echoes) -> Vec<Range<usize>> {
+    let secret = &key.secret[..];
+    // Every leak starts with one of the secret's 16-digit windows; compare whole windows.
     let mut runs = Vec::new();
     let mut at = 0;
     // Only LEAK_RUN hex digits in a row can be a leak.
     while let Some(run) = next_run(bytes, at, LEAK_RUN, u8::is_ascii_hexdigit) {
         at = run.start;
         while at + LEAK_RUN <= run.end {
-            let windows = windows.get_or_insert_with(|| {
-                std::array::from_fn(|from| folded(&secret[from..][..LEAK_RUN]))
-            });
-            if !windows.contains(&folded(&bytes[at..at + LEAK_RUN])) {
+            if !key.windows.contains(&folded(&bytes[at..at + LEAK_RUN])) {
                 at += 1;
                 continue;
             }
@@ -94,12 +123,11 @@ const BASE64_WINDOW: usize = 16;
 /// Where the key leaks base64-encoded (a proxy that echoes `Authorization` that way): runs of
 /// at least [`BASE64_RUN`] characters of its encoding, in the standard or the URL-safe
 /// alphabet, wherever the key fell in the encoded bytes.
-fn base64_runs(bytes: &[u8], key: &ApiKey) -> Vec<Range<usize>> {
+fn base64_runs(bytes: &[u8], key: &Echoes) -> Vec<Range<usize>> {
     let mut runs = Vec::new();
-    let mut spellings: Option<Base64Spellings> = None;
+    let spellings = &key.base64;
     let mut at = 0;
     while let Some(run) = next_run(bytes, at, BASE64_RUN, is_base64) {
-        let spellings = spellings.get_or_insert_with(|| Base64Spellings::of(key));
         // Any leak of BASE64_RUN characters holds a window starting at one of these probes.
         let mut probe = run.start;
         while probe + BASE64_WINDOW <= run.end {
@@ -150,7 +178,7 @@ const KEY_BASE64_MAX: usize = (KEY_LEN + 2).div_ceil(3) * 4;
 
 /// The key's base64 characters for each of the three places it can start in the encoded
 /// bytes: only the characters made of the key's bits alone (the standard alphabet). On the
-/// stack: a header as long as a request id makes this per answer.
+/// stack.
 fn key_in_base64(key: &ApiKey) -> [Base64Key; 3] {
     use base64::Engine as _;
     let key = key.expose_secret().as_bytes();
@@ -386,7 +414,7 @@ fn leaked_run_len(text: &[u8], secret: &[u8]) -> usize {
 /// Scrubs every header value (see [`scrub`]); a value that no longer forms a valid header
 /// becomes `[redacted]` whole. A header whose name holds the key (a server that made one of
 /// the echo) is kept under the name `redacted`, its value scrubbed too.
-pub(crate) fn scrub_headers(headers: &mut HeaderMap, key: &ApiKey) {
+pub(crate) fn scrub_headers(headers: &mut HeaderMap, key: &Echoes) {
     let leaky_names: Vec<HeaderName> = headers
         .keys()
         .filter(|name| without_leaks(name.as_str().as_bytes(), key).is_some())
@@ -415,7 +443,7 @@ mod tests {
 
     fn scrubbed(text: &str) -> String {
         let mut bytes = text.as_bytes().to_vec();
-        scrub(&mut bytes, &ApiKey::new(KEY).unwrap());
+        scrub(&mut bytes, &Echoes::of(&ApiKey::new(KEY).unwrap()));
         String::from_utf8(bytes).unwrap()
     }
 
@@ -431,7 +459,7 @@ mod tests {
         assert_eq!(folded(&lookalike), folded(b"1234567890abcdef"));
         let mut bytes = [b"x".as_slice(), &lookalike, b"y"].concat();
         let before = bytes.clone();
-        assert!(!scrub(&mut bytes, &ApiKey::new(KEY).unwrap()));
+        assert!(!scrub(&mut bytes, &Echoes::of(&ApiKey::new(KEY).unwrap())));
         assert_eq!(bytes, before);
     }
 
@@ -504,9 +532,20 @@ mod tests {
         let secret = key.secret_digits();
         for from in 0..=16 {
             let mut bytes = format!("x{}y", &secret[from..from + 16]).into_bytes();
-            assert!(scrub(&mut bytes, &key), "window {from}");
+            assert!(scrub(&mut bytes, &Echoes::of(&key)), "window {from}");
             assert_eq!(bytes, b"x[redacted]y");
         }
+    }
+
+    #[test]
+    fn a_text_that_is_one_window_alone_goes() {
+        // The shortest leak: a header value of exactly LEAK_RUN of the secret's digits.
+        let key = ApiKey::new(KEY).unwrap();
+        let mut bytes = KEY.as_bytes()[3 + 5..3 + 5 + LEAK_RUN].to_vec();
+        assert!(scrub(&mut bytes, &Echoes::of(&key)));
+        assert_eq!(bytes, REDACTED);
+        let mut shorter = KEY.as_bytes()[3..3 + LEAK_RUN - 1].to_vec();
+        assert!(!scrub(&mut shorter, &Echoes::of(&key)));
     }
 
     /// The plain scan, position by position, that `without_leaks` must agree with.
@@ -534,6 +573,7 @@ mod tests {
     #[test]
     fn texts_mixing_hex_runs_and_key_pieces_agree_with_the_plain_scan() {
         let key = ApiKey::new(KEY).unwrap();
+        let echoes = Echoes::of(&key);
         let secret = &KEY[3..];
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..3000 {
@@ -555,7 +595,7 @@ mod tests {
             let mut bytes = text.as_bytes().to_vec();
             let expected = reference(&bytes, &key);
             assert_eq!(
-                scrub(&mut bytes, &key),
+                scrub(&mut bytes, &echoes),
                 expected != text.as_bytes(),
                 "{text}"
             );
@@ -700,7 +740,7 @@ mod tests {
         headers.append(&leaky, HeaderValue::from_static("1"));
         headers.append(&leaky, HeaderValue::from_static("2"));
         headers.insert("x-ok", HeaderValue::from_static("fine"));
-        scrub_headers(&mut headers, &ApiKey::new(KEY).unwrap());
+        scrub_headers(&mut headers, &Echoes::of(&ApiKey::new(KEY).unwrap()));
         assert!(!headers.contains_key(&leaky));
         let kept: Vec<_> = headers.get_all("redacted").iter().collect();
         assert_eq!(kept, ["1", "2"]);
@@ -715,7 +755,7 @@ mod tests {
             HeaderValue::from_str(&format!("Bearer realm=\"api\", token=\"{KEY}\"")).unwrap(),
         );
         headers.insert("x-ok", HeaderValue::from_static("fine"));
-        scrub_headers(&mut headers, &ApiKey::new(KEY).unwrap());
+        scrub_headers(&mut headers, &Echoes::of(&ApiKey::new(KEY).unwrap()));
         assert_eq!(
             headers["www-authenticate"],
             "Bearer realm=\"api\", token=\"[redacted]\""
