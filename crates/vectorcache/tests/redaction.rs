@@ -5,10 +5,11 @@ mod common;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use vectorcache::{ApiKey, Client, QueryRequest};
+use vectorcache::{ApiKey, Client, ClientBuilder, ClientOptions, Event, QueryRequest};
 use wiremock::{MockServer, ResponseTemplate};
 
 /// The secret part; any occurrence of it means the key leaked.
@@ -204,5 +205,71 @@ async fn a_key_across_the_body_limit_is_scrubbed_before_the_cut() {
             );
         }
         assert!(!format!("{err:?}").contains(&KEY[3..19]));
+    }
+}
+
+#[tokio::test]
+async fn a_key_echoed_in_a_successful_answers_headers_is_scrubbed() {
+    // A key whose secret is all decimal digits, so an echoed run of it reads as a number.
+    const DIGITS: &str = "vc_11112222333344445555666677778888";
+    let echoed = |template: ResponseTemplate| {
+        template
+            .insert_header("x-request-id", format!("req_{DIGITS}").as_str())
+            .insert_header("x-ratelimit-limit", &DIGITS[3..19])
+            .insert_header("x-ratelimit-remaining", "5")
+            .insert_header("x-debug-authorization", format!("Bearer {DIGITS}").as_str())
+    };
+    // The answer event carries the request id the debug log line shows.
+    let events: Arc<Mutex<Vec<Event>>> = Arc::default();
+    let client = |server: &MockServer| {
+        let sink = events.clone();
+        let mut options = ClientOptions::default();
+        options.api_key = Some(DIGITS.into());
+        options.base_url = Some(server.uri());
+        options.max_retries = Some(0);
+        options.on_event = Some(Arc::new(move |event: &Event| {
+            sink.lock().unwrap().push(event.clone())
+        }));
+        ClientBuilder::from(options).build().unwrap()
+    };
+    let leaks = |shown: &str| shown.contains(&DIGITS[3..19]) || shown.contains(&DIGITS[19..]);
+
+    // An answer that decodes passes on its request id and rate limit, scrubbed.
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        echoed(ResponseTemplate::new(200).set_body_json(hit_body())),
+    )
+    .await;
+    let ok = client(&server)
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap();
+    assert_eq!(ok.request_id.as_deref(), Some("req_[redacted]"));
+    let limits = ok.rate_limit.unwrap();
+    assert_eq!((limits.limit, limits.remaining), (None, Some(5)));
+    let events = events.lock().unwrap().clone();
+    assert!(
+        matches!(&events[..], [Event::Answer { request_id: Some(id), .. }] if id == "req_[redacted]"),
+        "{events:?}"
+    );
+    assert!(!leaks(&format!("{ok:?} {events:?}")), "{ok:?}");
+
+    // One that does not (or is too long) puts every header into its error, all scrubbed.
+    let broken = ResponseTemplate::new(200).set_body_string("{\"cache_hit\": ");
+    let too_long = ResponseTemplate::new(200).set_body_string(" ".repeat(16 * 1024 * 1024 + 1));
+    for template in [broken, too_long] {
+        let server = MockServer::start().await;
+        answer(&server, echoed(template)).await;
+        let err = client(&server)
+            .query(QueryRequest::new("p", "m"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, vectorcache::Error::Decode(_)), "{err:?}");
+        let headers = err.headers().unwrap();
+        assert_eq!(headers["x-debug-authorization"], "Bearer [redacted]");
+        assert_eq!(headers["x-request-id"], "req_[redacted]");
+        assert_eq!(headers["x-ratelimit-limit"], "[redacted]");
+        assert!(!leaks(&format!("{err} {err:?}")), "{err:?}");
     }
 }
