@@ -180,9 +180,11 @@ impl Transport {
                     .pool_idle_timeout(settings.pool_idle_timeout)
                     .pool_max_idle_per_host(settings.max_connections)
                     .connector_layer(tower::layer::layer_fn(move |inner| NewConnections {
-                        inner,
-                        permits: layer_permits.clone(),
-                        handovers: layer_handovers.clone(),
+                        shared: Arc::new(Bound {
+                            inner,
+                            permits: layer_permits.clone(),
+                            handovers: layer_handovers.clone(),
+                        }),
                     }))
                     // A redirect could carry the key elsewhere; the API never redirects.
                     .redirect(reqwest::redirect::Policy::none());
@@ -301,8 +303,15 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// connection, a connect first gives that connection a moment to arrive; and at the bound a
 /// connect left in the background (its request was served by the pool meanwhile) gives up
 /// instead of opening a surplus socket.
+///
+/// The pool clones the connector for every request, to race a connect it rarely starts; so a
+/// clone is one reference count, and the connector inside is cloned only to connect.
 #[derive(Clone)]
 struct NewConnections<S> {
+    shared: Arc<Bound<S>>,
+}
+
+struct Bound<S> {
     inner: S,
     permits: Arc<Semaphore>,
     handovers: Arc<Handovers>,
@@ -310,17 +319,19 @@ struct NewConnections<S> {
 
 impl<S, R> tower::Service<R> for NewConnections<S>
 where
-    S: tower::Service<R>,
+    S: tower::Service<R> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Response: Send + 'static,
     S::Error: Into<BoxError>,
+    R: Send + 'static,
 {
     type Response = S::Response;
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    /// Always ready: the connector's own readiness is awaited in the connect (`oneshot`).
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: R) -> Self::Future {
@@ -330,9 +341,10 @@ where
                 opened.clone()
             })
             .ok();
-        let at_the_bound = self.permits.available_permits() == 0;
-        let handover_expected = at_the_bound && self.handovers.expected();
-        let connect = self.inner.call(request);
+        let bound = &*self.shared;
+        let at_the_bound = bound.permits.available_permits() == 0;
+        let handover_expected = at_the_bound && bound.handovers.expected();
+        let connect = tower::ServiceExt::oneshot(bound.inner.clone(), request);
         Box::pin(async move {
             if handover_expected {
                 tracing::debug!(target: "vectorcache", "{HANDOVER_WAIT}");
