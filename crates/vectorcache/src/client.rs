@@ -16,14 +16,15 @@ use reqwest::{Method, Url};
 use crate::api_key::ApiKey;
 use crate::config::{header, ClientBuilder};
 use crate::decode::{self, MAX_ERROR_BODY};
-use crate::error::{DecodeError, Error};
+use crate::error::Error;
 use crate::events::{Event, EventHook};
+use crate::headers::Unscrubbed;
 use crate::request::QueryRequest;
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
-use crate::scrub::{scrub, scrub_headers, Echoes};
+use crate::scrub::{scrub, Echoes};
 use crate::stats::{Recorder, Stats};
-use crate::transport::{watch_connections, HttpSettings, Transport};
+use crate::transport::{keeps_alive, watch_connections, HttpSettings, Transport};
 
 /// The largest success body accepted; the documented answer is a few kilobytes.
 const MAX_SUCCESS_BODY: usize = 16 * 1024 * 1024;
@@ -115,6 +116,10 @@ impl Client {
     }
 
     pub(crate) fn from_parts(parts: Parts) -> Result<Self, Error> {
+        let mut headers = parts.headers;
+        // Every exchange sets the key's header in a copy of these: with a slot for it already
+        // there, that is a write in place rather than the copy's growth.
+        headers.insert(AUTHORIZATION, HeaderValue::from_static(""));
         Ok(Self {
             inner: Arc::new(Inner {
                 transport: ArcSwap::new(Transport::for_client(&parts.http)?),
@@ -122,7 +127,7 @@ impl Client {
                 base_url: parts.base_url,
                 query_url: parts.query_url,
                 credentials: ArcSwap::from_pointee(Credentials::new(parts.key)),
-                headers: parts.headers,
+                headers,
                 timeout: parts.timeout,
                 total_timeout: parts.total_timeout,
                 retry: parts.retry,
@@ -448,7 +453,11 @@ impl Client {
         opened: &mut bool,
     ) -> Result<QueryResponse, Error> {
         let inner = &*self.inner;
-        let started = Instant::now();
+        // The duration is for the event hook and the debug log line only: without either, the
+        // clock is not read.
+        let timed = inner.on_event.is_some()
+            || tracing::enabled!(target: "vectorcache", tracing::Level::DEBUG);
+        let started = timed.then(Instant::now);
         let credentials = self.credentials();
         let (echoes, auth) = (&credentials.echoes, credentials.header.clone());
         let mut request = reqwest::Request::new(Method::POST, inner.query_url.clone());
@@ -461,8 +470,9 @@ impl Client {
         *opened = new_connection;
         let mut response = sent.map_err(|e| self.transport_error(e, call.timeout))?;
         let status = response.status().as_u16();
-        let mut headers = std::mem::take(response.headers_mut());
-        scrub_headers(&mut headers, echoes);
+        let keeps_alive = keeps_alive(response.version(), response.headers());
+        // They may echo the key: what leaves them is scrubbed.
+        let headers = Unscrubbed::new(std::mem::take(response.headers_mut()));
         let success = response.status().is_success();
         let limit = if success {
             MAX_SUCCESS_BODY
@@ -471,12 +481,10 @@ impl Client {
         };
         let (bytes, truncated, failure) = read_scrubbed(&mut response, limit, echoes).await;
         if failure.is_none() && !truncated {
-            transport
-                .handovers
-                .exchange_ended(response.version(), &headers);
+            transport.handovers.exchange_ended(keeps_alive);
         }
-        let request_id = crate::headers::request_id(&headers);
-        let duration = started.elapsed();
+        let request_id = headers.request_id(echoes);
+        let duration = started.map_or(Duration::ZERO, |started| started.elapsed());
         tracing::debug!(
             target: "vectorcache",
             status,
@@ -496,21 +504,22 @@ impl Client {
                 return Err(self.transport_error(e, call.timeout));
             }
             if truncated {
-                return Err(Error::from(DecodeError {
+                return Err(decode::undecodable(
                     status,
-                    message: format!("the body is larger than {MAX_SUCCESS_BODY} bytes"),
-                    body: String::new(),
-                    headers: crate::headers::to_map(&headers),
+                    format!("the body is larger than {MAX_SUCCESS_BODY} bytes"),
+                    String::new(),
+                    &headers.scrubbed(echoes),
                     request_id,
-                    rate_limit: crate::headers::rate_limit(&headers),
-                    attempts: 1,
-                }));
+                ));
             }
-            decode::success(status, &headers, &bytes, request_id)
+            decode::success(status, &headers, echoes, &bytes, request_id)
         } else {
             // An error body that breaks off mid-way is still worth decoding: the status is known.
             Err(Error::from(decode::api_error(
-                status, &headers, &bytes, truncated,
+                status,
+                &headers.scrubbed(echoes),
+                &bytes,
+                truncated,
             )))
         }
     }
@@ -588,7 +597,7 @@ async fn read_scrubbed(
     response: &mut reqwest::Response,
     limit: usize,
     key: &Echoes,
-) -> (Vec<u8>, bool, Option<reqwest::Error>) {
+) -> (Bytes, bool, Option<reqwest::Error>) {
     let slack = key.key_len();
     let (mut bytes, mut truncated, failure) = read_bounded(response, limit + slack).await;
     scrub(&mut bytes, key);
@@ -619,22 +628,31 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 async fn read_bounded(
     response: &mut reqwest::Response,
     limit: usize,
-) -> (Vec<u8>, bool, Option<reqwest::Error>) {
-    let mut buf = Vec::new();
-    loop {
+) -> (Bytes, bool, Option<reqwest::Error>) {
+    // Most bodies come in one chunk, kept as it came; a second one is where copying starts.
+    let mut first = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
+    let (truncated, failure) = loop {
+        let read = joined.as_ref().map_or(first.len(), Vec::len);
         match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = limit - buf.len();
-                if chunk.len() > room {
-                    buf.extend_from_slice(&chunk[..room]);
-                    return (buf, true, None);
+            Ok(Some(mut chunk)) => {
+                let room = limit - read;
+                let over = chunk.len() > room;
+                chunk.truncate(room);
+                match joined.as_mut() {
+                    Some(joined) => joined.extend_from_slice(&chunk),
+                    None if first.is_empty() => first = chunk,
+                    None => joined = Some([&first[..], &chunk[..]].concat()),
                 }
-                buf.extend_from_slice(&chunk);
+                if over {
+                    break (true, None);
+                }
             }
-            Ok(None) => return (buf, false, None),
-            Err(e) => return (buf, false, Some(e)),
+            Ok(None) => break (false, None),
+            Err(e) => break (false, Some(e)),
         }
-    }
+    };
+    (joined.map_or(first, Bytes::from), truncated, failure)
 }
 
 impl fmt::Debug for Client {

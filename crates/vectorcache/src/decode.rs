@@ -5,8 +5,9 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::error::{ApiError, DecodeError, Error};
-use crate::headers;
+use crate::headers::{self, Unscrubbed};
 use crate::response::QueryResponse;
+use crate::scrub::Echoes;
 
 /// How much of an error body is kept.
 pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -61,23 +62,24 @@ fn looks_binary(text: &str) -> bool {
     odd * 10 > all
 }
 
-/// Decodes a success body into a [`QueryResponse`], with the header-borne state attached.
+/// Decodes a success body into a [`QueryResponse`], with the header-borne state attached
+/// (`request_id` is already scrubbed).
 pub(crate) fn success(
     status: u16,
-    headers: &HeaderMap,
+    headers: &Unscrubbed,
+    key: &Echoes,
     body: &[u8],
     request_id: Option<String>,
 ) -> Result<QueryResponse, Error> {
     let decode_error = |message: String| {
-        Error::from(DecodeError {
+        let body = bounded(&String::from_utf8_lossy(body), MAX_SNIPPET);
+        undecodable(
             status,
             message,
-            body: bounded(&String::from_utf8_lossy(body), MAX_SNIPPET),
-            headers: headers::to_map(headers),
-            request_id: request_id.clone(),
-            rate_limit: headers::rate_limit(headers),
-            attempts: 1,
-        })
+            body,
+            &headers.scrubbed(key),
+            request_id.clone(),
+        )
     };
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => return Err(decode_error("the body is empty".into())),
@@ -97,9 +99,28 @@ pub(crate) fn success(
             bounded(&printable(&e.to_string()), MAX_SNIPPET)
         ))
     })?;
-    response.rate_limit = headers::rate_limit(headers);
+    response.rate_limit = headers.rate_limit(key);
     response.request_id = request_id;
     Ok(response)
+}
+
+/// A successful answer that could not be used (`message` says why), with what it carried.
+pub(crate) fn undecodable(
+    status: u16,
+    message: String,
+    body: String,
+    headers: &HeaderMap,
+    request_id: Option<String>,
+) -> Error {
+    Error::from(DecodeError {
+        status,
+        message,
+        body,
+        headers: headers::to_map(headers),
+        request_id,
+        rate_limit: headers::rate_limit(headers),
+        attempts: 1,
+    })
 }
 
 /// Decodes an error answer. Never fails: an unreadable body still yields a readable detail.
@@ -248,6 +269,18 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::success`] on headers that echo no key.
+    fn success(
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        request_id: Option<String>,
+    ) -> Result<QueryResponse, Error> {
+        let key = crate::api_key::ApiKey::new("vc_1234567890abcdef1234567890abcdef").unwrap();
+        let headers = Unscrubbed::new(headers.clone());
+        super::success(status, &headers, &Echoes::of(&key), body, request_id)
+    }
 
     #[test]
     fn truncation_steps_back_to_a_character_boundary() {

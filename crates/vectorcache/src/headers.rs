@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::{HeaderMap, HeaderName, RETRY_AFTER};
 
 use crate::response::RateLimit;
+use crate::scrub::{holds_leak, scrub, scrub_headers, Echoes};
 
 /// Headers kept on an error, at most; a hostile proxy could send thousands.
 const MAX_HEADERS: usize = 100;
@@ -56,13 +57,50 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// The `X-RateLimit-*` state, if any of the three headers is present and numeric.
 pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
-    let num = |name| get(headers, name).and_then(parse_whole_seconds);
+    rate_limit_from(|name| get(headers, name))
+}
+
+/// [`rate_limit`] from the values `read` gives.
+fn rate_limit_from<'a>(read: impl Fn(&HeaderName) -> Option<&'a str>) -> Option<RateLimit> {
+    let num = |name| read(name).and_then(parse_whole_seconds);
     let state = RateLimit {
         limit: num(&X_RATELIMIT_LIMIT),
         remaining: num(&X_RATELIMIT_REMAINING),
         reset: num(&X_RATELIMIT_RESET),
     };
     (state != RateLimit::default()).then_some(state)
+}
+
+/// An answer's headers as they came, which may echo the key (a proxy that reflects the
+/// request's `Authorization`, a debug header). Nothing leaves them unscrubbed: a successful
+/// answer passes on only its request id and rate limit, each scrubbed on its own (scrubbing
+/// every header of every answer was a third of the SDK's own work per query); an error
+/// carries every header, scrubbed.
+pub(crate) struct Unscrubbed(HeaderMap);
+
+impl Unscrubbed {
+    pub fn new(headers: HeaderMap) -> Self {
+        Self(headers)
+    }
+
+    /// The request id (see [`request_id`]), any echo of the key in it redacted.
+    pub fn request_id(&self, key: &Echoes) -> Option<String> {
+        let mut id = request_id(&self.0)?;
+        scrub(&mut id, key);
+        Some(id)
+    }
+
+    /// The rate limit (see [`rate_limit`]); a value that echoes the key counts as absent.
+    pub fn rate_limit(&self, key: &Echoes) -> Option<RateLimit> {
+        rate_limit_from(|name| get(&self.0, name).filter(|v| !holds_leak(v.as_bytes(), key)))
+    }
+
+    /// Every header, scrubbed (see [`scrub_headers`]).
+    pub fn scrubbed(&self, key: &Echoes) -> HeaderMap {
+        let mut headers = self.0.clone();
+        scrub_headers(&mut headers, key);
+        headers
+    }
 }
 
 /// Integers, and the fractional forms some servers send (`"1.5"` reads as 1).
@@ -150,6 +188,44 @@ fn still_ahead(when: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unscrubbed_headers_give_out_only_what_is_scrubbed() {
+        // A secret of digits only: an echo of it reads as a number.
+        const KEY: &str = "vc_12345678901234567890123456789012";
+        let echoes = Echoes::of(&crate::api_key::ApiKey::new(KEY).unwrap());
+        let secret = &KEY[3..];
+        let answer = |pairs: &[(&str, &str)]| Unscrubbed::new(headers(pairs));
+        let echoing = answer(&[
+            ("x-request-id", &format!("req_{}", &secret[4..20])),
+            ("x-ratelimit-limit", &secret[..16]),
+            ("x-ratelimit-remaining", "7"),
+            ("x-debug", &format!("Bearer {KEY}")),
+        ]);
+        assert_eq!(
+            echoing.request_id(&echoes).as_deref(),
+            Some("req_[redacted]")
+        );
+        let limits = echoing.rate_limit(&echoes).unwrap();
+        assert_eq!((limits.limit, limits.remaining), (None, Some(7)));
+        let scrubbed = echoing.scrubbed(&echoes);
+        assert_eq!(scrubbed["x-debug"], "Bearer [redacted]");
+        assert_eq!(scrubbed["x-request-id"], "req_[redacted]");
+        assert_eq!(rate_limit(&scrubbed), Some(limits));
+
+        // What echoes nothing comes out as it came, 15 digits of the secret included.
+        let clean = answer(&[
+            ("request-id", " req_1 "),
+            ("x-ratelimit-limit", &secret[..15]),
+            ("x-ratelimit-reset", "30"),
+        ]);
+        assert_eq!(clean.request_id(&echoes).as_deref(), Some("req_1"));
+        let limits = clean.rate_limit(&echoes).unwrap();
+        assert_eq!(limits.limit, Some(secret[..15].parse().unwrap()));
+        assert_eq!((limits.remaining, limits.reset), (None, Some(30)));
+        assert_eq!(clean.scrubbed(&echoes)["x-ratelimit-reset"], "30");
+        assert_eq!(answer(&[]).request_id(&echoes), None);
+    }
 
     #[test]
     fn whole_seconds_and_the_epoch_threshold() {

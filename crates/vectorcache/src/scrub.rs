@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::api_key::ApiKey;
@@ -49,14 +50,43 @@ impl Echoes {
 /// Replaces every run of at least [`LEAK_RUN`] consecutive characters of the key's secret
 /// (the 32 hexadecimal digits after `vc_`, in any letter case) in `bytes`, the whole key with
 /// its prefix included, by `[redacted]`. Returns whether anything was replaced.
-pub(crate) fn scrub(bytes: &mut Vec<u8>, key: &Echoes) -> bool {
-    match without_leaks(bytes, key) {
+pub(crate) fn scrub(bytes: &mut impl Redactable, key: &Echoes) -> bool {
+    match without_leaks(bytes.as_ref(), key) {
         Some(clean) => {
-            *bytes = clean;
+            bytes.replace(clean);
             true
         }
         None => false,
     }
+}
+
+/// What [`scrub`] works on: bytes, or a text (which redaction keeps a text: it replaces ASCII
+/// runs with ASCII).
+pub(crate) trait Redactable: AsRef<[u8]> {
+    fn replace(&mut self, clean: Vec<u8>);
+}
+
+impl Redactable for Vec<u8> {
+    fn replace(&mut self, clean: Vec<u8>) {
+        *self = clean;
+    }
+}
+
+impl Redactable for Bytes {
+    fn replace(&mut self, clean: Vec<u8>) {
+        *self = clean.into();
+    }
+}
+
+impl Redactable for String {
+    fn replace(&mut self, clean: Vec<u8>) {
+        *self = String::from_utf8_lossy(&clean).into_owned();
+    }
+}
+
+/// Whether `bytes` hold an echo of the key (see [`scrub`]).
+pub(crate) fn holds_leak(bytes: &[u8], key: &Echoes) -> bool {
+    without_leaks(bytes, key).is_some()
 }
 
 /// `bytes` with every leaked run replaced (see [`scrub`]), or `None` when there is none: the
@@ -417,7 +447,7 @@ fn leaked_run_len(text: &[u8], secret: &[u8]) -> usize {
 pub(crate) fn scrub_headers(headers: &mut HeaderMap, key: &Echoes) {
     let leaky_names: Vec<HeaderName> = headers
         .keys()
-        .filter(|name| without_leaks(name.as_str().as_bytes(), key).is_some())
+        .filter(|name| holds_leak(name.as_str().as_bytes(), key))
         .cloned()
         .collect();
     for name in leaky_names {

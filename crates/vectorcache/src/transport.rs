@@ -229,9 +229,9 @@ impl Handovers {
     }
 
     /// Notes an exchange that ended with its whole answer read: its connection goes back to
-    /// the pool unless the answer closes it.
-    pub fn exchange_ended(&self, version: Version, headers: &HeaderMap) {
-        if keeps_alive(version, headers) {
+    /// the pool if the answer keeps it alive (see [`keeps_alive`]).
+    pub fn exchange_ended(&self, keeps_alive: bool) {
+        if keeps_alive {
             let until = self.epoch.elapsed() + HANDOVER_GRACE;
             self.until.store(micros(until), Ordering::Relaxed);
         }
@@ -252,7 +252,7 @@ fn micros(since_epoch: Duration) -> u64 {
 
 /// Whether the connection of an answer stays open: HTTP/1.1 and HTTP/2 keep it unless told
 /// `connection: close`; HTTP/1.0 only when told `keep-alive`.
-fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+pub(crate) fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
     let says = |token: &str| {
         headers.get_all(CONNECTION).iter().any(|value| {
             value
@@ -479,9 +479,9 @@ mod tests {
     fn a_handover_is_expected_only_after_a_kept_alive_exchange() {
         let handovers = Handovers::new();
         assert!(!handovers.expected(), "nothing has ended yet");
-        handovers.exchange_ended(Version::HTTP_11, &says(&["close"]));
+        handovers.exchange_ended(keeps_alive(Version::HTTP_11, &says(&["close"])));
         assert!(!handovers.expected(), "that connection is closed");
-        handovers.exchange_ended(Version::HTTP_11, &says(&[]));
+        handovers.exchange_ended(keeps_alive(Version::HTTP_11, &says(&[])));
         assert!(handovers.expected());
     }
 }

@@ -220,6 +220,12 @@ async fn every_answer_and_retry_reaches_the_event_hook_without_the_key() {
             "answer 200 #3"
         ]
     );
+    // Each answer is timed, with no log subscriber to ask for it: the hook is enough.
+    for event in &events {
+        if let Event::Answer { duration, .. } = event {
+            assert!(*duration > Duration::ZERO, "{event:?}");
+        }
+    }
     assert_eq!(events[0].level(), Level::Debug);
     assert_eq!(events[1].level(), Level::Info);
     assert!(events[1]
