@@ -66,6 +66,8 @@ pub(crate) trait Redactable: AsRef<[u8]> {
     fn replace(&mut self, clean: Vec<u8>);
 }
 
+/// The unit tests' texts.
+#[cfg(test)]
 impl Redactable for Vec<u8> {
     fn replace(&mut self, clean: Vec<u8>) {
         *self = clean;
