@@ -74,8 +74,8 @@ fn rate_limit_from<'a>(read: impl Fn(&HeaderName) -> Option<&'a str>) -> Option<
 /// An answer's headers as they came, which may echo the key (a proxy that reflects the
 /// request's `Authorization`, a debug header). Nothing leaves them unscrubbed: a successful
 /// answer passes on only its request id and rate limit, each scrubbed on its own (scrubbing
-/// every header of every answer was a third of the SDK's own work per query); an error
-/// carries every header, scrubbed.
+/// every header of every answer was a third of the instructions the SDK added to a query, over
+/// reqwest's own); an error carries every header, scrubbed.
 pub(crate) struct Unscrubbed(HeaderMap);
 
 impl Unscrubbed {
