@@ -27,6 +27,15 @@ pub use response::{
 };
 pub use testing::{start_emulator, EmulatorServer};
 
+/// The addon's own allocations (requests, answers, the HTTP stack's buffers and futures) go to
+/// mimalloc: glibc's allocator took a tenth of the runtime threads' time per query (answers
+/// are made on one thread and freed on another, and its large-chunk path consolidates), and
+/// mimalloc cut the client's CPU per query at 64 in flight by 1 to 3 µs (of 21 to 25). Node's
+/// and V8's own allocations are not affected. Its thread-local storage is the dynamic model a
+/// `dlopen`ed library needs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The runtime every query runs on: napi-rs's default one (multi-threaded, I/O and timers),
 /// with the hook that lets a worker wake the JavaScript thread once per busy stretch rather
 /// than once per answer (see `delivery.rs`). Without it (the build failed, or napi-rs made
