@@ -192,6 +192,29 @@ test('answers settle while another query still waits: none is held for the slow 
   assert.equal((await waiting).cache_hit, true)
 })
 
+test('one query at a time: answers, refusals and aborts each settle as their own, in order', async () => {
+  // A task that answered this thread's last query waits a moment for the next one and runs
+  // it itself: every kind of query must still settle, once, with its own outcome.
+  const client = env.emulator.client()
+  const outcomes = []
+  for (let i = 0; i < 300; i++) {
+    const kind = ['answer', 'refused', 'aborted'][i % 3]
+    const controller = new AbortController()
+    const request = { prompt: kind === 'refused' ? '   ' : `sequential ${i % 30}`, model: 'gpt-4o' }
+    const pending = client.query(request, { signal: controller.signal })
+    if (kind === 'aborted') controller.abort()
+    outcomes.push(await pending.then((answer) => ['answer', typeof answer.response], (error) => [error.name, error.constructor.name]))
+  }
+  const expected = {
+    answer: ['answer', 'string'],
+    refused: ['VectorcacheInvalidRequestError', 'VectorcacheInvalidRequestError'],
+    aborted: ['AbortError', 'DOMException'],
+  }
+  outcomes.forEach((outcome, i) => assert.deepEqual(outcome, expected[['answer', 'refused', 'aborted'][i % 3]], `query ${i}`))
+  const answered = (await env.emulator.requests()).filter((r) => r.status === 200).length
+  assert.ok(answered >= 100 && answered <= 200, `${answered} answered on the wire`)
+})
+
 test('a per-call timeout beats the client timeout', async () => {
   await withOwnServer({ delayMs: 2000 }, async (quiet) => {
     const started = performance.now()

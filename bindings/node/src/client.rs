@@ -216,7 +216,7 @@ impl NativeClient {
         let request = read_query(request, options);
         let cancelled = cancel.map(CancelToken::cancelled);
         let (ticket, promise) = Ticket::new(env)?;
-        napi::bindgen_prelude::spawn(async move {
+        ticket.run(|ticket| async move {
             let outcome = match request {
                 Ok(request) => match unless_cancelled(client.query(request), cancelled).await {
                     Some(outcome) => outcome.into(),
@@ -224,7 +224,7 @@ impl NativeClient {
                 },
                 Err(reason) => Outcome::Failed(Error::invalid_request(reason).into()),
             };
-            ticket.deliver(outcome);
+            ticket.deliver(outcome)
         });
         Ok(promise)
     }
@@ -247,12 +247,12 @@ impl NativeClient {
         let read = read_batch(requests, options);
         let cancelled = cancel.map(CancelToken::cancelled);
         let (ticket, promise) = Ticket::new(env)?;
-        napi::bindgen_prelude::spawn(async move {
+        ticket.run(|ticket| async move {
             let batch = match read {
                 Ok((items, concurrency)) => run_batch(client, items, concurrency, cancelled).await,
                 Err(reason) => Batch::Refused(Error::invalid_request(reason)),
             };
-            ticket.deliver(batch);
+            ticket.deliver(batch)
         });
         Ok(promise)
     }

@@ -16,6 +16,11 @@
 //! a socket that is waited on, and not when the process has nothing left to do.
 //!
 //! `queryMany` is delivered the same way, as one settlement for the whole batch.
+//!
+//! The other way, a query's work goes to the runtime through [`Ticket::run`]: to the task
+//! that answered this thread's last query if it still waits for the next one (one query at a
+//! time then wakes no parked worker; see the core's `bindings::wake::linger`), else to a task
+//! of its own.
 
 use std::cell::RefCell;
 use std::ffi::c_void;
@@ -24,6 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{FromNapiValue, PromiseRaw};
 use napi::{check_status, sys, Env};
+use vectorcache::bindings::wake::linger::{Job, Linger};
 use vectorcache::bindings::wake::{self, Signal, Unanswered};
 
 use crate::names::{Builder, PropertyNames};
@@ -65,6 +71,8 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Tickets given out and not delivered yet (see `wake::signal_now`).
     unanswered: Unanswered,
+    /// Where this thread's next query meets the task that answered its last one.
+    linger: Linger,
 }
 
 struct Queue {
@@ -132,10 +140,27 @@ impl Ticket {
         Ok((ticket, promise))
     }
 
-    /// Settles the promise with `outcome` (from any thread).
-    pub fn deliver(mut self, outcome: impl Into<Settlement>) {
-        if let Some(deferred) = self.deferred.take() {
-            self.shared.push(deferred, Some(outcome.into()));
+    /// Settles the promise with `outcome` (from any thread); `true` when no other query of
+    /// this thread is left unanswered.
+    pub fn deliver(mut self, outcome: impl Into<Settlement>) -> bool {
+        match self.deferred.take() {
+            Some(deferred) => self.shared.push(deferred, Some(outcome.into())),
+            None => false,
+        }
+    }
+
+    /// Runs the future `work` makes of this ticket (it delivers the ticket, and returns what
+    /// [`Ticket::deliver`] did) on the runtime: in the task that answered this thread's last
+    /// query if that task still waits for the next one, else in a task of its own.
+    pub fn run<F, W>(self, work: W)
+    where
+        W: FnOnce(Self) -> F,
+        F: std::future::Future<Output = bool> + Send + 'static,
+    {
+        let shared = self.shared.clone();
+        let job: Job = Box::pin(work(self));
+        if let Err(job) = shared.linger.offer(job) {
+            napi::bindgen_prelude::spawn(async move { shared.linger.run(job).await });
         }
     }
 }
@@ -168,17 +193,19 @@ impl Queue {
 }
 
 impl Shared {
-    fn push(self: &Arc<Self>, deferred: SendDeferred, outcome: Option<Settlement>) {
+    /// Queues the outcome for the JavaScript thread; `true` when it was the last one that
+    /// thread waited for.
+    fn push(self: &Arc<Self>, deferred: SendDeferred, outcome: Option<Settlement>) -> bool {
         let others = self.unanswered.answered();
         let mut queue = self.lock();
         if queue.closed {
-            return;
+            return false;
         }
         queue.finished.push((deferred, outcome));
-        if queue.signalled || !wake::signal_now(self, others, queue.finished.len()) {
-            return;
+        if !queue.signalled && wake::signal_now(self, others, queue.finished.len()) {
+            queue.signal();
         }
-        queue.signal();
+        others == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
@@ -218,6 +245,7 @@ impl Delivery {
                 signalled: false,
             }),
             unanswered: Unanswered::default(),
+            linger: Linger::default(),
         });
         // The finalizer's own reference to `shared`, given back in `mark_closed`.
         let finalize_data = Arc::into_raw(shared.clone()) as *mut c_void;

@@ -13,6 +13,11 @@
 //! an answer finished on a thread that does not park through the hook (not a worker, or a
 //! runtime built without it). And a worker that stays busy (a yield is not a park) holds an
 //! answer back [`HOLD_AT_MOST`], a timer's wait, not until its work runs out.
+//!
+//! The other way round, the task that handed over a loop's last outstanding answer waits a
+//! moment for the loop's next query and runs it itself (see [`linger`]).
+
+pub mod linger;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
