@@ -242,20 +242,18 @@ mod tests {
     #[test]
     fn a_job_offered_while_a_task_lingers_runs_in_that_task() {
         let linger = Arc::new(Linger::default());
-        let runs = Arc::new(AtomicUsize::new(0));
+        let (firsts, offered) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let offerer = {
-            let (linger, runs) = (linger.clone(), runs.clone());
+            let (linger, offered) = (linger.clone(), offered.clone());
             std::thread::spawn(move || {
-                // Offer three jobs, each as soon as a task waits; the third is not the last.
+                // Three jobs, each offered as soon as a task waits; the third is not the
+                // last answer, so the task that takes it stops lingering.
                 for last in [true, true, false] {
-                    let mut next = job(&runs, last);
-                    let deadline = Instant::now() + Duration::from_secs(10);
-                    loop {
-                        match linger.offer(next) {
-                            Ok(()) => break,
-                            Err(back) => next = back,
-                        }
+                    let mut next = job(&offered, last);
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    while let Err(back) = linger.offer(next) {
                         assert!(Instant::now() < deadline, "no task lingered");
+                        next = back;
                         std::hint::spin_loop();
                     }
                 }
@@ -264,16 +262,18 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        // The first job answered the last query: the task lingers, and goes on as long as
-        // jobs come (a spin that misses one is retried: the policy may skip a chance).
-        let started = Instant::now();
-        while runs.load(Ordering::SeqCst) < 4 && started.elapsed() < Duration::from_secs(10) {
-            runtime.block_on(linger.run(job(&runs, true)));
+        // Each run's first job answers the last query, so the task lingers and runs what is
+        // offered meanwhile; a spin that misses is retried by the next run (after the
+        // policy's skips).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while offered.load(Ordering::SeqCst) < 3 && Instant::now() < deadline {
+            runtime.block_on(linger.run(job(&firsts, true)));
         }
         offerer.join().unwrap();
-        assert!(
-            runs.load(Ordering::SeqCst) >= 4,
-            "the three offered jobs ran"
+        assert_eq!(
+            offered.load(Ordering::SeqCst),
+            3,
+            "every offered job ran once"
         );
         assert_eq!(linger.state.load(Ordering::SeqCst), IDLE);
         assert!(linger.slot().is_none());
