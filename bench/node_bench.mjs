@@ -30,11 +30,16 @@ function report(client, mode, queries, wallMs, cpu) {
   console.log('BENCH ' + JSON.stringify(line))
 }
 
-// BENCH_ONLY=<text> runs only the figures whose "client mode" contains it (for profiling).
+// BENCH_ONLY=<text> runs only the figures whose "client mode" contains it; BENCH_SKIP=<text>
+// leaves out those that do (scripts/bench.sh measures query_many apart, see there).
 const ONLY = process.env.BENCH_ONLY
+const SKIP = process.env.BENCH_SKIP
+const selected = (client, mode) => {
+  const figure = `${client} ${mode}`
+  return (!ONLY || figure.includes(ONLY)) && !(SKIP && figure.includes(SKIP))
+}
 
 async function measure(client, mode, queries, run) {
-  if (ONLY && !`${client} ${mode}`.includes(ONLY)) return
   const cpu = process.cpuUsage()
   const started = performance.now()
   await run()
@@ -42,6 +47,7 @@ async function measure(client, mode, queries, run) {
 }
 
 async function sequential(client, one) {
+  if (!selected(client, 'sequential')) return
   for (let i = 0; i < 200; i++) if (!(await one())) throw new Error('not a hit')
   await measure(client, 'sequential', SEQUENTIAL, async () => {
     for (let i = 0; i < SEQUENTIAL; i++) if (!(await one())) throw new Error('not a hit')
@@ -49,6 +55,7 @@ async function sequential(client, one) {
 }
 
 async function inFlight(client, one) {
+  if (!selected(client, '64 in flight')) return
   const each = Math.floor(TOTAL / IN_FLIGHT)
   const worker = async (n) => {
     for (let i = 0; i < n; i++) if (!(await one())) throw new Error('not a hit')
@@ -75,7 +82,8 @@ const undiciOne = async () => {
 
 await client.query(QUERY)
 const many = () => client.queryMany(Array.from({ length: TOTAL }, () => QUERY), { concurrency: IN_FLIGHT })
-await many()
+const batches = selected('vectorcache', 'query_many 64')
+if (batches) await many()
 for (let round = 0; round < ROUNDS; round++) {
   for (let turn = 0; turn < SEQUENTIAL_TURNS; turn++) {
     await sequential('vectorcache', vectorcacheOne)
@@ -83,7 +91,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
   await inFlight('vectorcache', vectorcacheOne)
   await inFlight('undici Pool.request', undiciOne)
-  await measure('vectorcache', 'query_many 64', TOTAL, async () => {
+  if (batches) await measure('vectorcache', 'query_many 64', TOTAL, async () => {
     const outcomes = await many()
     if (!outcomes.every((o) => o.result?.cache_hit)) throw new Error('a batch member failed or missed')
   })

@@ -35,8 +35,15 @@ SEQUENTIAL_TURNS = 3
 IN_FLIGHT = 64
 
 
-# BENCH_ONLY=<text> runs only the figures whose "client mode" contains it (for profiling).
+# BENCH_ONLY=<text> runs only the figures whose "client mode" contains it; BENCH_SKIP=<text>
+# leaves out those that do (scripts/bench.sh measures query_many apart, see there).
 ONLY = os.environ.get("BENCH_ONLY", "")
+SKIP = os.environ.get("BENCH_SKIP", "")
+
+
+def selected(client: str, mode: str) -> bool:
+    figure = f"{client} {mode}"
+    return ONLY in figure and not (SKIP and SKIP in figure)
 
 
 def report(client: str, mode: str, queries: int, wall: float, cpu: float) -> None:
@@ -46,7 +53,7 @@ def report(client: str, mode: str, queries: int, wall: float, cpu: float) -> Non
 
 
 def measure(client: str, mode: str, queries: int, run: Callable[[], Any]) -> None:
-    if ONLY not in f"{client} {mode}":
+    if not selected(client, mode):
         return
     cpu, wall = time.process_time(), time.perf_counter()
     run()
@@ -54,6 +61,8 @@ def measure(client: str, mode: str, queries: int, run: Callable[[], Any]) -> Non
 
 
 def sequential(client: str, one: Callable[[], bool]) -> None:
+    if not selected(client, "sequential"):
+        return
     for _ in range(100):
         assert one()
 
@@ -71,7 +80,7 @@ def in_flight(client: str, open_client: Callable[[], Awaitable[tuple[OneQuery, C
     """64 tasks on one event loop, each making queries one after another on a shared client
     that `open_client` makes inside the loop (it returns the query and the closing function)."""
     each = TOTAL // IN_FLIGHT
-    if ONLY not in f"{client} 64 in flight":
+    if not selected(client, "64 in flight"):
         return
 
     async def main() -> None:
@@ -138,7 +147,8 @@ def main() -> None:
         answers = client.query_many([QUERY] * TOTAL, concurrency=IN_FLIGHT)
         assert all(a.cache_hit for a in answers)
 
-    many()
+    if selected("vectorcache", "query_many 64"):
+        many()
     for _ in range(ROUNDS):
         for _ in range(SEQUENTIAL_TURNS):
             sequential("vectorcache", lambda: client.query(**QUERY).cache_hit)

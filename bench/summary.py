@@ -3,10 +3,12 @@
 Reads the `BENCH {json}` and `VERSIONS {json}` lines the three benchmarks printed (the file
 named on the command line). Each figure is measured in several rounds, the clients taking turns
 (a 2-core machine running its own server is noisy); the table shows the median round and the
-spread. A ratio of two clients of one language is taken round by round (the two ran one right
-after the other, in the same phase of the machine's noise) and the median of those is shown with
-their range; across languages (one benchmark ran after the other) it is the ratio of the
-medians. Exit status 0 either way: targets are reported, not enforced.
+spread. A ratio is taken round by round wherever the rounds pair up: two clients of one
+language (one benchmark ran them in turns), or figures of different languages tagged with the
+same `round` (scripts/bench.sh measures query_many so, the languages in turns); the median of
+those per-round ratios is shown with their range. Otherwise (figures of different languages
+measured minutes apart) it is the ratio of the medians. Exit status 0 either way: targets are
+reported, not enforced.
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ def main(path: str) -> None:
             elif line.startswith("PLACEMENT "):
                 placement = line[len("PLACEMENT "):].strip()
     figures = {key: median_round(found) for key, found in rounds.items()}
-    throughputs = {key: [f["qps"] for f in found] for key, found in rounds.items()}
     print("versions: " + ", ".join(f"{name} {v}" for name, v in sorted(versions.items())))
     print(f"placement: {placement}")
     print()
@@ -69,20 +70,44 @@ def main(path: str) -> None:
         if top not in figures or bottom not in figures:
             print(f"{what:<48} {'n/a':>6}")
             continue
-        ratio, per_round = compare(throughputs[top], throughputs[bottom], top[0] == bottom[0])
+        ratio, per_round = compare(rounds[top], rounds[bottom], top[0] == bottom[0])
         verdict = "" if target is None else ("met" if ratio >= target else "NOT met")
         shown = "" if target is None else f"≥{target:.2f}"
         spread = f"{min(per_round):.2f}-{max(per_round):.2f}" if per_round else "-"
         print(f"{what:<48} {ratio:>5.2f}× {shown:>7} {verdict:<8} {spread}")
 
 
-def compare(top: list[float], bottom: list[float], paired: bool) -> tuple[float, list[float]]:
-    """The ratio of two clients' throughputs and, when the rounds pair up (the same benchmark
-    ran them in turns), each round's ratio; the ratio is then the median of those."""
-    if paired and len(top) == len(bottom):
-        per_round = [t / b for t, b in zip(top, bottom)]
+def compare(top: list[dict[str, Any]], bottom: list[dict[str, Any]],
+            same_benchmark: bool) -> tuple[float, list[float]]:
+    """The ratio of two clients' throughputs and, when their rounds pair up, each round's
+    ratio; the ratio is then the median of those."""
+    pairs = paired_rounds(top, bottom, same_benchmark)
+    if pairs:
+        per_round = [t["qps"] / b["qps"] for t, b in pairs]
         return statistics.median(per_round), per_round
-    return statistics.median(top) / statistics.median(bottom), []
+    return median_qps(top) / median_qps(bottom), []
+
+
+def median_qps(found: list[dict[str, Any]]) -> float:
+    return statistics.median(f["qps"] for f in found)
+
+
+def paired_rounds(top: list[dict[str, Any]], bottom: list[dict[str, Any]],
+                  same_benchmark: bool) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The rounds of two figures that ran side by side, in pairs: tagged with the same
+    `round`, or (one benchmark's own figures) in the order they ran; none otherwise."""
+    top_rounds, bottom_rounds = by_round(top), by_round(bottom)
+    if top_rounds and bottom_rounds and top_rounds.keys() == bottom_rounds.keys():
+        return [(top_rounds[r], bottom_rounds[r]) for r in sorted(top_rounds)]
+    if same_benchmark and len(top) == len(bottom):
+        return list(zip(top, bottom))
+    return []
+
+
+def by_round(found: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """A figure's rounds by their `round` tag; empty unless every round has a distinct one."""
+    tagged = {f["round"]: f for f in found if "round" in f}
+    return tagged if len(tagged) == len(found) else {}
 
 
 def median_round(found: list[dict[str, Any]]) -> dict[str, Any]:

@@ -39,6 +39,14 @@ if [ "$CPUS" -lt 2 ] || ! command -v taskset >/dev/null; then
   PLACEMENTS=${PLACEMENTS//pinned/}
 fi
 
+# Rounds of the query_many comparison across languages (see measure_placement).
+BATCH_ROUNDS=${BENCH_BATCH_ROUNDS:-5}
+
+# Each language's benchmark, on the placement's clients' CPUs.
+rust_bench() { "${clients_on[@]}" cargo bench --quiet -p vectorcache-cli --bench client; }
+python_bench() { "${clients_on[@]}" "$WORK/venv/bin/python" bench/python_bench.py; }
+node_bench() { (cd "$WORK/node" && "${clients_on[@]}" node node_bench.mjs); }
+
 # One emulator for everyone in a placement, with a limit no run reaches (the X-RateLimit-*
 # headers are still sent, as the service sends them). $1: shared or pinned.
 measure_placement() {
@@ -60,11 +68,21 @@ measure_placement() {
   export VECTORCACHE_BENCH_URL=${first##*listening on }
   echo "== bench ($placement: $described): emulator at $VECTORCACHE_BENCH_URL"
   echo "== bench ($placement): Rust (core client, raw reqwest + serde_json)"
-  "${clients_on[@]}" cargo bench --quiet -p vectorcache-cli --bench client | tee -a "$results"
+  BENCH_SKIP=query_many rust_bench | tee -a "$results"
   echo "== bench ($placement): Python (wheel, requests, httpx, aiohttp)"
-  "${clients_on[@]}" "$WORK/venv/bin/python" bench/python_bench.py | tee -a "$results"
+  BENCH_SKIP=query_many python_bench | tee -a "$results"
   echo "== bench ($placement): Node (npm package, undici)"
-  (cd "$WORK/node" && "${clients_on[@]}" node node_bench.mjs) | tee -a "$results"
+  BENCH_SKIP=query_many node_bench | tee -a "$results"
+  # query_many is compared across languages, and the benchmarks above run one after the
+  # other, minutes apart, while this machine's speed drifts by a third within minutes. So the
+  # batches are measured here in turns instead: each round runs one batch per language (a
+  # process each, after an unmeasured batch), and summary.py pairs the languages by round.
+  echo "== bench ($placement): query_many, the three languages in turns"
+  for round in $(seq "$BATCH_ROUNDS"); do
+    for run in rust_bench python_bench node_bench; do
+      BENCH_ONLY=query_many BENCH_ROUNDS=1 "$run" | sed "s/^BENCH {/BENCH {\"round\": $round, /"
+    done
+  done | tee -a "$results"
   kill "$EMULATOR_PID" 2>/dev/null || true
   wait "$EMULATOR_PID" 2>/dev/null || true
 }

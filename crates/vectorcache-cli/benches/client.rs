@@ -41,10 +41,18 @@ fn cpu_time() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-/// Whether this figure is measured: `BENCH_ONLY=<text>` (for profiling) keeps only the figures
-/// whose "client mode" contains the text.
+/// Whether this figure is measured: `BENCH_ONLY=<text>` keeps only the figures whose
+/// "client mode" contains the text, `BENCH_SKIP=<text>` leaves out those that do
+/// (scripts/bench.sh measures query_many apart, see there).
 fn selected(client: &str, mode: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |only| format!("{client} {mode}").contains(&only))
+    let figure = format!("{client} {mode}");
+    let env = |name| {
+        std::env::var(name)
+            .ok()
+            .filter(|text: &String| !text.is_empty())
+    };
+    env("BENCH_ONLY").is_none_or(|only| figure.contains(&only))
+        && env("BENCH_SKIP").is_none_or(|skip| !figure.contains(&skip))
 }
 
 /// Runs `run` (which makes `queries` queries) and prints its figures as a `BENCH` JSON line.
@@ -171,6 +179,12 @@ async fn main() {
         assert!(raw.query().await.cache_hit);
     }
 
+    // As in the Python and Node benchmarks, one unmeasured batch first (it opens the
+    // connections the measured ones use).
+    let batch = || client.query_many((0..CONCURRENT_TOTAL).map(|_| ask()), IN_FLIGHT);
+    if selected("vectorcache", "query_many 64") {
+        batch().await;
+    }
     let rounds = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -209,9 +223,7 @@ async fn main() {
         })
         .await;
         measure("vectorcache", "query_many 64", CONCURRENT_TOTAL, async {
-            let answers = client
-                .query_many((0..CONCURRENT_TOTAL).map(|_| ask()), IN_FLIGHT)
-                .await;
+            let answers = batch().await;
             assert!(answers
                 .iter()
                 .all(|a| a.as_ref().is_ok_and(|a| a.cache_hit)));
