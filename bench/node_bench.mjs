@@ -1,7 +1,9 @@
 // The Node side of `make bench`: the installed npm package beside undici's Pool.request (what
 // fetch is built on). Run by scripts/bench.sh from a project where both are installed, with
 // VECTORCACHE_BENCH_URL and VECTORCACHE_API_KEY pointing at the shared emulator; prints one
-// `BENCH {json}` line per figure. CPU time is the whole process's (the addon's threads included).
+// `BENCH {json}` line per figure. CPU time is the whole process's (the addon's threads included);
+// on Linux the JavaScript thread's share is printed too (undici runs on it alone; our client
+// hands each query to the addon's threads and takes its answer back on it).
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { Pool } from 'undici'
@@ -21,13 +23,23 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const SEQUENTIAL_TURNS = 3
 const IN_FLIGHT = 64
 
-function report(client, mode, queries, wallMs, cpu) {
+function report(client, mode, queries, wallMs, cpu, jsThreadNs) {
   const line = {
     lang: 'node', client, mode, queries,
     qps: queries / (wallMs / 1e3),
     cpu_us_per_query: (cpu.user + cpu.system) / queries,
   }
+  if (jsThreadNs !== undefined) line.js_thread_cpu_us_per_query = jsThreadNs / 1e3 / queries
   console.log('BENCH ' + JSON.stringify(line))
+}
+
+/** This thread's time on a CPU so far in ns (Linux's schedstat), or undefined elsewhere. */
+function threadCpuNs() {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0])
+  } catch {
+    return undefined
+  }
 }
 
 // BENCH_ONLY=<text> runs only the figures whose "client mode" contains it; BENCH_SKIP=<text>
@@ -41,9 +53,12 @@ const selected = (client, mode) => {
 
 async function measure(client, mode, queries, run) {
   const cpu = process.cpuUsage()
+  const jsThread = threadCpuNs()
   const started = performance.now()
   await run()
-  report(client, mode, queries, performance.now() - started, process.cpuUsage(cpu))
+  const wallMs = performance.now() - started
+  const jsThreadNs = jsThread === undefined ? undefined : threadCpuNs() - jsThread
+  report(client, mode, queries, wallMs, process.cpuUsage(cpu), jsThreadNs)
 }
 
 async function sequential(client, one) {

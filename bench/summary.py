@@ -59,11 +59,13 @@ def main(path: str) -> None:
     print(f"placement: {placement}")
     print()
     print(f"{'lang':<7} {'client':<21} {'mode':<14} {'queries':>9} {'queries/s':>10} "
-          f"{'(min-max)':>15} {'CPU µs/query':>13}")
+          f"{'(min-max)':>15} {'CPU µs/query':>13} {'(JS thread)':>11}")
     for (lang, client, mode), f in figures.items():
         spread = f"{f['qps_min']:.0f}-{f['qps_max']:.0f}"
+        js_thread = f.get("js_thread_cpu_us_per_query")
+        js_thread_shown = "" if js_thread is None else f"{js_thread:.1f}"
         print(f"{lang:<7} {client:<21} {mode:<14} {f['queries']:>9} {f['qps']:>10.0f} "
-              f"{spread:>15} {f['cpu_us_per_query']:>13.1f}")
+              f"{spread:>15} {f['cpu_us_per_query']:>13.1f} {js_thread_shown:>11}")
     print()
     print(f"{'ratio (throughput)':<48} {'value':>6} {'target':>7} {'verdict':<8} per round")
     for what, top, bottom, target in RATIOS:
