@@ -76,6 +76,13 @@ export interface QueryOptions {
   signal?: AbortSignal
 }
 
+/**
+ * The per-call settings an item of `queryMany` may hold beside its query fields, as `query`
+ * takes them in its second argument (the batch's one `signal` is in the batch's options).
+ * @example client.queryMany([{ prompt: 'What is ML?', model: 'gpt-4o', maxRetries: 0 }])
+ */
+export type BatchQueryOptions = Omit<QueryOptions, 'signal' | 'projectId'>
+
 /** A cache query (`POST /v1/cache/query`). */
 export interface CacheQueryRequest {
   /** The prompt to look up (and cache on a miss). */
@@ -277,11 +284,12 @@ export declare class VectorcacheClient {
   query(request: CacheQueryRequest, options?: QueryOptions): Promise<CacheQueryResponse>
   /**
    * Looks every request up, at most `concurrency` (default 16) at once, in one native call.
+   * Each request may hold its own `timeout`, `maxRetries`, `totalTimeout` and `headers`.
    * Resolves to `{ result }` or `{ error }` per request, in input order; one failure never
    * fails the batch. `signal` aborts the whole batch (rejecting with an `AbortError`).
    */
   queryMany(
-    requests: CacheQueryRequest[],
+    requests: Array<CacheQueryRequest & BatchQueryOptions>,
     options?: { concurrency?: number; signal?: AbortSignal },
   ): Promise<Array<{ result: CacheQueryResponse; error?: undefined } | { error: VectorcacheError; result?: undefined }>>
   /** A snapshot of this client's usage since it was made or since `resetStats()`. */

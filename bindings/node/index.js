@@ -186,7 +186,8 @@ class VectorcacheClient {
   }
 
   /**
-   * Looks every request up, at most `concurrency` (default 16) at once, in one native call.
+   * Looks every request up, at most `concurrency` (default 16) at once, in one native call;
+   * a request may hold its own `timeout`, `maxRetries`, `totalTimeout` and `headers`.
    * Resolves to an array in input order of `{ result }` or `{ error }` (one failure never
    * fails the batch); `signal` aborts the whole batch like `query`.
    */

@@ -51,7 +51,7 @@ describe('every fixture case raises its class with every field', () => {
       assert.equal(error.statusCode ?? null, fixture.status)
       assert.equal(error.status ?? null, fixture.status)
       assert.equal(error.detail ?? null, fixture.detail)
-      assert.ok(error.message.startsWith(fixture.message_prefix), error.message)
+      assert.ok(error.message.startsWith(fixture.node_message_prefix ?? fixture.message_prefix), error.message)
       assert.equal(error.retryAfter ?? null, fixture.retry_after ?? null)
       assert.equal(error.attempts ?? null, fixture.attempts)
       assert.deepEqual(error.rateLimit ?? null, fixture.rate_limit ?? null)

@@ -87,18 +87,56 @@ test('a batch keeps input order and each request\'s own error, in one call', asy
   assert.ok(sent.some((r) => r.request_id === outcomes[2].result.requestId), outcomes[2].result.requestId)
 })
 
+test('a batch item carries its own per-call settings, as query takes them', async () => {
+  const { emulator } = env
+  const client = emulator.client({ maxRetries: 2 })
+  await emulator.fault({ status: 503, body: { detail: 'busy' }, headers: { 'Retry-After': '0' }, count: 1 })
+  // One at a time, so the first item meets the fault.
+  const outcomes = await client.queryMany(
+    [
+      { prompt: 'first', model: 'gpt-4o', maxRetries: 0 },
+      { prompt: 'second', model: 'gpt-4o', headers: { 'X-Trace': 'batch-2' }, timeout: 5000, totalTimeout: 10000 },
+      { prompt: 'third', model: 'gpt-4o', maxRetries: -1 },
+      { prompt: 'fourth', model: 'gpt-4o', signal: new AbortController().signal },
+      [],
+    ],
+    { concurrency: 1 },
+  )
+  assert.ok(outcomes[0].error, 'the 503 was not retried')
+  assert.equal(outcomes[0].error.statusCode, 503)
+  assert.equal(outcomes[0].error.attempts, 1)
+  assert.equal(outcomes[1].result.cache_hit, false)
+  assert.ok(outcomes[2].error instanceof VectorcacheInvalidRequestError)
+  assert.equal(outcomes[2].error.message, 'invalid request: query 2: `maxRetries` must be a whole number from 0 to 100, got -1')
+  assert.ok(outcomes[3].error instanceof VectorcacheInvalidRequestError)
+  assert.match(outcomes[3].error.message, /^invalid request: query 3: unknown query field `signal`/)
+  assert.equal(outcomes[4].error.message, 'invalid request: query 4: the query must be an object, got an array')
+  const sent = await emulator.requests()
+  assert.deepEqual(sent.map((r) => [r.body.prompt, r.status, r.headers['x-trace']]), [
+    ['first', 503, undefined],
+    ['second', 200, 'batch-2'],
+  ])
+})
+
 test('a batch refused as a whole rejects; an aborted batch rejects with AbortError', async () => {
   const { emulator } = env
   const client = emulator.client()
   for (const [requests, options] of [
     ['not an array', {}],
     [[{ prompt: 'p', model: 'gpt-4o' }], { concurrency: 0 }],
+    [[{ prompt: 'p', model: 'gpt-4o' }], { concurrency: -1 }],
+    [[{ prompt: 'p', model: 'gpt-4o' }], { concurrency: 1.5 }],
     [[{ prompt: 'p', model: 'gpt-4o' }], { concurrency: '4' }],
     [[{ prompt: 'p', model: 'gpt-4o' }], { concurency: 4 }],
   ]) {
     const error = await rejection(client.queryMany(requests, options))
     assert.ok(error instanceof VectorcacheInvalidRequestError, `${JSON.stringify(options)}: ${error.name}`)
   }
+  const zero = await rejection(client.queryMany([{ prompt: 'p', model: 'gpt-4o' }], { concurrency: 0 }))
+  assert.equal(zero.message, 'invalid request: `concurrency` must be a whole number of at least 1, got 0')
+  // No upper bound: a batch never runs more at once than it holds.
+  const [wide] = await client.queryMany([{ prompt: 'p', model: 'gpt-4o' }], { concurrency: 1e6 })
+  assert.ok(wide.result, wide.error?.message)
   await emulator.fault({ delay_ms: 2000, count: 4 })
   const controller = new AbortController()
   setTimeout(() => controller.abort(), 100)

@@ -169,13 +169,37 @@ def test_a_batch_item_fails_with_an_exception_and_ctrl_c_stops_the_batch(make_cl
     assert len(emulator.requests()) == 1
 
 
-def test_batch_concurrency_must_be_at_least_one(make_client) -> None:
-    for bad in (0, -1):
-        with pytest.raises(InvalidRequestError, match="concurrency"):
+def test_batch_concurrency_must_be_at_least_one(make_client, emulator) -> None:
+    for bad in (0, -1, -(10**30)):
+        with pytest.raises(InvalidRequestError) as refused:
             make_client().query_many(BATCH, concurrency=bad)
-    with pytest.raises(TypeError):
-        make_client().query_many(BATCH, concurrency="4")  # type: ignore[arg-type]
+        assert str(refused.value) == (
+            f"invalid request: `concurrency` must be a whole number of at least 1, got {bad}")
+    for wrong in ("4", 1.5, True):
+        with pytest.raises(TypeError, match="`concurrency` must be an int"):
+            make_client().query_many(BATCH, concurrency=wrong)  # type: ignore[arg-type]
+    assert emulator.requests() == []
     assert make_client().query_many([]) == []
+    # No upper bound: a batch never runs more at once than it holds.
+    two = [{"prompt": f"wide {i}", "model": "gpt-4o"} for i in range(2)]
+    for wide in (10**6, 10**30):
+        assert all(isinstance(o, QueryResponse) for o in make_client().query_many(two, concurrency=wide))
+
+
+@pytest.mark.parametrize("batch", [{"prompt": "p", "model": "gpt-4o"}, "prompt", b"prompt", None, 5])
+def test_a_batch_that_is_not_an_iterable_of_items_is_refused_whole(batch, make_client,
+                                                                    make_async_client,
+                                                                    emulator) -> None:
+    # A mapping or a text would iterate as keys or characters: refused, not read item by item.
+    with pytest.raises(TypeError, match="^query_many takes an iterable of mappings"):
+        make_client().query_many(batch)
+
+    async def run() -> None:
+        await make_async_client().query_many(batch)
+
+    with pytest.raises(TypeError, match="^query_many takes an iterable of mappings"):
+        asyncio.run(run())
+    assert emulator.requests() == []
 
 
 def test_the_documentations_result_name() -> None:

@@ -25,6 +25,10 @@ WRONG_TYPES = [
     ({"prompt": "p", "model": None}, "model"),
     ({"prompt": "p", "model": "gpt-4o", "similarity_threshold": "high"}, "similarity_threshold"),
     ({"prompt": "p", "model": "gpt-4o", "context": 5}, "context"),
+    ({"prompt": "p", "model": "gpt-4o", "include_debug": 1}, "include_debug"),
+    ({"prompt": "p", "model": "gpt-4o", "include_debug": "yes"}, "include_debug"),
+    ({"prompt": "p", "model": "gpt-4o", "timeout": "5"}, "timeout"),
+    ({"prompt": "p", "model": "gpt-4o", "similarity_threshold": True}, "similarity_threshold"),
 ]
 
 
@@ -72,3 +76,23 @@ def test_threshold_bounds_are_inclusive(make_client, emulator) -> None:
     client.query(prompt="p", model="gpt-4o", similarity_threshold=1)
     sent = emulator.requests()
     assert [(e["status"], e["body"]["similarity_threshold"]) for e in sent] == [(200, 0.0), (200, 1.0)]
+
+
+def test_numbers_are_read_alike_and_too_large_ones_are_shown_as_given(make_client, emulator) -> None:
+    from decimal import Decimal
+    from fractions import Fraction
+
+    client = make_client()
+    # Any real number Python converts to a float, for the threshold as for the timeouts.
+    client.query(prompt="p", model="gpt-4o", similarity_threshold=Decimal("0.5"), timeout=Decimal("5"))
+    client.query(prompt="p", model="gpt-4o", similarity_threshold=Fraction(3, 4), total_timeout=Fraction(10))
+    client.query(prompt="p", model="gpt-4o", include_debug=None)
+    sent = emulator.requests()
+    assert [e["body"].get("similarity_threshold") for e in sent] == [0.5, 0.75, None]
+    assert "include_debug" not in sent[2]["body"]
+    for name in ("timeout", "total_timeout"):
+        with pytest.raises(InvalidRequestError, match=f"`{name}` must be a finite, non-negative number of seconds, got 1000"):
+            client.query(prompt="p", model="gpt-4o", **{name: 10**400})
+    with pytest.raises(InvalidRequestError, match="got 1E[+]400"):
+        client.query(prompt="p", model="gpt-4o", similarity_threshold=Decimal("1e400"))
+    assert len(emulator.requests()) == 3

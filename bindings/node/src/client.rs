@@ -1,12 +1,12 @@
 //! The native client: one core `Client` (shared connection pool, swappable key) per instance.
 
-use napi::bindgen_prelude::{Array, FromNapiValue, PromiseRaw, Unknown};
+use napi::bindgen_prelude::{Array, FromNapiValue, Object, PromiseRaw, Unknown};
 use napi::Env;
 use napi::{JsValue, ValueType};
 use napi_derive::napi;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use vectorcache::bindings::connections_from_i64;
+use vectorcache::bindings::concurrency_from_i64;
 
 use vectorcache::{ApiKey, Client, ClientBuilder, Error, Level, QueryRequest};
 
@@ -15,7 +15,7 @@ use crate::config::whole_number;
 use crate::config::ClientOptions;
 use crate::convert::{object_arg, text, Fields};
 use crate::delivery::Ticket;
-use crate::errors::NativeError;
+use crate::errors::{in_js_names, NativeError};
 use crate::request::{QueryInput, QueryOptions};
 use crate::response::{Batch, BatchOutcome, Outcome, QueryOutcome, UsageStats};
 
@@ -98,7 +98,10 @@ fn build(
     // Clients with the same connection settings share one pool, as with undici's global
     // dispatcher: one made per request reuses connections, and one left for the garbage
     // collector holds none of its own open.
-    ClientBuilder::from(options).share_connections().build()
+    ClientBuilder::from(options)
+        .share_connections()
+        .build()
+        .map_err(in_js_names)
 }
 
 /// `future`'s output, or `None` if `cancelled` fires first (the future is dropped then, and
@@ -134,8 +137,7 @@ fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<BatchInput,
             .get("concurrency", ValueType::Number)?
             .unwrap_or(DEFAULT_CONCURRENCY);
     }
-    let concurrency = whole_number("concurrency", concurrency)
-        .and_then(|n| connections_from_i64("concurrency", n))?;
+    let concurrency = whole_number("concurrency", concurrency).and_then(concurrency_from_i64)?;
     if !requests.is_array().unwrap_or(false) {
         return Err("queryMany takes an array of queries".to_owned());
     }
@@ -146,7 +148,9 @@ fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<BatchInput,
                 .get(i)
                 .map_err(|e| e.reason.clone())?
                 .ok_or_else(|| format!("query {i} is missing"))?;
-            read_query(item, None).map_err(|reason| format!("query {i}: {reason}"))
+            query_object(item)
+                .and_then(|obj| QueryInput::read_batch_item(&obj))
+                .map_err(|reason| format!("query {i}: {reason}"))
         })
         .collect();
     Ok((items, concurrency))
@@ -154,15 +158,23 @@ fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<BatchInput,
 
 /// The request object and the per-call options as one core request.
 fn read_query(request: Unknown, options: Option<Unknown>) -> Result<QueryRequest, String> {
-    let mut query = object_arg(request, "the query")?
-        .ok_or_else(|| "the query must be an object".to_owned())
-        .and_then(|obj| QueryInput::read(&obj))?;
+    let mut query = QueryInput::read(&query_object(request)?)?;
     if let Some(options) = options {
         if let Some(obj) = object_arg(options, "the query options")? {
             QueryOptions::read_into(&obj, &mut query)?;
         }
     }
     Ok(query)
+}
+
+/// A query: a plain object (an array is not one, though JavaScript calls it an object).
+fn query_object(value: Unknown) -> Result<Object, String> {
+    let obj =
+        object_arg(value, "the query")?.ok_or_else(|| "the query must be an object".to_owned())?;
+    if obj.is_array().unwrap_or(false) {
+        return Err("the query must be an object, got an array".to_owned());
+    }
+    Ok(obj)
 }
 
 /// Sends the batch's valid requests, and merges their outcomes with the refused ones.
@@ -233,7 +245,7 @@ impl NativeClient {
     /// one outcome per request, in input order, or to the error that refused the batch as a
     /// whole, or to `{ aborted: true }` when cancelled.
     #[napi(
-        ts_args_type = "requests: QueryInput[], options?: { concurrency?: number } | undefined | null, cancel?: CancelToken | undefined | null",
+        ts_args_type = "requests: Array<QueryInput & QueryOptions>, options?: { concurrency?: number } | undefined | null, cancel?: CancelToken | undefined | null",
         ts_return_type = "Promise<BatchOutcome>"
     )]
     pub fn query_many<'env>(

@@ -70,6 +70,35 @@ fn error_class(error: &Error) -> &'static str {
     }
 }
 
+/// The core names settings as Rust and Python spell them; a JavaScript caller wrote them in
+/// camelCase.
+const JS_NAMES: &[(&str, &str)] = &[
+    ("`api_key`", "`apiKey`"),
+    ("`base_url`", "`baseUrl`"),
+    ("`max_retries`", "`maxRetries`"),
+    ("`total_timeout`", "`totalTimeout`"),
+    ("`project_id`", "`projectId`"),
+    ("`max_connections`", "`maxConnections`"),
+    ("`similarity_threshold`", "`similarityThreshold`"),
+    ("`include_debug`", "`includeDebug`"),
+];
+
+/// An error of the core's own checks (a client's settings, a query's fields), naming the
+/// settings as the JavaScript caller spelt them. Only for errors the core made: this crate's
+/// own reasons already use the caller's names, and quote the caller's unknown ones as given.
+pub(crate) fn in_js_names(error: Error) -> Error {
+    let rename = |reason: String| {
+        JS_NAMES
+            .iter()
+            .fold(reason, |reason, (core, js)| reason.replace(core, js))
+    };
+    match error {
+        Error::InvalidRequest { reason, .. } => Error::invalid_request(rename(reason)),
+        Error::InvalidConfig { reason, .. } => Error::invalid_config(rename(reason)),
+        other => other,
+    }
+}
+
 impl From<Error> for NativeError {
     fn from(error: Error) -> Self {
         let body = error.body().map(str::to_owned);

@@ -35,7 +35,20 @@ impl QueryInput {
     /// names the field. A missing prompt or model becomes empty, which the core's validation
     /// rejects with its own message. Each option is one line here.
     pub(crate) fn read(obj: &Object) -> Result<QueryRequest, String> {
-        let fields = Fields::read(obj, REQUEST_FIELDS, "query field")?;
+        Self::from_fields(&Fields::read(obj, REQUEST_FIELDS, "query field")?)
+    }
+
+    /// Reads one item of a `queryMany` batch: the query's fields and, beside them, the
+    /// per-call options `query` takes as its second argument (as a Python batch item holds
+    /// `query`'s keyword arguments, and a Rust `QueryRequest` its own settings).
+    pub(crate) fn read_batch_item(obj: &Object) -> Result<QueryRequest, String> {
+        let fields = Fields::read(obj, BATCH_ITEM_FIELDS, "query field")?;
+        let mut request = Self::from_fields(&fields)?;
+        QueryOptions::apply(&fields, &mut request)?;
+        Ok(request)
+    }
+
+    fn from_fields(fields: &Fields) -> Result<QueryRequest, String> {
         let prompt = fields.text("prompt")?;
         let model = fields.text("model")?;
         let mut request = QueryRequest::new(prompt.unwrap_or_default(), model.unwrap_or_default());
@@ -72,6 +85,24 @@ const QUERY_OPTIONS: &[&str] = &[
     "signal",
 ];
 
+/// Every key an item of a batch may have: the query's and the per-call options' (a batch
+/// has one `signal`, in the batch's options).
+const BATCH_ITEM_FIELDS: &[&str] = &[
+    "prompt",
+    "model",
+    "context",
+    "similarityThreshold",
+    "similarity_threshold",
+    "includeDebug",
+    "include_debug",
+    "projectId",
+    "project_id",
+    "timeout",
+    "maxRetries",
+    "totalTimeout",
+    "headers",
+];
+
 fn number(fields: &Fields, name: &str) -> Result<Option<f64>, String> {
     fields.get(name, ValueType::Number)
 }
@@ -101,7 +132,10 @@ impl QueryOptions {
     /// Reads the per-call settings into `request`, one line per option; a bad value is the
     /// reason for an invalid-request error.
     pub(crate) fn read_into(obj: &Object, request: &mut QueryRequest) -> Result<(), String> {
-        let fields = Fields::read(obj, QUERY_OPTIONS, "query option")?;
+        Self::apply(&Fields::read(obj, QUERY_OPTIONS, "query option")?, request)
+    }
+
+    fn apply(fields: &Fields, request: &mut QueryRequest) -> Result<(), String> {
         if let Some(ms) = fields.get("timeout", ValueType::Number)? {
             request.timeout = Some(duration_from_millis_f64("timeout", ms)?);
         }

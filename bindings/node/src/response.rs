@@ -8,7 +8,7 @@ use napi::sys;
 use napi_derive::napi;
 use vectorcache::{Error, QueryResponse, RateLimit};
 
-use crate::errors::NativeError;
+use crate::errors::{in_js_names, NativeError};
 use crate::names::{Builder, Name};
 
 /// The answer to a cache query, in the documented wire shape (snake_case fields), with the
@@ -91,7 +91,7 @@ impl From<Result<QueryResponse, Error>> for Outcome {
     fn from(outcome: Result<QueryResponse, Error>) -> Self {
         match outcome {
             Ok(answer) => Self::Answer(answer),
-            Err(error) => Self::Failed(error.into()),
+            Err(error) => Self::Failed(in_js_names(error).into()),
         }
     }
 }

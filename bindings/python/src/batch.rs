@@ -4,7 +4,7 @@
 
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyMapping};
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyMapping, PyString};
 use vectorcache::{Error, QueryRequest, QueryResponse};
 
 use crate::config::QueryArgs;
@@ -38,7 +38,30 @@ pub fn prepare(requests: &Bound<'_, PyAny>) -> PyResult<Prepared> {
         requests: Vec::new(),
         refused: Vec::new(),
     };
-    for (index, item) in requests.try_iter()?.enumerate() {
+    // A mapping or a text is iterable too, but as keys or characters: a mistake, said as one.
+    let not_a_batch = || {
+        let kind = requests
+            .get_type()
+            .name()
+            .map_or_else(|_| "an unknown type".to_owned(), |n| n.to_string());
+        PyTypeError::new_err(format!(
+            "query_many takes an iterable of mappings (one per query), got {kind}"
+        ))
+    };
+    let text = requests.is_instance_of::<PyString>()
+        || requests.is_instance_of::<PyBytes>()
+        || requests.is_instance_of::<PyByteArray>();
+    if text || requests.cast::<PyMapping>().is_ok() {
+        return Err(not_a_batch());
+    }
+    let items = requests.try_iter().map_err(|error| {
+        if error.is_instance_of::<PyTypeError>(py) {
+            not_a_batch()
+        } else {
+            error
+        }
+    })?;
+    for (index, item) in items.enumerate() {
         match request(&item?, index) {
             Ok(Ok(request)) => {
                 prepared.requests.push(request);
@@ -92,16 +115,12 @@ fn request(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Result<QueryReques
             PyTypeError::new_err(format!("query_many: item {index} has no `{name}`"))
         })
     };
-    let include_debug = match get("include_debug")? {
-        Some(value) => value.extract::<bool>()?,
-        None => false,
-    };
     QueryArgs {
         prompt: required("prompt")?,
         model: required("model")?,
         similarity_threshold: get("similarity_threshold")?,
         context: get("context")?,
-        include_debug,
+        include_debug: get("include_debug")?,
         project_id: get("project_id")?,
         timeout: get("timeout")?,
         max_retries: get("max_retries")?,

@@ -222,7 +222,7 @@ impl Client {
     /// anything is sent. Returns a `QueryResponse`; raises the `VectorcacheError` subclass
     /// that `errors.rs` maps the core's error to.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None, timeout = None, max_retries = None, total_timeout = None, extra_headers = None))]
+    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = None, project_id = None, timeout = None, max_retries = None, total_timeout = None, extra_headers = None))]
     fn query<'py>(
         slf: PyRef<'py, Self>,
         py: Python<'py>,
@@ -230,7 +230,7 @@ impl Client {
         model: Bound<'py, PyAny>,
         similarity_threshold: Option<Bound<'py, PyAny>>,
         context: Option<Bound<'py, PyAny>>,
-        include_debug: bool,
+        include_debug: Option<Bound<'py, PyAny>>,
         project_id: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
@@ -316,7 +316,7 @@ impl AsyncClient {
     /// Looks `prompt` up in the cache; the returned awaitable resolves on the running loop.
     /// Same arguments and errors as the sync client's `query`.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = false, project_id = None, timeout = None, max_retries = None, total_timeout = None, extra_headers = None))]
+    #[pyo3(signature = (prompt, model, *, similarity_threshold = None, context = None, include_debug = None, project_id = None, timeout = None, max_retries = None, total_timeout = None, extra_headers = None))]
     fn query<'py>(
         slf: PyRef<'py, Self>,
         py: Python<'py>,
@@ -324,7 +324,7 @@ impl AsyncClient {
         model: Bound<'py, PyAny>,
         similarity_threshold: Option<Bound<'py, PyAny>>,
         context: Option<Bound<'py, PyAny>>,
-        include_debug: bool,
+        include_debug: Option<Bound<'py, PyAny>>,
         project_id: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,

@@ -8,8 +8,9 @@ use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyMapping, PyString};
 use vectorcache::bindings::{
-    connections_from_i64, connections_out_of_range, duration_from_secs_f64, lone_surrogate,
-    retries_from_i64, retries_out_of_range, threshold_out_of_range, Reason,
+    concurrency_from_i64, concurrency_out_of_range, connections_from_i64, connections_out_of_range,
+    duration_from_secs_f64, lone_surrogate, retries_from_i64, retries_out_of_range,
+    seconds_out_of_range, threshold_out_of_range, Reason,
 };
 use vectorcache::{Client, ClientBuilder, ClientOptions, Error, QueryRequest};
 
@@ -89,7 +90,7 @@ pub struct QueryArgs<'py> {
     pub model: Bound<'py, PyAny>,
     pub similarity_threshold: Option<Bound<'py, PyAny>>,
     pub context: Option<Bound<'py, PyAny>>,
-    pub include_debug: bool,
+    pub include_debug: Option<Bound<'py, PyAny>>,
     pub project_id: Option<Bound<'py, PyAny>>,
     pub timeout: Option<Bound<'py, PyAny>>,
     pub max_retries: Option<Bound<'py, PyAny>>,
@@ -107,7 +108,7 @@ impl QueryArgs<'_> {
         request.similarity_threshold =
             ok_or_return!(threshold(self.similarity_threshold.as_ref())?);
         request.context = ok_or_return!(optional_text("context", self.context.as_ref(), bad)?);
-        request.include_debug = self.include_debug.then_some(true);
+        request.include_debug = flag("include_debug", self.include_debug.as_ref())?.then_some(true);
         request.project_id =
             ok_or_return!(optional_text("project_id", self.project_id.as_ref(), bad)?);
         request.timeout = ok_or_return!(duration("timeout", self.timeout.as_ref(), bad)?);
@@ -128,9 +129,12 @@ fn duration(
     let Some(value) = value else {
         return Ok(Ok(None));
     };
-    Ok(duration_from_secs_f64(what, seconds(what, value)?)
-        .map(Some)
-        .map_err(bad))
+    Ok(match real(what, "a number of seconds", value)? {
+        Real::Fits(secs) => duration_from_secs_f64(what, secs),
+        Real::Huge(shown) => Err(seconds_out_of_range(what, &shown)),
+    }
+    .map(Some)
+    .map_err(bad))
 }
 
 fn retries(
@@ -182,11 +186,13 @@ fn headers(value: Option<&Bound<'_, PyAny>>) -> Converted<Vec<(String, String)>>
     Ok(Ok(headers))
 }
 
-/// `query_many`'s `concurrency`: an int from 1 up.
+/// `query_many`'s `concurrency`: an int from 1 up (one beyond 64 bits is as many as the batch
+/// holds, like any other above its length).
 pub fn batch_concurrency(value: &Bound<'_, PyAny>) -> Converted<usize> {
     Ok(match whole_number("concurrency", value)? {
-        Whole::Fits(n) => connections_from_i64("concurrency", n),
-        Whole::Huge(shown) => Err(connections_out_of_range("concurrency", &shown)),
+        Whole::Fits(n) => concurrency_from_i64(n),
+        Whole::Huge(shown) if shown.starts_with('-') => Err(concurrency_out_of_range(&shown)),
+        Whole::Huge(_) => Ok(usize::MAX),
     }
     .map_err(Error::invalid_request))
 }
@@ -220,25 +226,55 @@ fn optional_text(
     }
 }
 
-/// `similarity_threshold`: an int or a float, not a bool. One too large for a float is
-/// refused with its own value, not as `inf`.
+/// A `bool` argument; `None` is not given (`False`), anything else a `TypeError`.
+fn flag(what: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    match value {
+        None => Ok(false),
+        Some(value) if value.is_none() => Ok(false),
+        Some(value) => value.cast::<PyBool>().map(|b| b.is_true()).map_err(|_| {
+            PyTypeError::new_err(format!("`{what}` must be a bool, got {}", type_name(value)))
+        }),
+    }
+}
+
+/// `similarity_threshold`: a real number (an int, a float, a `Decimal`...), not a bool, as
+/// the timeouts take. One too large for a float is refused with its own value, not as `inf`.
 fn threshold(value: Option<&Bound<'_, PyAny>>) -> Converted<Option<f64>> {
     let Some(value) = value else {
         return Ok(Ok(None));
     };
-    let number = value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>();
-    if value.is_instance_of::<PyBool>() || !number {
-        return Err(PyTypeError::new_err(format!(
-            "`similarity_threshold` must be a number, got {}",
-            type_name(value)
-        )));
-    }
-    Ok(match value.extract::<f64>() {
-        Ok(t) => Ok(Some(t)),
-        Err(_) => Err(Error::invalid_request(threshold_out_of_range(&shown(
-            value,
-        )?))),
+    Ok(match real("similarity_threshold", "a number", value)? {
+        Real::Fits(t) => Ok(Some(t)),
+        Real::Huge(shown) => Err(Error::invalid_request(threshold_out_of_range(&shown))),
     })
+}
+
+/// A real number as a float, or (too large for one) as Python prints it.
+enum Real {
+    Fits(f64),
+    Huge(String),
+}
+
+/// A real number: anything Python converts to a float (`int`, `float`, `Decimal`,
+/// `Fraction`), except a `bool` or a `str`; `TypeError` for anything else, saying what
+/// `what` must be (`a number`, `a number of seconds`).
+fn real(what: &str, must_be: &str, value: &Bound<'_, PyAny>) -> PyResult<Real> {
+    let wrong = || {
+        PyTypeError::new_err(format!(
+            "`{what}` must be {must_be}, got {}",
+            type_name(value)
+        ))
+    };
+    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() {
+        return Err(wrong());
+    }
+    match value.extract::<f64>() {
+        // A float itself can be infinite or NaN: the core refuses those, naming them.
+        Ok(n) if n.is_finite() || value.is_instance_of::<PyFloat>() => Ok(Real::Fits(n)),
+        Ok(_) => Ok(Real::Huge(shown(value)?)),
+        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Ok(Real::Huge(shown(value)?)),
+        Err(_) => Err(wrong()),
+    }
 }
 
 /// A value as Python prints it, cut short: an error message shows what was given.
@@ -248,24 +284,6 @@ fn shown(value: &Bound<'_, PyAny>) -> PyResult<String> {
         Some((cut, _)) => format!("{}… ({} digits)", &text[..cut], text.len()),
         None => text,
     })
-}
-
-/// A number of seconds; a value too large for a float reads as infinite so that the core
-/// rejects it with its typed error rather than Python raising `OverflowError`.
-fn seconds(what: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
-    if value.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!(
-            "`{what}` must be a number of seconds, got bool"
-        )));
-    }
-    match value.extract::<f64>() {
-        Ok(secs) => Ok(secs),
-        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Ok(f64::INFINITY),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "`{what}` must be a number of seconds, got {}",
-            type_name(value)
-        ))),
-    }
 }
 
 /// An `int` argument: one that fits 64 bits, or one that does not (shown as written).

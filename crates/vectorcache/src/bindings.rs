@@ -13,15 +13,31 @@ pub mod wake;
 /// Why a value was refused, for `Error::invalid_config` or `Error::invalid_request`.
 pub type Reason = String;
 
+/// The error a call meets when the runtime it would run on cannot be started (the process is
+/// out of file descriptors or threads): a connection failure, as the sockets it would open
+/// would be, so code that falls back on connection errors falls back on this one too.
+pub fn runtime_unavailable(cause: std::io::Error) -> crate::Error {
+    crate::Error::Connection {
+        message: format!("cannot start the Vectorcache runtime: {cause}"),
+        attempts: 0,
+        source: Some(Box::new(cause)),
+        retryable: true,
+    }
+}
+
 /// Converts seconds given as a float (as the Python package and the CLI take them) into a
 /// `Duration`, refusing negative, NaN and infinite values.
 pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Reason> {
     if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
-        return Err(format!(
-            "`{what}` must be a finite, non-negative number of seconds, got {secs}"
-        ));
+        return Err(seconds_out_of_range(what, &secs));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Why a number of seconds is refused; `shown` is the value as the caller wrote it (a Python
+/// int too large for a float is shown whole, not as `inf`).
+pub fn seconds_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason {
+    format!("`{what}` must be a finite, non-negative number of seconds, got {shown}")
 }
 
 /// Like [`duration_from_secs_f64`] for options given in milliseconds (the Node package's
@@ -73,6 +89,21 @@ pub fn connections_from_i64(what: &str, n: i64) -> Result<usize, Reason> {
     }
 }
 
+/// Converts a batch's `concurrency` given as a signed integer into the `usize` the core
+/// takes: any whole number from 1 (the batch runs at most as many at once as it has
+/// requests).
+pub fn concurrency_from_i64(n: i64) -> Result<usize, Reason> {
+    match usize::try_from(n) {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(concurrency_out_of_range(&n)),
+    }
+}
+
+/// Why a batch's `concurrency` is refused; `shown` is the value as the caller wrote it.
+pub fn concurrency_out_of_range(shown: &dyn std::fmt::Display) -> Reason {
+    crate::config::concurrency_problem(shown)
+}
+
 /// Why a connection count is refused; `shown` is the value as the caller wrote it.
 pub fn connections_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason {
     crate::config::connections_problem(what, shown)
@@ -116,6 +147,14 @@ mod tests {
         for bad in [0, -1, 100_001, i64::MAX] {
             let e = connections_from_i64("max_connections", bad).unwrap_err();
             assert!(e.contains("`max_connections`"), "{e}");
+        }
+        assert_eq!(concurrency_from_i64(1).unwrap(), 1);
+        assert_eq!(concurrency_from_i64(i64::MAX).unwrap(), i64::MAX as usize);
+        for bad in [0, -1, i64::MIN] {
+            assert_eq!(
+                concurrency_from_i64(bad).unwrap_err(),
+                format!("`concurrency` must be a whole number of at least 1, got {bad}")
+            );
         }
     }
 

@@ -207,9 +207,11 @@ impl Client {
         outcome
     }
 
-    /// Looks every request up, at most `concurrency` at once (0 counts as 1), and returns
-    /// their outcomes in the order of `requests`: one failure never fails the others. The
-    /// client's connection bound and each request's own settings apply.
+    /// Looks every request up, at most `concurrency` at once, and returns their outcomes in
+    /// the order of `requests`: one failure never fails the others. The client's connection
+    /// bound and each request's own settings apply. A `concurrency` of 0 sends nothing: every
+    /// outcome is then [`Error::InvalidRequest`] (the Python and Node packages refuse it the
+    /// same way, for the whole call).
     ///
     /// ```no_run
     /// # async fn run(client: vectorcache::Client) {
@@ -233,9 +235,15 @@ impl Client {
         // drops the JoinSet, which aborts the queries in flight.
         let requests: Vec<QueryRequest> = requests.into_iter().collect();
         let count = requests.len();
+        if concurrency == 0 {
+            let reason = crate::config::concurrency_problem(&concurrency);
+            return (0..count)
+                .map(|_| Err(Error::invalid_request(reason.clone())))
+                .collect();
+        }
         let queue = Arc::new(std::sync::Mutex::new(requests.into_iter().enumerate()));
         let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..concurrency.clamp(1, count.max(1)) {
+        for _ in 0..concurrency.min(count) {
             let (queue, client) = (queue.clone(), self.clone());
             workers.spawn(async move {
                 let mut done = Vec::new();

@@ -44,6 +44,13 @@ pub(crate) fn retries_problem(what: &str, shown: &dyn std::fmt::Display) -> Stri
 pub(crate) fn connections_problem(what: &str, shown: &dyn std::fmt::Display) -> String {
     format!("`{what}` must be a whole number from 1 to {MAX_CONNECTIONS_LIMIT}, got {shown}")
 }
+
+/// Why a batch's `concurrency` is refused; `shown` is the value as the caller wrote it. (No
+/// upper bound: a batch never runs more at once than it has requests, nor opens more
+/// connections than the client's bound.)
+pub(crate) fn concurrency_problem(shown: &dyn std::fmt::Display) -> String {
+    format!("`concurrency` must be a whole number of at least 1, got {shown}")
+}
 /// The longest server-requested wait the client will sit through before retrying.
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 

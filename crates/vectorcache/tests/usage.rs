@@ -140,19 +140,32 @@ async fn a_batch_runs_at_most_concurrency_requests_at_once() {
     assert!(outcomes.iter().all(Result::is_ok));
     assert_eq!(server.counts.get(&server.counts.peak_open), 4);
     assert_eq!(server.counts.get(&server.counts.requests), 20);
-    // Zero is taken as one at a time.
-    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(20))).await;
-    let client = vectorcache::Client::builder()
-        .api_key(KEY)
-        .base_url(&server.url)
-        .build()
-        .unwrap();
+    // Zero sends nothing: each outcome says why, as the bindings refuse it, and nothing is
+    // counted (as for a call the bindings refuse).
+    client.reset_stats();
     let outcomes = client
         .query_many((0..3).map(|i| QueryRequest::new(format!("q{i}"), "m")), 0)
         .await;
     assert_eq!(outcomes.len(), 3);
+    for outcome in &outcomes {
+        let error = outcome.as_ref().unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidRequest);
+        assert_eq!(
+            error.to_string(),
+            "invalid request: `concurrency` must be a whole number of at least 1, got 0"
+        );
+    }
+    assert_eq!(server.counts.get(&server.counts.requests), 20);
+    assert_eq!(client.stats().queries, 0);
+    // More than the batch holds runs them all at once, and no more.
+    let outcomes = client
+        .query_many(
+            (0..3).map(|i| QueryRequest::new(format!("r{i}"), "m")),
+            usize::MAX,
+        )
+        .await;
     assert!(outcomes.iter().all(Result::is_ok));
-    assert_eq!(server.counts.get(&server.counts.peak_open), 1);
+    assert_eq!(server.counts.get(&server.counts.requests), 23);
     // An empty batch is an empty answer.
     assert!(client.query_many(Vec::new(), 4).await.is_empty());
 }

@@ -60,7 +60,7 @@ class AsyncVectorcacheClient(_NativeAsyncClient):
         *,
         similarity_threshold: Optional[float] = None,
         context: Optional[str] = None,
-        include_debug: bool = False,
+        include_debug: Optional[bool] = None,
         project_id: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
