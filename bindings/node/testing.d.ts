@@ -6,7 +6,13 @@ export interface EmulatorFault {
   status?: number
   body?: unknown
   headers?: Record<string, string>
+  /** Milliseconds to wait before answering (or dropping). */
+  delayMs?: number
+  /** Closes the connection instead of answering. */
+  dropConnection?: boolean
+  /** `delayMs` in the emulator's own spelling; give one of the two. */
   delay_ms?: number
+  /** `dropConnection` in the emulator's own spelling; give one of the two. */
   drop_connection?: boolean
   /** How many queries the fault applies to. @default 1 */
   count?: number
@@ -43,7 +49,8 @@ export declare class Emulator {
   readonly baseUrl: string
   readonly apiKey: string
   client(options?: VectorcacheConfig): VectorcacheClient
-  addFault(fault: EmulatorFault): Promise<unknown>
+  /** Queues a fault; rejects with a `TypeError` when the emulator cannot make it. */
+  addFault(fault: EmulatorFault): Promise<void>
   requests(): Promise<EmulatorRequest[]>
   reset(): Promise<void>
   close(): Promise<void>

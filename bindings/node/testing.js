@@ -46,9 +46,13 @@ class Emulator {
     return new VectorcacheClient({ apiKey: this.apiKey, baseUrl: this.baseUrl, ...options })
   }
 
-  /** Queues a fault for the next query: `{ status, body, headers, delay_ms, drop_connection, count }`. */
-  addFault(fault) {
-    return this.#call('POST', '/_emulator/faults', [fault])
+  /**
+   * Queues a fault for the next query: `{ status, body, headers, delayMs, dropConnection, count }`
+   * (the emulator's own `delay_ms` and `drop_connection` work too). A fault the emulator cannot
+   * make rejects with a `TypeError` that says why.
+   */
+  async addFault(fault) {
+    await this.#call('POST', '/_emulator/faults', [wireFault(fault)])
   }
 
   /** The queries it received, oldest first (`Authorization` redacted). */
@@ -82,9 +86,26 @@ class Emulator {
       body: payload === undefined ? undefined : JSON.stringify(payload),
     })
     const text = await answer.text()
-    if (!answer.ok) throw new Error(`${method} ${route}: ${answer.status} ${text}`)
+    // Only a bad argument (a fault it cannot make) gets an error status.
+    if (!answer.ok) throw new TypeError(`${method} ${route}: ${answer.status} ${text}`)
     return text ? JSON.parse(text) : null
   }
+}
+
+// The emulator's field names for the camelCase ones this package speaks.
+const WIRE_NAMES = { delayMs: 'delay_ms', dropConnection: 'drop_connection' }
+
+/** `fault` with the emulator's field names (anything else is the emulator's to refuse). */
+function wireFault(fault) {
+  if (fault === null || typeof fault !== 'object' || Array.isArray(fault)) return fault
+  const wire = {}
+  for (const [name, value] of Object.entries(fault)) wire[WIRE_NAMES[name] ?? name] = value
+  for (const [camel, snake] of Object.entries(WIRE_NAMES)) {
+    if (Object.hasOwn(fault, camel) && Object.hasOwn(fault, snake)) {
+      throw new TypeError(`give \`${camel}\` or \`${snake}\`, not both (they are the same setting)`)
+    }
+  }
+  return wire
 }
 
 module.exports = { Emulator }

@@ -62,6 +62,34 @@ test('a chosen key; require works; closing is idempotent', async () => {
   await assert.rejects(Emulator.start({ prot: 1 }), (e) => e instanceof TypeError && /unknown Emulator option `prot`; did you mean `port`\?/.test(e.message))
 })
 
+test('faults in camelCase; a fault the emulator cannot make rejects with its reason', async () => {
+  const emulator = await Emulator.start()
+  try {
+    const client = emulator.client({ maxRetries: 0 })
+    await emulator.addFault({ dropConnection: true })
+    assert.ok((await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }))) instanceof VectorcacheNetworkError)
+    await emulator.addFault({ status: 503, delayMs: 300 })
+    const started = performance.now()
+    const slow = await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }))
+    assert.equal(slow.statusCode, 503)
+    assert.ok(performance.now() - started >= 250, 'the delay was applied')
+    for (const [fault, message] of [
+      [{ status: 'x' }, /status/],
+      [{ stauts: 503 }, /stauts/],
+      [{ delayMs: 1, delay_ms: 1 }, /give `delayMs` or `delay_ms`, not both/],
+    ]) {
+      await assert.rejects(emulator.addFault(fault), (e) => e instanceof TypeError && message.test(e.message), JSON.stringify(fault))
+    }
+    // Nothing was queued by the refused ones.
+    assert.equal((await client.query({ prompt: 'p', model: 'gpt-4o' })).cache_hit, false)
+  } finally {
+    await emulator.close()
+  }
+  for (const port of [-1, 70000, 1.5]) {
+    await assert.rejects(Emulator.start({ port }), (e) => e instanceof TypeError && /`port`/.test(e.message), String(port))
+  }
+})
+
 test('rate limiting: generous headers by default, your own limit, or off', async () => {
   const limits = async (options, queries = 1) => {
     const emulator = await Emulator.start(options)

@@ -112,3 +112,25 @@ def test_async_client_and_stopping() -> None:
         VectorcacheClient("vc_" + "0" * 32, base_url=url, max_retries=0).query(
             prompt="p", model="gpt-4o")
     assert (raised.value.kind, raised.value.status_code) == ("connection", None)
+
+
+def test_a_fault_the_emulator_cannot_make_raises_its_reason() -> None:
+    with Emulator() as emulator:
+        for fault, message in [
+            ({"status": "x"}, "status"),
+            ({"stauts": 503}, "stauts"),
+            ({"count": 0}, "count"),
+        ]:
+            with pytest.raises(ValueError, match=message) as refused:
+                emulator.add_fault(**fault)
+            assert "400" in str(refused.value)
+        # Nothing was queued by the refused ones.
+        assert emulator.client().query(prompt="p", model="gpt-4o").cache_hit is False
+
+
+@pytest.mark.parametrize(
+    ("port", "error"), [(-1, ValueError), (70000, ValueError), (10**30, ValueError), (1.5, TypeError), (True, TypeError)]
+)
+def test_a_bad_port_is_refused(port: Any, error: type) -> None:
+    with pytest.raises(error, match="`port`"):
+        Emulator(port=port).start()

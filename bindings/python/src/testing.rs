@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyMapping};
+use pyo3::types::{PyBool, PyInt, PyMapping};
 use vectorcache_emulator::config::{generate_key, EmulatorConfig};
 use vectorcache_emulator::{Emulator, EmulatorError, RateLimitConfig, RunningEmulator};
 
@@ -24,13 +24,14 @@ impl EmulatorServer {
     /// Starts an emulator accepting `api_key` (a new one when `None`) on `127.0.0.1:port`,
     /// rate limiting as `rate_limit` says (see [`rate_limit_arg`]).
     #[new]
-    #[pyo3(signature = (api_key = None, port = 0, rate_limit = None))]
+    #[pyo3(signature = (api_key = None, port = None, rate_limit = None))]
     fn new(
         py: Python<'_>,
         api_key: Option<String>,
-        port: u16,
+        port: Option<&Bound<'_, PyAny>>,
         rate_limit: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let port = port.map(port_arg).transpose()?.unwrap_or(0);
         let api_key = api_key.unwrap_or_else(generate_key);
         let mut config = EmulatorConfig::with_key(api_key.clone());
         if let Some(rate_limit) = rate_limit {
@@ -84,6 +85,20 @@ impl EmulatorServer {
             &self.api_key[..7]
         )
     }
+}
+
+/// `port=`: an int from 0 (a free one) to 65535; `ValueError` outside, `TypeError` for
+/// anything but an int (a bool included), as the rest of the package does.
+fn port_arg(value: &Bound<'_, PyAny>) -> PyResult<u16> {
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        let kind = value.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "`port` must be an int, got {kind}"
+        )));
+    }
+    value
+        .extract::<u16>()
+        .map_err(|_| PyValueError::new_err(format!("`port` must be from 0 to 65535, got {value}")))
 }
 
 /// `rate_limit=`: `True` (the generous default), `False` (no limiting, no `X-RateLimit-*`) or

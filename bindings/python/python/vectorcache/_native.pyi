@@ -291,7 +291,7 @@ class EmulatorServer:
     def __new__(
         cls,
         api_key: Optional[str] = None,
-        port: int = 0,
+        port: Optional[int] = None,
         rate_limit: Union[bool, Mapping[str, int], None] = None,
     ) -> Self: ...
     @property

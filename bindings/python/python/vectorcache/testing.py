@@ -22,6 +22,7 @@ plugin there (``pytest_plugins = ["vectorcache.testing"]``).
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from types import TracebackType
 from typing import Any, Iterator, Mapping, Optional, Type, Union
@@ -88,7 +89,11 @@ class Emulator:
 
     def add_fault(self, **fault: Any) -> None:
         """Queues a fault for the next query: ``status``, ``body`` (text or JSON),
-        ``headers``, ``delay_ms``, ``drop_connection``, and ``count`` to repeat it."""
+        ``headers``, ``delay_ms``, ``drop_connection``, and ``count`` to repeat it.
+
+        Raises:
+            ValueError: the emulator refused the fault (its message says why).
+        """
         self._call("POST", "/_emulator/faults", [fault])
 
     def requests(self) -> list[dict[str, Any]]:
@@ -109,8 +114,13 @@ class Emulator:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            body = answer.read()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                body = answer.read()
+        except urllib.error.HTTPError as refused:
+            # Only a bad argument (a fault it cannot make) gets an error status.
+            detail = refused.read().decode(errors="replace")
+            raise ValueError(f"{method} {path}: {refused.code} {detail}") from None
         return json.loads(body) if body else None
 
     def __enter__(self) -> Emulator:
