@@ -368,6 +368,14 @@ impl ClientBuilder {
             Some(url) => url,
             None => env_var(BASE_URL_ENV).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
         };
+        // Before it is parsed: a refusal may name the URL's host, and no message may hold the
+        // key. A key in the URL would also be in every transport error, log line and `repr`.
+        if crate::scrub::holds_leak(base_url.as_bytes(), &crate::scrub::Echoes::of(&key)) {
+            return Err(Error::invalid_config(
+                "the base URL contains the API key (or part of it): keep the key out of the \
+                 URL and pass it as `api_key` (it is sent in the Authorization header)",
+            ));
+        }
         let base_url = parse_base_url(&base_url)?;
         let query_url = endpoint(&base_url, "v1/cache/query");
         let timeout = timeout.unwrap_or(DEFAULT_TIMEOUT);

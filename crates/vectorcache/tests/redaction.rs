@@ -273,3 +273,46 @@ async fn a_key_echoed_in_a_successful_answers_headers_is_scrubbed() {
         assert!(!leaks(&format!("{err} {err:?}")), "{err:?}");
     }
 }
+
+#[test]
+fn a_base_url_holding_the_key_is_refused_without_showing_it() {
+    // Pasted with the key in its path, as a host, upper-cased, percent-encoded, or only its
+    // secret part: refused before anything could print it (a transport error quotes the URL).
+    let upper = KEY.to_ascii_uppercase();
+    let encoded: String = KEY.bytes().map(|b| format!("%{b:02X}")).collect();
+    for url in [
+        format!("http://127.0.0.1:9/{KEY}/"),
+        format!("http://127.0.0.1:9/v1?key={KEY}"),
+        format!("http://{KEY}.example.com/"),
+        format!("https://proxy.example/{upper}"),
+        format!("https://proxy.example/{encoded}"),
+        format!("https://proxy.example/{}", &SECRET[..20]),
+    ] {
+        let error = Client::builder()
+            .api_key(KEY)
+            .base_url(&url)
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), vectorcache::ErrorKind::InvalidConfig, "{url}");
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: the base URL contains the API key (or part of it): keep \
+             the key out of the URL and pass it as `api_key` (it is sent in the Authorization \
+             header)"
+        );
+        assert_redacted("the refusal", &format!("{error} {error:?}"));
+    }
+    // Another key's digits, or a short run of this one's, are just a path.
+    let other = format!("http://127.0.0.1:9/vc_{}/", "f".repeat(32));
+    assert!(Client::builder()
+        .api_key(KEY)
+        .base_url(other)
+        .build()
+        .is_ok());
+    let short = format!("http://127.0.0.1:9/{}/", &SECRET[..15]);
+    assert!(Client::builder()
+        .api_key(KEY)
+        .base_url(short)
+        .build()
+        .is_ok());
+}
