@@ -18,6 +18,7 @@ import pytest
 import vectorcache
 from conftest import API_KEY
 from vectorcache import (
+    APIConnectionError,
     APITimeoutError,
     AsyncVectorcacheClient,
     ConfigurationError,
@@ -90,6 +91,38 @@ def test_clients_work_in_a_forked_child(round_: int, make_client, make_async_cli
     assert asyncio.run(parent_async.query(prompt="new async in the child", model="gpt-4o")).cache_hit is True
     # Two queries before the fork, four in the child, two after: all sent and answered.
     assert [e["status"] for e in emulator.requests()] == [200] * 8
+
+
+def test_a_child_out_of_file_descriptors_gets_a_connection_error_then_recovers(make_client,
+                                                                              emulator) -> None:
+    # A forked child starts its own runtime on its first query: with no descriptor left that
+    # fails, as an APIConnectionError (so `except APIError` fallbacks catch it), not a bare
+    # RuntimeError; once descriptors are free again, the next query starts it.
+    client = make_client(max_retries=0)
+    client.query(prompt="before the fork", model="gpt-4o")
+
+    def check() -> None:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, soft), hard))
+        held = []
+        try:
+            while True:
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            pass
+        try:
+            client.query(prompt="out of descriptors", model="gpt-4o")
+            raise AssertionError("the query got through without a descriptor")
+        except APIConnectionError as error:
+            assert "cannot start the Vectorcache runtime" in str(error), str(error)
+            assert error.kind == "connection" and error.status_code is None
+        finally:
+            for fd in held:
+                os.close(fd)
+        assert client.query(prompt="before the fork", model="gpt-4o").cache_hit
+
+    assert _wait_child(_in_child(check), limit_s=20) == 0
+    assert [e["body"]["prompt"] for e in emulator.requests()] == ["before the fork"] * 2
 
 
 def test_a_child_forked_while_queries_are_in_flight(make_client, emulator) -> None:

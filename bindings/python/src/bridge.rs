@@ -119,7 +119,7 @@ where
         .import(py, "asyncio", "get_running_loop")?
         .call0()
         .map_err(|e| no_running_loop(py, e))?;
-    let runtime = crate::runtime::handle()?;
+    let runtime = crate::runtime::handle(py)?;
     let py_future = event_loop.call_method0(intern!(py, "create_future"))?;
     let Some(state) = crate::delivery::state_for(&event_loop)? else {
         return one_by_one(runtime, event_loop, py_future, future);

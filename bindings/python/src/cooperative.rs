@@ -52,7 +52,7 @@ where
     let claim = Arc::new(Mutex::new(Some(waiter.clone().unbind())));
     let task = {
         let (output, claim) = (output.clone(), claim.clone());
-        crate::runtime::handle()?.spawn(async move {
+        crate::runtime::handle(py)?.spawn(async move {
             let answer = future.await;
             *output.lock().unwrap_or_else(|p| p.into_inner()) = Some(answer);
             let taken = claim.lock().unwrap_or_else(|p| p.into_inner()).take();

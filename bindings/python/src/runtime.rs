@@ -28,8 +28,9 @@ struct ProcessRuntime {
 // the GIL held, never leaves it locked in the child.
 static RUNTIME: Mutex<Option<ProcessRuntime>> = Mutex::new(None);
 
-/// A handle on this process's runtime, built on first use in each process.
-pub fn handle() -> PyResult<Handle> {
+/// A handle on this process's runtime, built on first use in each process. When it cannot be
+/// built (no file descriptor or thread left), an `APIConnectionError`.
+pub fn handle(py: Python<'_>) -> PyResult<Handle> {
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(current) = slot.as_ref().filter(|r| r.pid == pid) {
@@ -40,7 +41,7 @@ pub fn handle() -> PyResult<Handle> {
         .thread_name("vectorcache")
         .build()
         .map_err(|e| {
-            PyRuntimeError::new_err(format!("cannot start the Vectorcache runtime: {e}"))
+            crate::errors::to_py_err(py, &vectorcache::bindings::runtime_unavailable(e))
         })?;
     // 'static: the runtime lives as long as the process (and is leaked in a forked child).
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
@@ -62,7 +63,7 @@ where
         return crate::cooperative::wait_in_hub(py, waiter, future);
     }
     let (sender, mut receiver) = mpsc::sync_channel(1);
-    let task = handle()?.spawn(async move {
+    let task = handle(py)?.spawn(async move {
         // The receiver is gone only if the caller was interrupted: nobody to tell then.
         let _ = sender.send(future.await);
     });
