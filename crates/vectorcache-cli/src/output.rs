@@ -87,6 +87,10 @@ pub fn hint(error: &Error) -> String {
         ErrorKind::Timeout | ErrorKind::Connection => {
             "could not reach the service: check VECTORCACHE_BASE_URL (or --base-url) and the network".into()
         }
+        // The client refused the server's certificate; the error says what to do about it.
+        ErrorKind::Certificate => {
+            "this machine does not trust the server's certificate: see the advice above".into()
+        }
         ErrorKind::MissingApiKey | ErrorKind::InvalidApiKey => {
             "set VECTORCACHE_API_KEY to your key (vc_ followed by 32 hex characters)".into()
         }

@@ -33,6 +33,10 @@ async fn query(args: &QueryArgs) -> Result<vectorcache::QueryResponse, Error> {
         .max_retries
         .map(|n| retries_from_i64("--max-retries", n).map_err(Error::invalid_config))
         .transpose()?;
+    // The CLI has no option for a CA: the environment is how its user trusts one.
+    options.trust_advice = Some(
+        "to trust its CA, point SSL_CERT_FILE (or SSL_CERT_DIR) at its PEM certificate".into(),
+    );
     let client = ClientBuilder::from(options).build()?;
     let mut request = QueryRequest::new(&args.prompt, &args.model);
     request.include_debug = args.debug.then_some(true);

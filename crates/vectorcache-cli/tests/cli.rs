@@ -177,6 +177,68 @@ fn each_error_class_has_its_exit_code() {
     }
 }
 
+/// An HTTPS server on loopback with a self-signed certificate (trusted by no one): it takes
+/// each connection through the handshake the client then refuses. Its URL.
+fn untrusted_tls_server() -> String {
+    use std::sync::Arc;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut socket in listener.incoming().flatten() {
+            let mut tls = rustls::ServerConnection::new(config.clone()).unwrap();
+            // The client gives up during the handshake: what it prints is the test's matter.
+            let _ = tls.complete_io(&mut socket);
+        }
+    });
+    url
+}
+
+#[test]
+fn an_untrusted_certificate_says_how_the_cli_trusts_a_ca() {
+    let out = vectorcache()
+        .env("VECTORCACHE_API_KEY", KEY)
+        .env("VECTORCACHE_BASE_URL", untrusted_tls_server())
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .args(["query", "What is AI?", "-m", "gpt-4o"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(10), "{stderr}");
+    assert!(
+        stderr.contains("TLS certificate is not trusted (UnknownIssuer)"),
+        "{stderr}"
+    );
+    // The CLI's own way to trust a CA (it has no option for one), not the Rust API's.
+    assert!(
+        stderr.contains("point SSL_CERT_FILE (or SSL_CERT_DIR) at its PEM"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ClientBuilder"), "{stderr}");
+    assert!(
+        stderr.contains("hint:  this machine does not trust the server's certificate"),
+        "{stderr}"
+    );
+    assert_no_key(&out);
+}
+
 #[test]
 fn auth_and_local_errors_have_their_exit_codes() {
     let server = Server::start();

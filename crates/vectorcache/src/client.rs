@@ -429,10 +429,15 @@ impl Client {
                 total: None,
             };
         }
-        if let Some(reason) = untrusted_certificate(&error) {
+        if let Some(problem) = untrusted_certificate(&error) {
+            let reason = format!("{problem:?}");
+            let advice = certificate_advice(problem, &reason).map_or_else(
+                || self.inner.http_settings.trust_advice.clone(),
+                str::to_owned,
+            );
             return Error::Certificate {
                 reason,
-                advice: self.inner.http_settings.trust_advice.clone(),
+                advice,
                 source: Some(Box::new(error)),
             };
         }
@@ -547,9 +552,10 @@ struct Call {
 
 /// What a proxy's 407 to the tunnel request becomes: the proxy is named, never its URL (it
 /// may hold a password), and the fix is said.
-const PROXY_WANTS_CREDENTIALS: &str = "the proxy refused the tunnel until it is given \
-     credentials (407 Proxy Authentication Required): put them in the proxy URL \
-     (http://user:password@host:port), in the proxy option or HTTPS_PROXY";
+// Said for either case: no credentials were given, or the proxy refused the ones given.
+const PROXY_WANTS_CREDENTIALS: &str = "the proxy refused the tunnel for want of credentials \
+     it accepts (407 Proxy Authentication Required): give them, or check the ones given, in \
+     the proxy URL (http://user:password@host:port), in the proxy option or HTTPS_PROXY";
 
 /// Whether the proxy answered the tunnel request with 407. hyper-util's tunnel error type is
 /// not public, so its message is what can be matched (a test pins it).
@@ -564,12 +570,40 @@ fn proxy_wants_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// What to do about a certificate `problem` (`reason`, its text) that trusting another CA
+/// does not solve; `None` when trusting the issuer's CA is the advice.
+fn certificate_advice(problem: &rustls::CertificateError, reason: &str) -> Option<&'static str> {
+    use rustls::CertificateError as Problem;
+    match problem {
+        Problem::NotValidForName | Problem::NotValidForNameContext { .. } => Some(
+            "it was issued for another host name: check the base URL's host (trusting a CA \
+             does not change this)",
+        ),
+        Problem::Expired
+        | Problem::ExpiredContext { .. }
+        | Problem::NotValidYet
+        | Problem::NotValidYetContext { .. } => Some(
+            "it is outside its validity dates: check the server's certificate and this \
+             machine's clock",
+        ),
+        Problem::Revoked => Some("its issuer revoked it: the server needs a new certificate"),
+        // webpki's, carried as `Other`: a self-signed CA certificate served as the server's own.
+        _ if reason.contains("CaUsedAsEndEntity") => Some(
+            "the server presents a CA certificate as its own: it needs a certificate that a CA \
+             issued for its host name (trusting the CA does not change this)",
+        ),
+        _ => None,
+    }
+}
+
 /// What is wrong with the server's certificate, if that is why the connection failed.
-fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+fn untrusted_certificate<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::CertificateError> {
     let mut current = Some(error);
     while let Some(error) = current {
         if let Some(rustls::Error::InvalidCertificate(problem)) = error.downcast_ref() {
-            return Some(format!("{problem:?}"));
+            return Some(problem);
         }
         // An io::Error's source() skips the error it wraps (where rustls' travels).
         current = match error.downcast_ref::<std::io::Error>() {

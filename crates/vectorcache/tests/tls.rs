@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::ca::{connect_proxy, private_ca};
+use common::ca::{ca_as_server, connect_proxy, private_ca, private_ca_for};
 use common::raw::{Behaviour, RawServer};
 use common::KEY;
 use tokio::io::AsyncWriteExt;
@@ -45,6 +45,37 @@ async fn an_untrusted_certificate_fails_once_with_its_own_error() {
         "not retried"
     );
     assert!(std::error::Error::source(&err).is_some());
+}
+
+#[tokio::test]
+async fn a_certificate_that_trusting_a_ca_cannot_fix_says_what_can() {
+    // Each trusted through its CA, and still refused: advice to trust the CA would mislead.
+    for ((ca_pem, acceptor), problem, advice) in [
+        (
+            private_ca_for(&["other.example"]),
+            "NotValidForName",
+            "issued for another host name: check the base URL's host",
+        ),
+        (
+            ca_as_server(),
+            "CaUsedAsEndEntity",
+            "presents a CA certificate as its own",
+        ),
+    ] {
+        let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
+        let err = builder(&server.url)
+            .add_root_certificate(ca_pem.as_bytes())
+            .build()
+            .unwrap()
+            .query(QueryRequest::new("p", "m"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Certificate, "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains(problem), "{message}");
+        assert!(message.contains(advice), "{message}");
+        assert!(!message.contains("add_root_certificate"), "{message}");
+    }
 }
 
 #[tokio::test]
@@ -194,6 +225,8 @@ async fn a_proxy_that_wants_credentials_is_a_connection_error_said_plainly_and_n
         message.contains("http://user:password@host:port"),
         "{message}"
     );
+    // The credentials were given here: the advice does not assume they were missing.
+    assert!(message.contains("check the ones given"), "{message}");
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("hunter2"), "{shown}");
 }

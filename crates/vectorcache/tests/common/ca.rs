@@ -8,6 +8,40 @@ use tokio::net::{TcpListener, TcpStream};
 /// A CA and a certificate it issued for 127.0.0.1 and localhost: the CA's PEM, and an
 /// acceptor serving the certificate.
 pub fn private_ca() -> (String, tokio_rustls::TlsAcceptor) {
+    private_ca_for(&["127.0.0.1", "localhost"])
+}
+
+/// A self-signed CA certificate for 127.0.0.1 served as the server's own (what a plain
+/// `openssl req -x509` makes): its PEM, and an acceptor serving it.
+pub fn ca_as_server() -> (String, tokio_rustls::TlsAcceptor) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    (cert.pem(), acceptor(cert.der().clone(), &key))
+}
+
+fn acceptor(
+    cert: rustls::pki_types::CertificateDer<'static>,
+    key: &rcgen::KeyPair,
+) -> tokio_rustls::TlsAcceptor {
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// A CA and a certificate it issued for `names`: the CA's PEM, and an acceptor serving the
+/// certificate.
+pub fn private_ca_for(names: &[&str]) -> (String, tokio_rustls::TlsAcceptor) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -18,25 +52,15 @@ pub fn private_ca() -> (String, tokio_rustls::TlsAcceptor) {
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
     let server_key = rcgen::KeyPair::generate().unwrap();
-    let server_params =
-        rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-            .unwrap();
+    let names = names
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect::<Vec<_>>();
+    let server_params = rcgen::CertificateParams::new(names).unwrap();
     let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
-
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![server_cert.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
-    )
-    .unwrap();
     (
         ca_cert.pem(),
-        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        acceptor(server_cert.der().clone(), &server_key),
     )
 }
 
