@@ -20,7 +20,7 @@ export interface VectorcacheConfig {
   /**
    * Where the client's answers (debug) and retries (info) are logged, never with the key:
    * an object with `debug`, `info`, `warn` and `error` methods (`console` works). Without it,
-   * `VECTORCACHE_LOG=debug|info|warn` prints them to stderr.
+   * `VECTORCACHE_LOG=debug|info|warn|error` prints them to stderr (`off` or unset: nothing).
    */
   logger?: VectorcacheLogger
   /**

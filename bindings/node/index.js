@@ -100,10 +100,26 @@ function checkedLogger(logger) {
   return logger
 }
 
-/** VECTORCACHE_LOG=debug|info|warn: the core's events at that level and above, on stderr. */
+/** Whether the process was told of a VECTORCACHE_LOG value it does not know (once is enough). */
+let unknownLogLevelTold = false
+
+/**
+ * VECTORCACHE_LOG=debug|info|warn|error: the core's events at that level and above, on stderr;
+ * unset, empty or `off`: none. Any other value is said once on stderr (as `OPENAI_LOG` does),
+ * rather than switching logging off without a word.
+ */
 function loggerFromEnv() {
-  const threshold = LOG_LEVELS.indexOf(String(process.env.VECTORCACHE_LOG ?? '').toLowerCase())
-  if (threshold < 0) return undefined
+  const value = String(process.env.VECTORCACHE_LOG ?? '').trim().toLowerCase()
+  const threshold = LOG_LEVELS.indexOf(value)
+  if (threshold < 0) {
+    if (value !== '' && value !== 'off' && !unknownLogLevelTold) {
+      unknownLogLevelTold = true
+      process.stderr.write(
+        `[vectorcache] warn: VECTORCACHE_LOG=${JSON.stringify(process.env.VECTORCACHE_LOG)} is not one of ${LOG_LEVELS.join(', ')} or off: nothing is logged\n`,
+      )
+    }
+    return undefined
+  }
   const logger = {}
   for (const [rank, level] of LOG_LEVELS.entries()) {
     logger[level] = rank < threshold ? () => {} : (message) => process.stderr.write(`[vectorcache] ${level}: ${message}\n`)

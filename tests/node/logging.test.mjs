@@ -82,7 +82,14 @@ await client.query({ prompt: 'p', model: 'gpt-4o' })`,
   const quiet = await run('')
   assert.equal(quiet.code, 0, quiet.stderr)
   assert.equal(quiet.stderr, '')
-  assert.deepEqual((await emulator.requests()).map((r) => r.status), [429, 200, 429, 200, 429, 200])
+  // A level it does not know (`trace`) is said once, not silently taken as off.
+  await emulator.fault({ status: 429, body: { detail: 'slow' }, headers: { 'Retry-After': '0' } })
+  const unknown = await run('trace')
+  assert.equal(unknown.code, 0, unknown.stderr)
+  assert.equal(unknown.stderr, '[vectorcache] warn: VECTORCACHE_LOG="trace" is not one of debug, info, warn, error or off: nothing is logged\n')
+  const off = await run('off')
+  assert.equal(off.stderr, '')
+  assert.deepEqual((await emulator.requests()).map((r) => r.status), [429, 200, 429, 200, 429, 200, 429, 200, 200])
 })
 
 test('logger: undefined or null is "not given": VECTORCACHE_LOG still prints', async () => {
