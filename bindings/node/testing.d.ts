@@ -50,7 +50,7 @@ export declare class Emulator {
   readonly apiKey: string
   client(options?: VectorcacheConfig): VectorcacheClient
   /** Queues a fault; rejects with a `TypeError` when the emulator cannot make it. */
-  addFault(fault: EmulatorFault): Promise<void>
+  addFault(fault: EmulatorFault): Promise<unknown>
   requests(): Promise<EmulatorRequest[]>
   reset(): Promise<void>
   close(): Promise<void>

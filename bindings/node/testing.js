@@ -52,7 +52,14 @@ class Emulator {
    * make rejects with a `TypeError` that says why.
    */
   async addFault(fault) {
-    await this.#call('POST', '/_emulator/faults', [wireFault(fault)])
+    const wire = wireFault(fault)
+    try {
+      return await this.#call('POST', '/_emulator/faults', [wire])
+    } catch (error) {
+      // A 400 is the emulator refusing the fault: a bad argument, as Node's own APIs say it.
+      if (error.status === 400) throw new TypeError(`the emulator refused the fault: ${detailOf(error.body)}`)
+      throw error
+    }
   }
 
   /** The queries it received, oldest first (`Authorization` redacted). */
@@ -86,9 +93,19 @@ class Emulator {
       body: payload === undefined ? undefined : JSON.stringify(payload),
     })
     const text = await answer.text()
-    // Only a bad argument (a fault it cannot make) gets an error status.
-    if (!answer.ok) throw new TypeError(`${method} ${route}: ${answer.status} ${text}`)
+    if (!answer.ok) {
+      throw Object.assign(new Error(`${method} ${route}: ${answer.status} ${text}`), { status: answer.status, body: text })
+    }
     return text ? JSON.parse(text) : null
+  }
+}
+
+/** The `detail` of the emulator's error answer, or the answer as text. */
+function detailOf(body) {
+  try {
+    return JSON.parse(body).detail ?? body
+  } catch {
+    return body
   }
 }
 

@@ -74,13 +74,15 @@ test('faults in camelCase; a fault the emulator cannot make rejects with its rea
     assert.equal(slow.statusCode, 503)
     assert.ok(performance.now() - started >= 250, 'the delay was applied')
     for (const [fault, message] of [
-      [{ status: 'x' }, /status/],
-      [{ stauts: 503 }, /stauts/],
+      [{ status: 'x' }, /^the emulator refused the fault: .*status/],
+      [{ stauts: 503 }, /^the emulator refused the fault: .*stauts/],
       [{ delayMs: 1, delay_ms: 1 }, /give `delayMs` or `delay_ms`, not both/],
     ]) {
       await assert.rejects(emulator.addFault(fault), (e) => e instanceof TypeError && message.test(e.message), JSON.stringify(fault))
     }
-    // Nothing was queued by the refused ones.
+    // Accepted, it answers what the emulator said; nothing was queued by the refused ones.
+    assert.deepEqual(await emulator.addFault({ status: 500 }), { queued: 1, pending: 1 })
+    await emulator.reset()
     assert.equal((await client.query({ prompt: 'p', model: 'gpt-4o' })).cache_hit, false)
   } finally {
     await emulator.close()

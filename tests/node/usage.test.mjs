@@ -116,6 +116,17 @@ test('a batch item carries its own per-call settings, as query takes them', asyn
     ['first', 503, undefined],
     ['second', 200, 'batch-2'],
   ])
+  // Each item's timeout is its own: the slow answer outlasts only the short one.
+  await emulator.fault({ delay_ms: 500, count: 2 })
+  const [short, long] = await client.queryMany(
+    [
+      { prompt: 'short', model: 'gpt-4o', timeout: 100, maxRetries: 0 },
+      { prompt: 'long', model: 'gpt-4o', timeout: 5000, maxRetries: 0 },
+    ],
+    { concurrency: 2 },
+  )
+  assert.equal(short.error?.kind, 'timeout', short.error?.message)
+  assert.equal(long.result?.cache_hit, false, long.error?.message)
 })
 
 test('a batch refused as a whole rejects; an aborted batch rejects with AbortError', async () => {
@@ -135,8 +146,10 @@ test('a batch refused as a whole rejects; an aborted batch rejects with AbortErr
   const zero = await rejection(client.queryMany([{ prompt: 'p', model: 'gpt-4o' }], { concurrency: 0 }))
   assert.equal(zero.message, 'invalid request: `concurrency` must be a whole number of at least 1, got 0')
   // No upper bound: a batch never runs more at once than it holds.
-  const [wide] = await client.queryMany([{ prompt: 'p', model: 'gpt-4o' }], { concurrency: 1e6 })
-  assert.ok(wide.result, wide.error?.message)
+  for (const concurrency of [1e6, 2 ** 60, Infinity]) {
+    const [wide] = await client.queryMany([{ prompt: 'p', model: 'gpt-4o' }], { concurrency })
+    assert.ok(wide.result, `${concurrency}: ${wide.error?.message}`)
+  }
   await emulator.fault({ delay_ms: 2000, count: 4 })
   const controller = new AbortController()
   setTimeout(() => controller.abort(), 100)

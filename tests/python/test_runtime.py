@@ -116,6 +116,7 @@ def test_a_child_out_of_file_descriptors_gets_a_connection_error_then_recovers(m
         except APIConnectionError as error:
             assert "cannot start the Vectorcache runtime" in str(error), str(error)
             assert error.kind == "connection" and error.status_code is None
+            assert error.attempts == 0  # nothing was sent
         finally:
             for fd in held:
                 os.close(fd)

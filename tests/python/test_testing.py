@@ -123,7 +123,7 @@ def test_a_fault_the_emulator_cannot_make_raises_its_reason() -> None:
         ]:
             with pytest.raises(ValueError, match=message) as refused:
                 emulator.add_fault(**fault)
-            assert "400" in str(refused.value)
+            assert str(refused.value).startswith("the emulator refused the fault: ")
         # Nothing was queued by the refused ones.
         assert emulator.client().query(prompt="p", model="gpt-4o").cache_hit is False
 

@@ -125,6 +125,10 @@ type BatchInput = (Vec<Result<QueryRequest, String>>, usize);
 /// Requests of a batch in flight at once, unless the caller says.
 const DEFAULT_CONCURRENCY: f64 = 16.0;
 
+/// From here on (where `whole_number` stops: near 2^53, beyond which JavaScript's numbers are
+/// no longer exact integers) a concurrency is "all at once".
+const UNBOUNDED: f64 = 9.0e15;
+
 fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<BatchInput, String> {
     let mut concurrency = DEFAULT_CONCURRENCY;
     if let Some(obj) = options
@@ -137,7 +141,13 @@ fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<BatchInput,
             .get("concurrency", ValueType::Number)?
             .unwrap_or(DEFAULT_CONCURRENCY);
     }
-    let concurrency = whole_number("concurrency", concurrency).and_then(concurrency_from_i64)?;
+    // No upper bound (a batch never runs more at once than it holds): `Infinity`, the
+    // "no limit" of p-limit and p-map, and whole numbers beyond 2^53 are all at once.
+    let concurrency = if concurrency >= UNBOUNDED {
+        usize::MAX
+    } else {
+        whole_number("concurrency", concurrency).and_then(concurrency_from_i64)?
+    };
     if !requests.is_array().unwrap_or(false) {
         return Err("queryMany takes an array of queries".to_owned());
     }

@@ -226,12 +226,13 @@ fn optional_text(
     }
 }
 
-/// A `bool` argument; `None` is not given (`False`), anything else a `TypeError`.
+/// A `bool` argument (numpy's `bool_` too); `None` is not given (`False`), anything else a
+/// `TypeError`.
 fn flag(what: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
     match value {
         None => Ok(false),
         Some(value) if value.is_none() => Ok(false),
-        Some(value) => value.cast::<PyBool>().map(|b| b.is_true()).map_err(|_| {
+        Some(value) => value.extract::<bool>().map_err(|_| {
             PyTypeError::new_err(format!("`{what}` must be a bool, got {}", type_name(value)))
         }),
     }

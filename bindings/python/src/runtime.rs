@@ -37,12 +37,19 @@ pub fn handle(py: Python<'_>) -> PyResult<Handle> {
         return Ok(current.runtime.handle().clone());
     }
     // With the hook that wakes asyncio loops once per busy stretch (see delivery.rs).
-    let runtime = vectorcache::bindings::wake::runtime_builder()
+    let runtime = match vectorcache::bindings::wake::runtime_builder()
         .thread_name("vectorcache")
         .build()
-        .map_err(|e| {
-            crate::errors::to_py_err(py, &vectorcache::bindings::runtime_unavailable(e))
-        })?;
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            // Released first: making the exception runs Python code, which may hand the GIL
+            // to a thread that then waits for this lock (or fork, leaving it taken).
+            drop(slot);
+            let error = vectorcache::bindings::runtime_unavailable(e);
+            return Err(crate::errors::to_py_err(py, &error));
+        }
+    };
     // 'static: the runtime lives as long as the process (and is leaked in a forked child).
     let runtime: &'static Runtime = Box::leak(Box::new(runtime));
     // The parent's runtime, if this is a forked child, is forgotten with the old slot value.

@@ -210,8 +210,8 @@ impl Client {
     /// Looks every request up, at most `concurrency` at once, and returns their outcomes in
     /// the order of `requests`: one failure never fails the others. The client's connection
     /// bound and each request's own settings apply. A `concurrency` of 0 sends nothing: every
-    /// outcome is then [`Error::InvalidRequest`] (the Python and Node packages refuse it the
-    /// same way, for the whole call).
+    /// outcome is then [`Error::InvalidRequest`], and nothing is counted in [`Client::stats`]
+    /// (the Python and Node packages refuse it the same way, for the whole call).
     ///
     /// ```no_run
     /// # async fn run(client: vectorcache::Client) {
@@ -587,6 +587,10 @@ fn certificate_advice(problem: &rustls::CertificateError, reason: &str) -> Optio
              machine's clock",
         ),
         Problem::Revoked => Some("its issuer revoked it: the server needs a new certificate"),
+        Problem::InvalidPurpose | Problem::InvalidPurposeContext { .. } => Some(
+            "it is not issued for serving TLS (no serverAuth usage): the server needs a \
+             certificate that is",
+        ),
         // webpki's, carried as `Other`: a self-signed CA certificate served as the server's own.
         _ if reason.contains("CaUsedAsEndEntity") => Some(
             "the server presents a CA certificate as its own: it needs a certificate that a CA \

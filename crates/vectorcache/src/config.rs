@@ -129,7 +129,7 @@ impl fmt::Debug for ClientOptions {
         // The key may not be validated yet, so show only whether one is set.
         f.debug_struct("ClientOptions")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(shown_base_url))
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("max_retries", &self.max_retries)
@@ -154,6 +154,22 @@ impl fmt::Debug for ClientOptions {
             .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
             .field("on_event", &self.on_event.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// A base URL as `Debug` shows it: hidden whole when it holds a run of 16 or more hexadecimal
+/// digits, which may be (part of) a key (the builder refuses one holding its own key, but a
+/// `Debug` of the options may come first).
+fn shown_base_url(url: &str) -> &str {
+    let longest_hex_run = url
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    if longest_hex_run >= 16 {
+        "<hidden: it holds what may be an API key>"
+    } else {
+        url
     }
 }
 

@@ -98,7 +98,9 @@ pub enum Error {
     Certificate {
         /// What is wrong with the certificate.
         reason: String,
-        /// How to trust the CA that issued it, in the caller's language.
+        /// What can help: how to trust the CA that issued it, in the caller's language, or
+        /// (for a wrong host name, expired dates, a CA certificate served as the server's own)
+        /// what to check instead.
         advice: String,
         /// The underlying TLS error.
         #[source]

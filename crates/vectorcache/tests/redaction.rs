@@ -301,6 +301,9 @@ fn a_base_url_holding_the_key_is_refused_without_showing_it() {
              header)"
         );
         assert_redacted("the refusal", &format!("{error} {error:?}"));
+        // Nor does a Debug of the options, before anything is built.
+        let builder = Client::builder().api_key(KEY).base_url(&url);
+        assert_redacted("the builder's Debug", &format!("{builder:?}"));
     }
     // Another key's digits, or a short run of this one's, are just a path.
     let other = format!("http://127.0.0.1:9/vc_{}/", "f".repeat(32));

@@ -199,8 +199,10 @@ class APITimeoutError(APIConnectionError):
 
 
 class APICertificateError(APIConnectionError):
-    """The server's TLS certificate is not trusted (never retried): pass ``ca_bundle=`` or set
-    ``SSL_CERT_FILE`` to trust the CA that issued it (a TLS-inspecting proxy's, say)."""
+    """The server's TLS certificate is not trusted (never retried). For an unknown issuer,
+    pass ``ca_bundle=`` or set ``SSL_CERT_FILE`` to trust the CA that issued it (a
+    TLS-inspecting proxy's, say); otherwise the message says what to check (the host name,
+    the dates, the server's certificate)."""
 
 
 class APIResponseValidationError(APIError):

@@ -242,7 +242,8 @@ class Client(ClientBase):
 
         Raises:
             InvalidRequestError: ``concurrency`` is below 1.
-            TypeError: ``requests`` is not iterable.
+            TypeError: ``requests`` is not an iterable of items (a mapping, a ``str`` or
+                ``bytes`` is refused whole), or ``concurrency`` is not an ``int``.
             KeyboardInterrupt: Ctrl-C, also while an item's mapping is read.
         """
 

@@ -94,7 +94,12 @@ class Emulator:
         Raises:
             ValueError: the emulator refused the fault (its message says why).
         """
-        self._call("POST", "/_emulator/faults", [fault])
+        try:
+            self._call("POST", "/_emulator/faults", [fault])
+        except urllib.error.HTTPError as refused:
+            if refused.code != 400:
+                raise
+            raise ValueError(f"the emulator refused the fault: {_detail(refused.read())}") from None
 
     def requests(self) -> list[dict[str, Any]]:
         """The queries it received, oldest first (``Authorization`` redacted)."""
@@ -114,13 +119,8 @@ class Emulator:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                body = answer.read()
-        except urllib.error.HTTPError as refused:
-            # Only a bad argument (a fault it cannot make) gets an error status.
-            detail = refused.read().decode(errors="replace")
-            raise ValueError(f"{method} {path}: {refused.code} {detail}") from None
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body = answer.read()
         return json.loads(body) if body else None
 
     def __enter__(self) -> Emulator:
@@ -137,6 +137,15 @@ class Emulator:
     def __repr__(self) -> str:
         state = f"base_url={self._server.url!r}" if self._server else "stopped"
         return f"Emulator({state})"
+
+
+def _detail(body: bytes) -> str:
+    """The `detail` of the emulator's error answer, or the answer as text."""
+    text = body.decode(errors="replace")
+    try:
+        return str(json.loads(text)["detail"])
+    except (ValueError, TypeError, KeyError):
+        return text
 
 
 try:
