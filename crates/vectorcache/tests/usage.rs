@@ -158,6 +158,12 @@ async fn a_batch_runs_at_most_concurrency_requests_at_once() {
     assert_eq!(server.counts.get(&server.counts.requests), 20);
     assert_eq!(client.stats().queries, 0);
     // More than the batch holds runs them all at once, and no more.
+    let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(50))).await;
+    let client = vectorcache::Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .build()
+        .unwrap();
     let outcomes = client
         .query_many(
             (0..3).map(|i| QueryRequest::new(format!("r{i}"), "m")),
@@ -165,7 +171,8 @@ async fn a_batch_runs_at_most_concurrency_requests_at_once() {
         )
         .await;
     assert!(outcomes.iter().all(Result::is_ok));
-    assert_eq!(server.counts.get(&server.counts.requests), 23);
+    assert_eq!(server.counts.get(&server.counts.requests), 3);
+    assert_eq!(server.counts.get(&server.counts.peak_open), 3);
     // An empty batch is an empty answer.
     assert!(client.query_many(Vec::new(), 4).await.is_empty());
 }
