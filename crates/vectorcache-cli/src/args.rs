@@ -73,10 +73,10 @@ pub struct EmulatorArgs {
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Rate limit per key, requests per minute (overrides the file; default 100000).
-    #[arg(long, requires = "burst", allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rate_limit: Option<u32>,
-    /// Token-bucket burst size, with --rate-limit.
-    #[arg(long, requires = "rate_limit", allow_negative_numbers = true)]
+    /// Token-bucket burst size (overrides the file; default: the rate limit).
+    #[arg(long, allow_negative_numbers = true)]
     pub burst: Option<u32>,
     /// No rate limiting and no X-RateLimit-* headers (overrides the file).
     #[arg(long, conflicts_with_all = ["rate_limit", "burst"])]

@@ -24,8 +24,16 @@ pub async fn run(args: EmulatorArgs) -> u8 {
             (config, false) => (config, KeySource::Env),
         },
     };
-    if let (Some(per_minute), Some(burst)) = (args.rate_limit, args.burst) {
-        config.rate_limit = Some(RateLimitConfig { per_minute, burst });
+    // Each flag overrides its own setting of the file (or the default); a rate given without
+    // a burst has a burst of the rate, as in the file.
+    if args.rate_limit.is_some() || args.burst.is_some() {
+        let file = config.rate_limit;
+        let per_minute = args.rate_limit.or(file.map(|f| f.per_minute));
+        let burst = match args.rate_limit {
+            Some(_) => args.burst,
+            None => args.burst.or(file.map(|f| f.burst)),
+        };
+        config.rate_limit = Some(RateLimitConfig::from_parts(per_minute, burst));
     }
     if args.no_rate_limit {
         config.rate_limit = None;

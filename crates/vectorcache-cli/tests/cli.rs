@@ -552,6 +552,17 @@ fn emulator_rate_limit_flags() {
         2
     );
     assert_eq!(rate_limit_seen_with(&["--no-rate-limit"]), Value::Null);
+    // Either flag alone: a rate's burst is the rate; a burst keeps the default rate.
+    let rate_alone = rate_limit_seen_with(&["--rate-limit", "5"]);
+    assert_eq!(
+        (&rate_alone["limit"], &rate_alone["remaining"]),
+        (&json!(5), &json!(4))
+    );
+    let burst_alone = rate_limit_seen_with(&["--burst", "3"]);
+    assert_eq!(
+        (&burst_alone["limit"], &burst_alone["remaining"]),
+        (&json!(100_000), &json!(2))
+    );
     let out = vectorcache()
         .args([
             "emulator",

@@ -6,7 +6,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::embed::{embed_words, normalize_words};
 use crate::faults::Fault;
@@ -154,13 +154,20 @@ async fn respond(
 fn fault_response(fault: &Fault, status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::new(Bytes::from(fault.body_bytes())));
     *response.status_mut() = status;
-    let is_json = matches!(&fault.body, Some(v) if !v.is_string() && !v.is_null());
-    if is_json || fault.body.is_none() {
-        response.headers_mut().insert(
-            hyper::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
+    // A text body that is markup is a proxy's or a load balancer's page, labelled as theirs
+    // are; any other body is labelled JSON (a string may be JSON cut short). A fault's own
+    // `Content-Type` header wins either way.
+    let is_markup =
+        matches!(&fault.body, Some(Value::String(text)) if text.trim_start().starts_with('<'));
+    let content_type = if is_markup {
+        "text/html; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
     for (name, value) in &fault.headers {
         response.headers_mut().insert(name.clone(), value.clone());
     }

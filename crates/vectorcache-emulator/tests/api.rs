@@ -483,6 +483,29 @@ async fn generous_rate_limit_headers_by_default_and_none_when_switched_off() {
 // ---------------------------------------------------------------- faults
 
 #[tokio::test]
+async fn a_markup_fault_body_is_labelled_html_and_any_other_json() {
+    let emu = start().await;
+    faults(
+        &emu,
+        json!([
+            {"status": 502, "body": "  <html><body>Bad Gateway</body></html>"},
+            {"status": 500, "body": "{\"detail\": \"trunc"},
+            {"status": 504}
+        ]),
+    )
+    .await;
+    let expected = [
+        "text/html; charset=utf-8",
+        "application/json",
+        "application/json",
+    ];
+    for content_type in expected {
+        let a = query(&emu, q("hi")).await;
+        assert_eq!(a.header("content-type"), Some(content_type), "{}", a.status);
+    }
+}
+
+#[tokio::test]
 async fn fault_status_body_headers_and_count() {
     let emu = start().await;
     let queued = faults(
