@@ -42,7 +42,7 @@ impl QueryInput {
     /// per-call options `query` takes as its second argument (as a Python batch item holds
     /// `query`'s keyword arguments, and a Rust `QueryRequest` its own settings).
     pub(crate) fn read_batch_item(obj: &Object) -> Result<QueryRequest, String> {
-        let fields = Fields::read(obj, BATCH_ITEM_FIELDS, "query field")?;
+        let fields = Fields::read(obj, &BATCH_ITEM_FIELDS, "query field")?;
         let mut request = Self::from_fields(&fields)?;
         QueryOptions::apply(&fields, &mut request)?;
         Ok(request)
@@ -86,22 +86,13 @@ const QUERY_OPTIONS: &[&str] = &[
 ];
 
 /// Every key an item of a batch may have: the query's and the per-call options' (a batch
-/// has one `signal`, in the batch's options).
-const BATCH_ITEM_FIELDS: &[&str] = &[
-    "prompt",
-    "model",
-    "context",
-    "similarityThreshold",
-    "similarity_threshold",
-    "includeDebug",
-    "include_debug",
-    "projectId",
-    "project_id",
-    "timeout",
-    "maxRetries",
-    "totalTimeout",
-    "headers",
-];
+/// has one `signal`, in the batch's options; `projectId` is a query field already).
+static BATCH_ITEM_FIELDS: std::sync::LazyLock<Vec<&str>> = std::sync::LazyLock::new(|| {
+    let options = QUERY_OPTIONS
+        .iter()
+        .filter(|name| !matches!(**name, "signal" | "projectId"));
+    REQUEST_FIELDS.iter().chain(options).copied().collect()
+});
 
 fn number(fields: &Fields, name: &str) -> Result<Option<f64>, String> {
     fields.get(name, ValueType::Number)

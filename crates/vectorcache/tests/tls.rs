@@ -20,6 +20,16 @@ fn builder(url: &str) -> vectorcache::ClientBuilder {
         .retry_backoff(Duration::from_millis(1), Duration::from_millis(2))
 }
 
+/// One query to `url` from a client that trusts `ca_pem`.
+async fn query_trusting(url: &str, ca_pem: &str) -> Result<vectorcache::QueryResponse, Error> {
+    builder(url)
+        .add_root_certificate(ca_pem.as_bytes())
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+}
+
 #[tokio::test]
 async fn an_untrusted_certificate_fails_once_with_its_own_error() {
     let (_, acceptor) = private_ca();
@@ -63,13 +73,7 @@ async fn a_certificate_that_trusting_a_ca_cannot_fix_says_what_can() {
         ),
     ] {
         let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
-        let err = builder(&server.url)
-            .add_root_certificate(ca_pem.as_bytes())
-            .build()
-            .unwrap()
-            .query(QueryRequest::new("p", "m"))
-            .await
-            .unwrap_err();
+        let err = query_trusting(&server.url, &ca_pem).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Certificate, "{err:?}");
         let message = err.to_string();
         assert!(message.contains(problem), "{message}");
@@ -82,13 +86,7 @@ async fn a_certificate_that_trusting_a_ca_cannot_fix_says_what_can() {
 async fn a_private_ca_is_trusted_through_the_option_or_a_bundle_file() {
     let (ca_pem, acceptor) = private_ca();
     let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
-    let answer = builder(&server.url)
-        .add_root_certificate(ca_pem.as_bytes())
-        .build()
-        .unwrap()
-        .query(QueryRequest::new("p", "m"))
-        .await
-        .unwrap();
+    let answer = query_trusting(&server.url, &ca_pem).await.unwrap();
     assert!(answer.cache_hit);
 
     let dir = std::env::temp_dir().join(format!("vectorcache-ca-{}", std::process::id()));
