@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::header::{
@@ -431,16 +431,13 @@ impl ClientBuilder {
         }
         let headers = request_headers(&default_headers, user_agent_suffix.as_deref())?;
         let plain_http = base_url.scheme() == "http";
-        let bundle = match &ca_bundle {
-            Some(path) => Some((path.as_path(), read_bundle(path)?)),
-            None => None,
-        };
         let mut http = HttpSettings {
             connect_timeout,
             pool_idle_timeout: pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT),
             max_connections,
             plain_http,
-            root_certificates: certificates(&root_certificates, bundle.as_ref())?,
+            root_certificates: crate::trust::given_certificates(&root_certificates)?,
+            ca_bundle: ca_bundle.as_deref().map(crate::trust::bundle).transpose()?,
             proxy: proxy
                 .as_deref()
                 .map(|p| parse_proxy(p, plain_http))
@@ -451,9 +448,7 @@ impl ClientBuilder {
         };
         // A caller's own reqwest client is shared already, as the caller arranged.
         if self.share_connections && http.custom.is_none() {
-            let mut pems = root_certificates;
-            pems.extend(bundle.map(|(_, pem)| pem));
-            http.shared = Some(PoolKey::new(&http, pems, proxy));
+            http.shared = Some(PoolKey::new(&http, root_certificates, proxy));
         }
         Client::from_parts(crate::client::Parts {
             http,
@@ -484,43 +479,6 @@ impl fmt::Debug for ClientBuilder {
 const DEFAULT_TRUST_ADVICE: &str =
     "to trust its CA, pass it to ClientBuilder::add_root_certificate or \
      ClientBuilder::ca_bundle, or point SSL_CERT_FILE / SSL_CERT_DIR at it";
-
-/// The CA bundle file's content.
-fn read_bundle(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| {
-        let shown = path.display();
-        Error::invalid_config(format!("cannot read the CA bundle {shown}: {e}"))
-    })
-}
-
-/// The CA certificates to add: the PEM blobs given, then the bundle file's.
-fn certificates(
-    pems: &[Vec<u8>],
-    bundle: Option<&(&Path, Vec<u8>)>,
-) -> Result<Vec<reqwest::Certificate>, Error> {
-    let mut all = Vec::new();
-    for pem in pems {
-        all.extend(pem_certificates(pem).map_err(|reason| {
-            Error::invalid_config(format!("a root certificate is not usable: {reason}"))
-        })?);
-    }
-    if let Some((path, pem)) = bundle {
-        let shown = path.display();
-        all.extend(pem_certificates(pem).map_err(|reason| {
-            Error::invalid_config(format!("the CA bundle {shown} is not usable: {reason}"))
-        })?);
-    }
-    Ok(all)
-}
-
-fn pem_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
-    let certificates = reqwest::Certificate::from_pem_bundle(pem)
-        .map_err(|_| "it is not PEM-encoded X.509".to_owned())?;
-    if certificates.is_empty() {
-        return Err("it holds no \"BEGIN CERTIFICATE\" block".to_owned());
-    }
-    Ok(certificates)
-}
 
 /// The proxy option, checked. Its value is never quoted: it may hold a password.
 fn parse_proxy(raw: &str, plain_http: bool) -> Result<reqwest::Proxy, Error> {

@@ -36,6 +36,7 @@ mod retry;
 mod scrub;
 mod stats;
 mod transport;
+mod trust;
 
 pub use api_key::{ApiKey, API_KEY_ENV};
 pub use client::Client;

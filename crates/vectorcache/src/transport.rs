@@ -16,6 +16,7 @@ use reqwest::Version;
 use tokio::sync::Semaphore;
 
 use crate::error::Error;
+use crate::trust::{CaBundle, SharedBundle};
 
 /// Connections a client opens at most, like httpx's and aiohttp's default of 100.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
@@ -31,8 +32,10 @@ pub(crate) struct HttpSettings {
     pub max_connections: usize,
     /// Plain http (loopback only): no proxy may see the key in clear text.
     pub plain_http: bool,
-    /// CA certificates trusted beside the system's and the bundled roots.
+    /// CA certificates trusted beside the system's and the bundled roots: those given in
+    /// code, and a bundle file's (shared by every client that names the file).
     pub root_certificates: Vec<reqwest::Certificate>,
+    pub ca_bundle: Option<Arc<CaBundle>>,
     /// The proxy option; without one, the environment's proxies apply (https only).
     pub proxy: Option<reqwest::Proxy>,
     /// What an untrusted-certificate error advises.
@@ -54,8 +57,9 @@ pub(crate) struct PoolKey {
     pool_idle_timeout: Duration,
     max_connections: usize,
     plain_http: bool,
-    /// The PEM of every CA certificate added (given, and the bundle file's).
+    /// The PEM of every CA certificate given in code, and the bundle file's.
     certificates: Vec<Vec<u8>>,
+    bundle: Option<SharedBundle>,
     proxy: Option<String>,
     environment: Vec<Option<OsString>>,
 }
@@ -84,6 +88,7 @@ impl PoolKey {
             max_connections: settings.max_connections,
             plain_http: settings.plain_http,
             certificates,
+            bundle: settings.ca_bundle.clone().map(SharedBundle),
             proxy,
             environment: BUILD_ENVIRONMENT.iter().map(std::env::var_os).collect(),
         }
@@ -188,7 +193,8 @@ impl Transport {
                     }))
                     // A redirect could carry the key elsewhere; the API never redirects.
                     .redirect(reqwest::redirect::Policy::none());
-                for certificate in &settings.root_certificates {
+                let bundled = settings.ca_bundle.iter().flat_map(|b| b.certificates());
+                for certificate in settings.root_certificates.iter().chain(bundled) {
                     http = http.add_root_certificate(certificate.clone());
                 }
                 if let Some(proxy) = &settings.proxy {
@@ -420,6 +426,7 @@ mod tests {
             max_connections,
             plain_http: true,
             root_certificates: Vec::new(),
+            ca_bundle: None,
             proxy: None,
             trust_advice: String::new(),
             custom: None,
