@@ -57,8 +57,9 @@ pub(crate) struct PoolKey {
     pool_idle_timeout: Duration,
     max_connections: usize,
     plain_http: bool,
-    /// The PEM of every CA certificate given in code, and the bundle file's.
+    /// The PEM of every CA certificate given in code.
     certificates: Vec<Vec<u8>>,
+    /// The bundle file's content (equal content, equal key, whichever read it came from).
     bundle: Option<SharedBundle>,
     proxy: Option<String>,
     environment: Vec<Option<OsString>>,

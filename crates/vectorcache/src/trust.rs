@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
 use crate::error::Error;
@@ -46,11 +46,45 @@ impl Hash for SharedBundle {
     }
 }
 
-/// The version of a file a bundle was read from: a file rewritten is read again.
-type Version = (SystemTime, u64);
+/// Which file a bundle was read from, and which version of it. On Unix the file is its device
+/// and inode (two paths to one file are one entry, and a relative path means the file it
+/// names now), and its version includes the change time, which no `touch`, `tar` or `cp -p`
+/// sets: a rewrite of the same size with the same modification time, a file renamed over it
+/// (as `update-ca-certificates` and editors do), or one made unreadable is read again.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct FileId(u64, u64, Option<PathBuf>);
 
-/// Bundles read so far, by path, with the version of the file each was read from.
-type Bundles = HashMap<PathBuf, (Version, Arc<CaBundle>)>;
+type Version = (SystemTime, SystemTime, u64);
+
+fn identify(path: &Path, metadata: &std::fs::Metadata) -> (FileId, Version) {
+    let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let changed = SystemTime::UNIX_EPOCH
+            + std::time::Duration::new(
+                u64::try_from(metadata.ctime()).unwrap_or(0),
+                u32::try_from(metadata.ctime_nsec()).unwrap_or(0),
+            );
+        let _ = path;
+        (
+            FileId(metadata.dev(), metadata.ino(), None),
+            (modified, changed, metadata.len()),
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        (
+            FileId(0, 0, Some(absolute)),
+            (modified, modified, metadata.len()),
+        )
+    }
+}
+
+/// Bundles read so far, by file, with the version each was read from. Weak: a bundle no
+/// client or pool holds any more is dropped, and its entry with the next insertion.
+type Bundles = HashMap<FileId, (Version, Weak<CaBundle>)>;
 
 static BUNDLES: Mutex<Option<Bundles>> = Mutex::new(None);
 
@@ -60,19 +94,19 @@ pub(crate) fn bundle(path: &Path) -> Result<Arc<CaBundle>, Error> {
         let shown = path.display();
         Error::invalid_config(format!("cannot read the CA bundle {shown}: {e}"))
     };
-    let metadata = std::fs::metadata(path).map_err(cannot_read)?;
-    let version = (
-        metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-        metadata.len(),
-    );
-    let mut bundles = BUNDLES.lock().unwrap_or_else(PoisonError::into_inner);
-    let bundles = bundles.get_or_insert_with(HashMap::new);
-    if let Some((read, bundle)) = bundles.get(path) {
-        if *read == version {
-            return Ok(bundle.clone());
-        }
+    // Identified and read through one open handle: what is read is the version identified.
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    let (id, version) = identify(path, &file.metadata().map_err(cannot_read)?);
+    let known = |bundles: &mut Option<Bundles>| {
+        let (read, bundle) = bundles.as_ref()?.get(&id)?;
+        (*read == version).then(|| bundle.upgrade())?
+    };
+    if let Some(bundle) = known(&mut lock()) {
+        return Ok(bundle);
     }
-    let pem = std::fs::read(path).map_err(cannot_read)?;
+    // Read and parsed without the lock: a slow file delays only the clients that name it.
+    let mut pem = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut pem).map_err(cannot_read)?;
     let certificates = pem_certificates(&pem).map_err(|reason| {
         let shown = path.display();
         Error::invalid_config(format!("the CA bundle {shown} is not usable: {reason}"))
@@ -84,8 +118,19 @@ pub(crate) fn bundle(path: &Path) -> Result<Arc<CaBundle>, Error> {
         pem,
         certificates,
     });
-    bundles.insert(path.to_owned(), (version, bundle.clone()));
+    let mut bundles = lock();
+    // Another client may have read it meanwhile: one copy is kept and shared.
+    if let Some(first) = known(&mut bundles) {
+        return Ok(first);
+    }
+    let bundles = bundles.get_or_insert_with(HashMap::new);
+    bundles.retain(|_, (_, bundle)| bundle.strong_count() > 0);
+    bundles.insert(id, (version, Arc::downgrade(&bundle)));
     Ok(bundle)
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Option<Bundles>> {
+    BUNDLES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The certificates of PEM blobs given in code (`ClientBuilder::add_root_certificate`).
@@ -112,6 +157,12 @@ fn pem_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
 mod tests {
     use super::*;
 
+    /// Sets `path`'s modification time to `time` (an extracted archive or a pinned image).
+    fn pin_modified(path: &Path, time: SystemTime) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(time).unwrap();
+    }
+
     #[test]
     fn a_bundle_is_read_once_per_version_of_its_file_and_shared() {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
@@ -121,18 +172,40 @@ mod tests {
         let path = dir.join("bundle.pem");
         std::fs::write(&path, &pem).unwrap();
         let first = bundle(&path).unwrap();
-        let again = bundle(&path).unwrap();
-        // The same read, not a copy: a client made per request holds no bundle of its own.
-        assert!(Arc::ptr_eq(&first, &again));
+        // The same read, not a copy: a client made per request holds no bundle of its own;
+        // another path to the same file is the same file.
+        assert!(Arc::ptr_eq(&first, &bundle(&path).unwrap()));
+        #[cfg(unix)]
+        {
+            let link = dir.join("link.pem");
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            assert!(Arc::ptr_eq(&first, &bundle(&link).unwrap()));
+        }
         assert_eq!(first.certificates().len(), 1);
-        assert!(SharedBundle(first.clone()) == SharedBundle(again));
 
-        // Rewritten (two certificates now): read again, and a different key.
-        std::fs::write(&path, format!("{pem}{pem}")).unwrap();
+        // Rewritten in place with the same size and a pinned modification time: read again.
+        let pinned = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let same_size = |tag: &str| format!("{pem}# {tag}\n");
+        std::fs::write(&path, same_size("a")).unwrap();
+        pin_modified(&path, pinned);
         let rewritten = bundle(&path).unwrap();
         assert!(!Arc::ptr_eq(&first, &rewritten));
-        assert_eq!(rewritten.certificates().len(), 2);
-        assert!(SharedBundle(first) != SharedBundle(rewritten));
+        assert!(SharedBundle(first.clone()) != SharedBundle(rewritten.clone()));
+
+        // Replaced by a file renamed over it, same size and time: another file, read again.
+        let twin = dir.join("twin.pem");
+        std::fs::write(&twin, same_size("b")).unwrap();
+        pin_modified(&twin, pinned);
+        std::fs::rename(&twin, &path).unwrap();
+        let replaced = bundle(&path).unwrap();
+        assert!(!Arc::ptr_eq(&rewritten, &replaced));
+        assert!(SharedBundle(rewritten) != SharedBundle(replaced));
+
+        // Two reads of the same content are one pool's key.
+        std::fs::write(&twin, &pem).unwrap();
+        let copy = bundle(&twin).unwrap();
+        assert!(!Arc::ptr_eq(&first, &copy));
+        assert!(SharedBundle(first) == SharedBundle(copy));
 
         // Gone, or not PEM: the caller's configuration error, naming the file.
         std::fs::write(&path, "not a certificate").unwrap();
