@@ -75,7 +75,8 @@ pub struct EmulatorArgs {
     /// Rate limit per key, requests per minute (overrides the file; default 100000).
     #[arg(long, allow_negative_numbers = true)]
     pub rate_limit: Option<u32>,
-    /// Token-bucket burst size (overrides the file; default: the rate limit).
+    /// Token-bucket burst size (overrides the file). Without it, --rate-limit sets the burst
+    /// to the rate.
     #[arg(long, allow_negative_numbers = true)]
     pub burst: Option<u32>,
     /// No rate limiting and no X-RateLimit-* headers (overrides the file).

@@ -154,15 +154,16 @@ async fn respond(
 fn fault_response(fault: &Fault, status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::new(Bytes::from(fault.body_bytes())));
     *response.status_mut() = status;
-    // A text body that is markup is a proxy's or a load balancer's page, labelled as theirs
-    // are; any other body is labelled JSON (a string may be JSON cut short). A fault's own
-    // `Content-Type` header wins either way.
-    let is_markup =
-        matches!(&fault.body, Some(Value::String(text)) if text.trim_start().starts_with('<'));
-    let content_type = if is_markup {
-        "text/html; charset=utf-8"
-    } else {
-        "application/json"
+    // A text body is labelled by what it looks like: markup is a proxy's or a load balancer's
+    // page, `{` or `[` JSON (perhaps cut short), anything else plain text (Envoy's "upstream
+    // connect error"). A JSON body is JSON. A fault's own `Content-Type` header wins.
+    let content_type = match &fault.body {
+        Some(Value::String(text)) => match text.trim_start().chars().next() {
+            Some('<') => "text/html; charset=utf-8",
+            Some('{' | '[') => "application/json",
+            _ => "text/plain; charset=utf-8",
+        },
+        _ => "application/json",
     };
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,

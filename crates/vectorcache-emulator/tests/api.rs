@@ -483,13 +483,14 @@ async fn generous_rate_limit_headers_by_default_and_none_when_switched_off() {
 // ---------------------------------------------------------------- faults
 
 #[tokio::test]
-async fn a_markup_fault_body_is_labelled_html_and_any_other_json() {
+async fn a_fault_text_body_is_labelled_by_what_it_looks_like() {
     let emu = start().await;
     faults(
         &emu,
         json!([
             {"status": 502, "body": "  <html><body>Bad Gateway</body></html>"},
             {"status": 500, "body": "{\"detail\": \"trunc"},
+            {"status": 503, "body": "upstream connect error or disconnect/reset before headers"},
             {"status": 504}
         ]),
     )
@@ -497,6 +498,7 @@ async fn a_markup_fault_body_is_labelled_html_and_any_other_json() {
     let expected = [
         "text/html; charset=utf-8",
         "application/json",
+        "text/plain; charset=utf-8",
         "application/json",
     ];
     for content_type in expected {
