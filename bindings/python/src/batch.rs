@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMapping, PyString};
 use vectorcache::{Error, QueryRequest, QueryResponse};
 
-use crate::config::QueryArgs;
+use crate::config::{type_name, QueryArgs};
 use crate::errors::to_py_err;
 use crate::response::Answer;
 
@@ -40,12 +40,9 @@ pub fn prepare(requests: &Bound<'_, PyAny>) -> PyResult<Prepared> {
     };
     // A mapping or a text is iterable too, but as keys or characters: a mistake, said as one.
     let not_a_batch = || {
-        let kind = requests
-            .get_type()
-            .name()
-            .map_or_else(|_| "an unknown type".to_owned(), |n| n.to_string());
         PyTypeError::new_err(format!(
-            "query_many takes an iterable of mappings (one per query), got {kind}"
+            "query_many takes an iterable of mappings (one per query), got {}",
+            type_name(requests)
         ))
     };
     let text = requests.is_instance_of::<PyString>()

@@ -288,13 +288,13 @@ fn shown(value: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// An `int` argument: one that fits 64 bits, or one that does not (shown as written).
-enum Whole {
+pub(crate) enum Whole {
     Fits(i64),
     Huge(String),
 }
 
 /// An `int` (not a `bool`); `TypeError` for anything else.
-fn whole_number(what: &str, value: &Bound<'_, PyAny>) -> PyResult<Whole> {
+pub(crate) fn whole_number(what: &str, value: &Bound<'_, PyAny>) -> PyResult<Whole> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(format!(
             "`{what}` must be an int, got {}",
@@ -307,7 +307,7 @@ fn whole_number(what: &str, value: &Bound<'_, PyAny>) -> PyResult<Whole> {
     }
 }
 
-fn type_name(value: &Bound<'_, PyAny>) -> String {
+pub(crate) fn type_name(value: &Bound<'_, PyAny>) -> String {
     value
         .get_type()
         .name()

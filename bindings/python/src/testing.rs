@@ -5,10 +5,11 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PyMapping};
+use pyo3::types::{PyBool, PyMapping};
 use vectorcache_emulator::config::{generate_key, EmulatorConfig};
 use vectorcache_emulator::{Emulator, EmulatorError, RateLimitConfig, RunningEmulator};
 
+use crate::config::{whole_number, Whole};
 use crate::runtime::wait_detached;
 
 /// A running emulator; `vectorcache.testing.Emulator` drives it.
@@ -90,15 +91,13 @@ impl EmulatorServer {
 /// `port=`: an int from 0 (a free one) to 65535; `ValueError` outside, `TypeError` for
 /// anything but an int (a bool included), as the rest of the package does.
 fn port_arg(value: &Bound<'_, PyAny>) -> PyResult<u16> {
-    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        let kind = value.get_type().name()?;
-        return Err(PyTypeError::new_err(format!(
-            "`port` must be an int, got {kind}"
-        )));
-    }
-    value
-        .extract::<u16>()
-        .map_err(|_| PyValueError::new_err(format!("`port` must be from 0 to 65535, got {value}")))
+    let port = match whole_number("port", value)? {
+        Whole::Fits(n) => u16::try_from(n).map_err(|_| n.to_string()),
+        Whole::Huge(shown) => Err(shown),
+    };
+    port.map_err(|shown| {
+        PyValueError::new_err(format!("`port` must be from 0 to 65535, got {shown}"))
+    })
 }
 
 /// `rate_limit=`: `True` (the generous default), `False` (no limiting, no `X-RateLimit-*`) or
