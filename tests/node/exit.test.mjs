@@ -107,3 +107,41 @@ test('worker threads get their own answers, and one ended mid-query takes nothin
   for (const i of [1, 2, 3]) expected.push(`from main ${i}`, `from the worker ${i}`)
   assert.deepEqual(prompts, expected.sort())
 })
+
+// The addon's allocator keeps per-thread state. When the thread that first loaded the addon
+// was a worker, and it ended, the next thread to load it crashed (mimalloc v3, a segfault in
+// its thread set-up): what vitest's `threads` pool does with a test file per worker.
+const WORKERS_ONLY_SCRIPT = `
+import { Worker } from 'node:worker_threads'
+
+const WORKER = \`
+import { parentPort, workerData } from 'node:worker_threads'
+import { VectorcacheClient } from 'vectorcache'
+const answer = await new VectorcacheClient().query({ prompt: 'worker ' + workerData, model: 'gpt-4o' })
+parentPort.postMessage(answer.cache_hit)
+\`
+const run = (name) =>
+  new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { eval: true, workerData: name })
+    let answered
+    worker.on('message', (hit) => (answered = typeof hit))
+    worker.once('error', reject)
+    worker.once('exit', (code) => resolve(code + ' ' + answered))
+  })
+// One after the other (the first loader gone before the next loads), then four at once.
+const ends = [await run('a'), await run('b')]
+ends.push(...(await Promise.all(['c', 'd', 'e', 'f'].map(run))))
+ends.push(await run('g'))
+console.log(ends.join(','))
+`
+
+test('a package loaded only by worker threads, each ending before the next loads it, works in each', async () => {
+  const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', WORKERS_ONLY_SCRIPT], {
+    env: env.emulator.env(),
+    timeoutMs: 30_000,
+  })
+  assert.equal(code, 0, `exit ${code}: ${stderr}`)
+  assert.equal(stdout.trim(), Array(7).fill('0 boolean').join(','))
+  const prompts = (await env.emulator.requests()).map((r) => r.body.prompt).sort()
+  assert.deepEqual(prompts, ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => 'worker ' + n))
+})

@@ -34,7 +34,10 @@ pub use testing::{start_emulator, EmulatorServer};
 /// and V8's own allocations are not affected. Its thread-local storage is the dynamic model a
 /// `dlopen`ed library needs. Built without its transparent-huge-page advice: it returns freed
 /// memory to the system and, with the advice, each batch's first touch of that memory again
-/// had the kernel zero whole 2 MiB pages (5 % of a `queryMany`'s CPU time).
+/// had the kernel zero whole 2 MiB pages (5 % of a `queryMany`'s CPU time). mimalloc's v2
+/// line, not v3: under v3, once the thread that first allocated here had ended (a worker
+/// thread that loaded the package, as in vitest's `threads` pool), the next thread to
+/// allocate crashed in mimalloc's thread set-up (tests/node/exit.test.mjs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
