@@ -145,3 +145,28 @@ test('a package loaded only by worker threads, each ending before the next loads
   const prompts = (await env.emulator.requests()).map((r) => r.body.prompt).sort()
   assert.deepEqual(prompts, ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => 'worker ' + n))
 })
+
+// What async hooks see of the addon's one delivery per thread says, like a socket's, whether
+// it holds the event loop: jest's --detectOpenHandles asks `hasRef()`, and reported it as
+// left open after any query when it could not.
+const HAS_REF_SCRIPT = `
+const { createHook } = require('node:async_hooks')
+const { VectorcacheClient } = require('vectorcache')
+const seen = []
+createHook({ init(id, type, trigger, resource) { if (type === 'vectorcache.delivery') seen.push(resource) } }).enable()
+;(async () => {
+  const client = new VectorcacheClient()
+  const pending = client.query({ prompt: 'has ref', model: 'gpt-4o' })
+  const during = seen.map((r) => r.hasRef())
+  await pending
+  await client.query({ prompt: 'has ref', model: 'gpt-4o' })
+  console.log(seen.length, during.join(), seen[0].hasRef())
+})()
+`
+
+test("the delivery's async resource says whether it holds the event loop", async () => {
+  const { code, stdout, stderr } = await runNode(['-e', HAS_REF_SCRIPT], { env: env.emulator.env(), timeoutMs: 20_000 })
+  assert.equal(code, 0, stderr)
+  // One resource for the thread, held while a query is pending, let go once none is.
+  assert.equal(stdout.trim(), '1 true false')
+})

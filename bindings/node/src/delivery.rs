@@ -249,12 +249,13 @@ impl Delivery {
         });
         // The finalizer's own reference to `shared`, given back in `mark_closed`.
         let finalize_data = Arc::into_raw(shared.clone()) as *mut c_void;
+        let resource = async_resource(env)?;
         let mut function = ptr::null_mut();
         let created = check_status!(unsafe {
             sys::napi_create_threadsafe_function(
                 env,
                 ptr::null_mut(),
-                ptr::null_mut(),
+                resource,
                 name,
                 0,
                 1,
@@ -279,6 +280,47 @@ impl Delivery {
             names,
         })
     }
+}
+
+/// The object async hooks see for the thread-safe function: `{ hasRef() }`, true while
+/// queries are pending, as a timer's or a socket's says whether it holds the event loop. The
+/// function lives as long as its thread, so without it jest's `--detectOpenHandles` (which
+/// asks `hasRef` where there is one) reported it as left open by a user's first query.
+fn async_resource(env: sys::napi_env) -> napi::Result<sys::napi_value> {
+    let (mut resource, mut has_ref) = (ptr::null_mut(), ptr::null_mut());
+    let name = "hasRef";
+    check_status!(unsafe { sys::napi_create_object(env, &mut resource) })?;
+    check_status!(unsafe {
+        sys::napi_create_function(
+            env,
+            name.as_ptr().cast(),
+            name.len() as isize,
+            Some(holds_loop),
+            ptr::null_mut(),
+            &mut has_ref,
+        )
+    })?;
+    check_status!(unsafe {
+        sys::napi_set_named_property(env, resource, c"hasRef".as_ptr(), has_ref)
+    })?;
+    Ok(resource)
+}
+
+/// `hasRef()`: whether this thread's queries hold its event loop (some are pending).
+unsafe extern "C" fn holds_loop(
+    env: sys::napi_env,
+    _info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let pending = DELIVERY
+        .try_with(|slot| {
+            slot.try_borrow()
+                .is_ok_and(|delivery| delivery.as_ref().is_some_and(|d| d.pending > 0))
+        })
+        .unwrap_or(false);
+    let mut value = ptr::null_mut();
+    // SAFETY: called by Node on `env`'s thread; a failure leaves `value` null (undefined).
+    unsafe { sys::napi_get_boolean(env, pending, &mut value) };
+    value
 }
 
 /// Runs on the JavaScript thread when its environment ends: the function goes away.
