@@ -43,7 +43,11 @@ export interface EmulatorOptions {
   rateLimit?: boolean | { perMinute: number; burst?: number }
 }
 
-/** The SDK's emulator of the Vectorcache API, inside this process on a free loopback port. */
+/**
+ * The SDK's emulator of the Vectorcache API, inside this process on a free loopback port. It
+ * runs until `close()`, whether or not the program still references it (as an `http.Server`
+ * does), but it does not keep the process alive on its own.
+ */
 export declare class Emulator {
   static start(options?: EmulatorOptions): Promise<Emulator>
   readonly baseUrl: string
@@ -51,6 +55,7 @@ export declare class Emulator {
   client(options?: VectorcacheConfig): VectorcacheClient
   /** Queues a fault; rejects with a `TypeError` when the emulator cannot make it. */
   addFault(fault: EmulatorFault): Promise<unknown>
+  /** The queries it received, oldest first: the last 1,000. */
   requests(): Promise<EmulatorRequest[]>
   reset(): Promise<void>
   close(): Promise<void>

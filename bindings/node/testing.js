@@ -6,6 +6,11 @@
 const native = require('./loader.js').load()
 const { VectorcacheClient } = require('./index.js')
 
+// Every emulator started and not closed. An emulator runs until `close()`, as an
+// `http.Server` does: one the program no longer references must not stop when the garbage
+// collector finalizes its native server (a client given its URL still uses it).
+const running = new Set()
+
 class Emulator {
   #server
 
@@ -23,7 +28,9 @@ class Emulator {
    */
   static async start(options) {
     try {
-      return new Emulator(await native.startEmulator(options))
+      const emulator = new Emulator(await native.startEmulator(options))
+      running.add(emulator)
+      return emulator
     } catch (error) {
       // A bad option (the native side names it) is a TypeError, as in Node's own APIs.
       if (error?.code === 'InvalidArg') throw new TypeError(error.message)
@@ -62,7 +69,7 @@ class Emulator {
     }
   }
 
-  /** The queries it received, oldest first (`Authorization` redacted). */
+  /** The queries it received, oldest first (the last 1,000; `Authorization` redacted). */
   requests() {
     return this.#call('GET', '/_emulator/requests')
   }
@@ -77,6 +84,7 @@ class Emulator {
     if (this.#server) {
       const server = this.#server
       this.#server = undefined
+      running.delete(this)
       await server.stop()
     }
   }

@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import { VectorcacheAPIError, VectorcacheNetworkError } from 'vectorcache'
 import { Emulator } from 'vectorcache/testing'
 
+import { runNode } from './helpers/child.mjs'
 import { PROJECT, rejection } from './helpers/emulator.mjs'
 
 /** A user's function: the cache's answer, or a fallback when the cache is down. */
@@ -124,4 +125,37 @@ test('rate limiting: generous headers by default, your own limit, or off', async
   ]) {
     await assert.rejects(Emulator.start({ rateLimit }), (e) => e instanceof TypeError && message.test(e.message), String(message))
   }
+})
+
+// An emulator runs until close(), as an http.Server does: one the program no longer
+// references is not stopped by the garbage collector (its clients still use it), and one
+// closed is let go.
+const UNREFERENCED_SCRIPT = `
+const { Emulator } = require('vectorcache/testing')
+const collect = async () => {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+  }
+}
+async function started() {
+  const emulator = await Emulator.start()
+  return { client: emulator.client({ maxRetries: 0 }), emulator: new WeakRef(emulator) }
+}
+;(async () => {
+  const { client, emulator } = await started()
+  await collect()
+  console.log('kept', emulator.deref() !== undefined)
+  const answer = await client.query({ prompt: 'after the collection', model: 'gpt-4o' })
+  console.log('answered', answer.cache_hit, (await emulator.deref().requests()).length)
+  await emulator.deref().close()
+  await collect()
+  console.log('closed and let go', emulator.deref() === undefined)
+})()
+`
+
+test('an emulator runs until close(), even when no longer referenced', async () => {
+  const { code, stdout, stderr } = await runNode(['--expose-gc', '-e', UNREFERENCED_SCRIPT], { timeoutMs: 30_000 })
+  assert.equal(code, 0, stderr)
+  assert.equal(stdout, 'kept true\nanswered false 1\nclosed and let go true\n')
 })

@@ -134,3 +134,24 @@ def test_a_fault_the_emulator_cannot_make_raises_its_reason() -> None:
 def test_a_bad_port_is_refused(port: Any, error: type) -> None:
     with pytest.raises(error, match="`port`"):
         Emulator(port=port).start()
+
+
+def test_an_emulator_runs_until_stopped_even_when_no_longer_referenced() -> None:
+    import gc
+    import weakref
+
+    def started_client() -> tuple[VectorcacheClient, weakref.ref[Emulator]]:
+        emulator = Emulator().start()
+        return emulator.client(max_retries=0), weakref.ref(emulator)
+
+    client, emulator = started_client()
+    gc.collect()
+    alive = emulator()
+    assert alive is not None, "an emulator running, though unreferenced, was collected"
+    assert client.query(prompt="after the collection", model="gpt-4o").cache_hit is False
+    assert [e["body"]["prompt"] for e in alive.requests()] == ["after the collection"]
+    alive.stop()
+    del alive
+    gc.collect()
+    assert emulator() is None, "a stopped emulator is not kept"
+

@@ -32,6 +32,11 @@ from ._native import EmulatorServer
 
 __all__ = ["Emulator", "vectorcache_emulator"]
 
+# Every emulator started and not stopped. An emulator runs until ``stop()``: one the program no
+# longer references must not stop when its native server is freed (a client given its URL still
+# uses it).
+_running: set[Emulator] = set()
+
 
 class Emulator:
     """A local Vectorcache emulator in this process; a context manager.
@@ -61,6 +66,7 @@ class Emulator:
         """Starts the server (``with Emulator() as emulator`` does it for you)."""
         if self._server is None:
             self._server = EmulatorServer(self._api_key, self._port, self._rate_limit)
+            _running.add(self)
         return self
 
     def stop(self) -> None:
@@ -68,6 +74,7 @@ class Emulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
+            _running.discard(self)
 
     @property
     def base_url(self) -> str:
@@ -102,7 +109,7 @@ class Emulator:
             raise ValueError(f"the emulator refused the fault: {_detail(refused.read())}") from None
 
     def requests(self) -> list[dict[str, Any]]:
-        """The queries it received, oldest first (``Authorization`` redacted)."""
+        """The queries it received, oldest first (the last 1,000; ``Authorization`` redacted)."""
         answer: list[dict[str, Any]] = self._call("GET", "/_emulator/requests")
         return answer
 
