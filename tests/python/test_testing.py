@@ -155,3 +155,33 @@ def test_an_emulator_runs_until_stopped_even_when_no_longer_referenced() -> None
     gc.collect()
     assert emulator() is None, "a stopped emulator is not kept"
 
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_stopping_an_emulator_in_a_forked_child_leaves_the_parents_running() -> None:
+    import os
+    import time
+
+    with Emulator() as emulator:
+        client = emulator.client(max_retries=0, timeout=3)
+        client.query(prompt="before the fork", model="gpt-4o")
+        pid = os.fork()
+        if pid == 0:  # the child: its query works, and leaving the block (stop) returns
+            code = 1
+            try:
+                client.query(prompt="from the child", model="gpt-4o")
+                emulator.stop()
+                code = 0
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 20
+        while not (done := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not done[0]:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the child's stop() hung")
+        assert os.waitstatus_to_exitcode(done[1]) == 0
+        # The parent's emulator still serves, and it saw the child's query.
+        assert client.query(prompt="after the child", model="gpt-4o").cache_hit is False
+        prompts = [e["body"]["prompt"] for e in emulator.requests()]
+        assert prompts == ["before the fork", "from the child", "after the child"]

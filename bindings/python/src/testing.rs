@@ -18,6 +18,32 @@ pub struct EmulatorServer {
     running: Mutex<Option<RunningEmulator>>,
     url: String,
     api_key: String,
+    /// The process that started it: its tasks run on that process's runtime.
+    pid: u32,
+}
+
+impl EmulatorServer {
+    /// The server, unless this is a forked child: there the server's tasks belong to a
+    /// runtime with no threads, so stopping it would wait forever (and its channels may hold
+    /// a lock of the parent's). The child only lets go of it, the parent's server runs on.
+    fn take(&self) -> Option<RunningEmulator> {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if std::process::id() == self.pid {
+            return running;
+        }
+        std::mem::forget(running);
+        None
+    }
+}
+
+impl Drop for EmulatorServer {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
 }
 
 #[pymethods]
@@ -50,6 +76,7 @@ impl EmulatorServer {
             url: started.url(),
             api_key,
             running: Mutex::new(Some(started)),
+            pid: std::process::id(),
         })
     }
 
@@ -65,14 +92,10 @@ impl EmulatorServer {
         &self.api_key
     }
 
-    /// Stops the server and waits (up to 5 s) for requests in flight. Idempotent.
+    /// Stops the server and waits (up to 5 s) for requests in flight. Idempotent. In a
+    /// forked child it only lets go of the parent's server.
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
-        let running = self
-            .running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(running) = running {
+        if let Some(running) = self.take() {
             wait_detached(py, running.shutdown())?;
         }
         Ok(())

@@ -70,7 +70,8 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        """Stops the server; waits (up to 5 s) for requests in flight."""
+        """Stops the server; waits (up to 5 s) for requests in flight. In a forked child it
+        only lets go of the parent's server, which runs on."""
         if self._server is not None:
             self._server.stop()
             self._server = None
