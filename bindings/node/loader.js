@@ -129,7 +129,9 @@ function load(target = { platform: process.platform, arch: process.arch, libc: l
           'an optional dependency; it goes missing when optional dependencies are omitted ' +
           '(--omit=optional, --no-optional) or when a package-lock.json made on another platform ' +
           `is reused. Run \`npm install ${wanted}\`, or delete node_modules and package-lock.json and ` +
-          `run \`npm install\` again. Otherwise ${SOURCE_HINT}.`,
+          `run \`npm install\` again. If this code was bundled (esbuild, webpack, ncc), mark ` +
+          `vectorcache as external, or ship ${BINARY_NAME}.${name}.node from ${wanted} beside the ` +
+          `bundle. Otherwise ${SOURCE_HINT}.`,
         context,
       )
     }
