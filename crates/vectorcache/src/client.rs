@@ -339,6 +339,11 @@ impl Client {
                 max_retries: request.max_retries.unwrap_or(inner.retry.max_retries),
                 ..inner.retry
             },
+            on_event: request
+                .on_event
+                .as_ref()
+                .map(|hook| hook.0.clone())
+                .or_else(|| inner.on_event.clone()),
         })
     }
 
@@ -379,7 +384,7 @@ impl Client {
                 wait_ms = wait.as_millis() as u64,
                 "retrying Vectorcache query"
             );
-            self.emit(|| Event::Retry {
+            Self::emit(call, || Event::Retry {
                 reason: error.to_string(),
                 retry: retry + 1,
                 max_retries: call.retry.max_retries,
@@ -413,9 +418,9 @@ impl Client {
         outcome
     }
 
-    /// Tells the caller's event hook, if there is one (the event is built only then).
-    fn emit(&self, event: impl FnOnce() -> Event) {
-        if let Some(hook) = &self.inner.on_event {
+    /// Tells the call's event hook, if there is one (the event is built only then).
+    fn emit(call: &Call, event: impl FnOnce() -> Event) {
+        if let Some(hook) = &call.on_event {
             hook(&event());
         }
     }
@@ -468,7 +473,7 @@ impl Client {
         let inner = &*self.inner;
         // The duration is for the event hook and the debug log line only: without either, the
         // clock is not read.
-        let timed = inner.on_event.is_some()
+        let timed = call.on_event.is_some()
             || tracing::enabled!(target: "vectorcache", tracing::Level::DEBUG);
         let started = timed.then(Instant::now);
         let credentials = self.credentials();
@@ -506,7 +511,7 @@ impl Client {
             attempt,
             "Vectorcache answered"
         );
-        self.emit(|| Event::Answer {
+        Self::emit(call, || Event::Answer {
             status,
             request_id: request_id.clone(),
             duration,
@@ -548,6 +553,8 @@ struct Call {
     total_timeout: Option<Duration>,
     deadline: Option<Instant>,
     retry: RetryPolicy,
+    /// The request's own event hook, else the client's.
+    on_event: Option<EventHook>,
 }
 
 /// What a proxy's 407 to the tunnel request becomes: the proxy is named, never its URL (it

@@ -119,8 +119,9 @@ pub struct ClientOptions {
     /// How an untrusted-certificate error tells the user to trust a CA; the Python and Node
     /// packages name their own option and variable here.
     pub trust_advice: Option<String>,
-    /// Called with every answer and retry (beside the `tracing` events); the Python and Node
-    /// packages route them to their own logging.
+    /// Called with every answer and retry (beside the `tracing` events), except those of a
+    /// request with its own hook ([`QueryRequest::on_event`](crate::QueryRequest::on_event));
+    /// the Node package routes them to its own logging.
     pub on_event: Option<EventHook>,
 }
 

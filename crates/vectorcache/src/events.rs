@@ -1,7 +1,8 @@
 //! What a client tells a logger: each answer and each retry, as data. Rust users get them as
-//! `tracing` events (target `vectorcache`); the Python and Node packages take them through
-//! [`ClientOptions::on_event`](crate::ClientOptions::on_event) into their own logging. No
-//! event carries the key.
+//! `tracing` events (target `vectorcache`); the Node package takes them through
+//! [`ClientOptions::on_event`](crate::ClientOptions::on_event), the Python package each
+//! call's through [`QueryRequest::on_event`](crate::QueryRequest::on_event), into their own
+//! logging. No event carries the key.
 
 use std::fmt;
 use std::sync::Arc;

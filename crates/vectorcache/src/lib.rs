@@ -46,7 +46,7 @@ pub use config::{
 };
 pub use error::{ApiError, DecodeError, Error, ErrorCategory, ErrorKind, Result};
 pub use events::{Event, EventHook, Level};
-pub use request::{QueryRequest, DEFAULT_SIMILARITY_THRESHOLD};
+pub use request::{CallHook, QueryRequest, DEFAULT_SIMILARITY_THRESHOLD};
 pub use response::{DebugInfo, QueryResponse, RateLimit};
 pub use stats::{Latency, Stats};
 pub use transport::{DEFAULT_MAX_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT};

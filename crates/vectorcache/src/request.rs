@@ -1,10 +1,13 @@
 //! The cache query request and its local validation.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::events::EventHook;
 
 /// The documented default similarity threshold, applied by the server when none is sent.
 pub const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.85;
@@ -30,7 +33,7 @@ pub const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.85;
 /// same.include_debug = Some(true);
 /// assert_eq!(same, request);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct QueryRequest {
     /// The prompt to look up (and cache on a miss). Required, not blank.
@@ -62,6 +65,38 @@ pub struct QueryRequest {
     /// Headers sent with this call only, after the client's (`Authorization` cannot be set).
     #[serde(skip)]
     pub headers: Vec<(String, String)>,
+    /// Told this call's events (answers, retries) instead of the client's hook.
+    #[serde(skip)]
+    pub on_event: Option<CallHook>,
+}
+
+/// A call's own event hook (see [`QueryRequest::on_event`]); requests compare equal when they
+/// share the same hook.
+#[derive(Clone)]
+pub struct CallHook(pub EventHook);
+
+impl PartialEq for CallHook {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for QueryRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryRequest")
+            .field("prompt", &self.prompt)
+            .field("model", &self.model)
+            .field("similarity_threshold", &self.similarity_threshold)
+            .field("context", &self.context)
+            .field("include_debug", &self.include_debug)
+            .field("project_id", &self.project_id)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("total_timeout", &self.total_timeout)
+            .field("headers", &self.headers)
+            .field("on_event", &self.on_event.is_some())
+            .finish()
+    }
 }
 
 impl QueryRequest {
@@ -78,6 +113,7 @@ impl QueryRequest {
             max_retries: None,
             total_timeout: None,
             headers: Vec::new(),
+            on_event: None,
         }
     }
 
@@ -122,6 +158,23 @@ impl QueryRequest {
     /// server asks for that would overrun it ends the call at once with the server's error.
     pub fn total_timeout(mut self, total: Duration) -> Self {
         self.total_timeout = Some(total);
+        self
+    }
+
+    /// Tells `hook` this call's events (each answer, each retry) instead of the client's
+    /// [`on_event`](crate::ClientOptions::on_event) hook: the Python package logs them on the
+    /// thread that made the call.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vectorcache::{Event, QueryRequest};
+    ///
+    /// let request = QueryRequest::new("What is AI?", "gpt-4o")
+    ///     .on_event(Arc::new(|event: &Event| eprintln!("{event}")));
+    /// assert!(request.on_event.is_some());
+    /// ```
+    pub fn on_event(mut self, hook: EventHook) -> Self {
+        self.on_event = Some(CallHook(hook));
         self
     }
 

@@ -256,6 +256,62 @@ async fn every_answer_and_retry_reaches_the_event_hook_without_the_key() {
     }
 }
 
+#[tokio::test]
+async fn a_requests_own_hook_gets_its_events_instead_of_the_clients() {
+    use std::sync::{Arc, Mutex};
+    use vectorcache::{ClientBuilder, ClientOptions, Event, EventHook};
+
+    let server = scripted_server().await;
+    // Each hook notes which hook it is and the event's attempt or retry.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let hook = |name: &'static str| -> EventHook {
+        let sink = seen.clone();
+        Arc::new(move |event: &Event| {
+            let what = match event {
+                Event::Answer {
+                    status, attempt, ..
+                } => format!("{name}: answer {status} #{attempt}"),
+                Event::Retry { retry, .. } => format!("{name}: retry {retry}"),
+                other => format!("{name}: {other:?}"),
+            };
+            sink.lock().unwrap().push(what);
+        })
+    };
+    let mut options = ClientOptions::default();
+    options.api_key = Some(KEY.into());
+    options.base_url = Some(server.uri());
+    options.initial_backoff = Some(Duration::from_millis(1));
+    options.max_backoff = Some(Duration::from_millis(2));
+    options.on_event = Some(hook("client"));
+    let client = ClientBuilder::from(options).build().unwrap();
+
+    let flaky = QueryRequest::new("flaky", "gpt-4o").on_event(hook("call"));
+    client.query(flaky).await.unwrap();
+    client
+        .query(QueryRequest::new("hit", "gpt-4o"))
+        .await
+        .unwrap();
+    // In a batch too, where the queries run in tasks of their own.
+    let batch = vec![
+        QueryRequest::new("hit", "gpt-4o").on_event(hook("batch")),
+        QueryRequest::new("miss", "gpt-4o"),
+    ];
+    client.query_many(batch, 1).await;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "call: answer 503 #1",
+            "call: retry 1",
+            "call: answer 503 #2",
+            "call: retry 2",
+            "call: answer 200 #3",
+            "client: answer 200 #1",
+            "batch: answer 200 #1",
+            "client: answer 200 #1",
+        ]
+    );
+}
+
 /// Polls `future` on this thread, outside any runtime's workers, parking between wake-ups.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     struct Unpark(std::thread::Thread);
