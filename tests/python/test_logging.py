@@ -71,3 +71,92 @@ def test_events_nobody_would_see_are_not_kept(make_client, emulator,
         client.query(prompt="the one", model="gpt-4o")
     messages = [r.getMessage() for r in caplog.records if r.name == "vectorcache"]
     assert len(messages) == 1, len(messages)
+
+
+def _wait_for(condition, limit_s: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_each_call_logs_on_its_own_thread_and_a_retry_as_its_wait_starts(
+        make_client, emulator, caplog: pytest.LogCaptureFixture) -> None:
+    # A's first attempt gets a 503 asking for a 1 s wait; B queries meanwhile, on its thread.
+    emulator.fault({"status": 503, "body": {"detail": "busy"}, "headers": {"Retry-After": "1"}})
+    client = make_client(max_retries=1)
+    ended: dict[str, float] = {}
+
+    def call(name: str) -> None:
+        client.query(prompt=name, model="gpt-4o")
+        ended[name] = __import__("time").time()
+
+    with caplog.at_level(logging.DEBUG, logger="vectorcache"):
+        a = threading.Thread(target=call, args=("a",), name="caller-a")
+        a.start()
+        _wait_for(lambda: [e["status"] for e in emulator.requests()] == [503])
+        for _ in range(3):
+            b = threading.Thread(target=call, args=("b",), name="caller-b")
+            b.start()
+            b.join()
+        a.join()
+    records = [r for r in caplog.records if r.name == "vectorcache"]
+    by_thread = {name: [r.getMessage() for r in records if r.threadName == name]
+                 for name in ("caller-a", "caller-b")}
+    assert len(records) == 6, [(r.threadName, r.getMessage()) for r in records]
+    assert [m.split(" in ")[0] for m in by_thread["caller-a"]] == [
+        "Vectorcache answered 503", "retrying the Vectorcache query", "Vectorcache answered 200"]
+    assert "(attempt 2," in by_thread["caller-a"][2]
+    assert len(by_thread["caller-b"]) == 3
+    assert all(m.startswith("Vectorcache answered 200") and "(attempt 1," in m for m in by_thread["caller-b"])
+    # The retry was logged while A waited its second, not when its call returned.
+    retry = next(r for r in records if r.getMessage().startswith("retrying"))
+    assert ended["a"] - retry.created > 0.5, ended["a"] - retry.created
+
+
+def test_the_async_client_logs_in_the_calls_task_context_and_a_cancelled_call_its_own(
+        make_async_client, emulator) -> None:
+    import contextvars
+
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+    seen: list[tuple[str, str]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append((request_id.get(), record.getMessage().split(" in ")[0]))
+
+    logger = logging.getLogger("vectorcache")
+    handler, level = Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    async def run() -> None:
+        async with make_async_client(max_retries=1) as client:
+            async def call(name: str) -> None:
+                request_id.set(name)
+                await client.query(prompt=name, model="gpt-4o")
+
+            await asyncio.create_task(call("one"))
+            emulator.fault({"status": 503, "body": {"detail": "busy"}, "headers": {"Retry-After": "5"}})
+            waiting = asyncio.create_task(call("two"))
+            while [e["status"] for e in await asyncio.to_thread(emulator.requests)] != [200, 503]:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # the retry is decided
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            await asyncio.create_task(call("three"))
+
+    try:
+        asyncio.run(run())
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert seen == [
+        ("one", "Vectorcache answered 200"),
+        ("two", "Vectorcache answered 503"),
+        ("two", "retrying the Vectorcache query"),
+        ("three", "Vectorcache answered 200"),
+    ]

@@ -17,7 +17,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,7 @@ use tokio::task::AbortHandle;
 
 use crate::delivery::LoopState;
 use crate::errors::to_py_err;
+use crate::logs::CallLog;
 
 /// The longest the interpreter's exit waits for runtime threads inside Python.
 const EXIT_WAIT: Duration = Duration::from_secs(5);
@@ -110,7 +111,11 @@ static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// Runs `future` on the runtime and returns an asyncio future of the running loop
 /// that resolves with its output (or raises its typed error). Cancelling the asyncio future
 /// aborts the runtime task.
-pub fn into_awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+pub fn into_awaitable<'py, F, T>(
+    py: Python<'py>,
+    log: Option<Arc<CallLog>>,
+    future: F,
+) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = Result<T, vectorcache::Error>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
@@ -122,7 +127,7 @@ where
     let runtime = crate::runtime::handle(py)?;
     let py_future = event_loop.call_method0(intern!(py, "create_future"))?;
     let Some(state) = crate::delivery::state_for(&event_loop)? else {
-        return one_by_one(runtime, event_loop, py_future, future);
+        return one_by_one(runtime, event_loop, py_future, log, future);
     };
     let sender = state.get().sender();
     let id = sender.id();
@@ -140,10 +145,13 @@ where
         .wait(id, py_future.clone().unbind(), task.abort_handle());
     py_future.call_method1(
         intern!(py, "add_done_callback"),
-        (AbortOnCancel(Cancel::Waiting {
-            state: state.unbind(),
-            id,
-        }),),
+        (CallDone {
+            cancel: Cancel::Waiting {
+                state: state.unbind(),
+                id,
+            },
+            log,
+        },),
     )?;
     Ok(py_future)
 }
@@ -167,6 +175,7 @@ fn one_by_one<'py, F, T>(
     runtime: tokio::runtime::Handle,
     event_loop: Bound<'py, PyAny>,
     py_future: Bound<'py, PyAny>,
+    log: Option<Arc<CallLog>>,
     future: F,
 ) -> PyResult<Bound<'py, PyAny>>
 where
@@ -184,7 +193,10 @@ where
     });
     py_future.call_method1(
         "add_done_callback",
-        (AbortOnCancel(Cancel::Task(task.abort_handle())),),
+        (CallDone {
+            cancel: Cancel::Task(task.abort_handle()),
+            log,
+        },),
     )?;
     Ok(py_future)
 }
@@ -242,7 +254,6 @@ struct SettleFuture {
 #[pymethods]
 impl SettleFuture {
     fn __call__(&self, py: Python<'_>) -> PyResult<()> {
-        crate::logs::flush(py);
         let future = self.future.bind(py);
         let settle = self.settle.lock().unwrap_or_else(|p| p.into_inner()).take();
         if future.call_method0("done")?.is_truthy()? {
@@ -257,9 +268,14 @@ impl SettleFuture {
     }
 }
 
-/// The asyncio future's done-callback: a cancelled query stops its runtime task.
+/// The asyncio future's done-callback, in the context of the task that made the call (asyncio
+/// runs it in the context current when it was added), before that task resumes: logs the
+/// call's events, and a cancelled query stops its runtime task.
 #[pyclass(frozen)]
-struct AbortOnCancel(Cancel);
+struct CallDone {
+    cancel: Cancel,
+    log: Option<Arc<CallLog>>,
+}
 
 enum Cancel {
     /// Delivered one by one.
@@ -269,14 +285,18 @@ enum Cancel {
 }
 
 #[pymethods]
-impl AbortOnCancel {
+impl CallDone {
     fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = future.py();
         if future.call_method0(intern!(py, "cancelled"))?.is_truthy()? {
-            match &self.0 {
+            match &self.cancel {
                 Cancel::Task(task) => task.abort(),
                 Cancel::Waiting { state, id } => state.get().cancel(*id),
             }
+        }
+        // After the abort: a cancelled call's records so far, and no more.
+        if let Some(log) = &self.log {
+            log.flush(py);
         }
         Ok(())
     }

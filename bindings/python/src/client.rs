@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -14,8 +14,9 @@ use crate::batch::{Outcomes, Prepared};
 use crate::bridge::into_awaitable;
 use crate::config::{api_key_arg, batch_concurrency, build_client, ClientArgs, QueryArgs};
 use crate::errors::{closed_client, to_py_err};
+use crate::logs::CallLog;
 use crate::response::Answer;
-use crate::runtime::wait_detached;
+use crate::runtime::wait_logged;
 
 /// Requests of a batch in flight at once, unless the caller says.
 const DEFAULT_CONCURRENCY: i64 = 16;
@@ -48,7 +49,6 @@ impl ClientBase {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed_client(py));
         }
-        crate::logs::refresh(py);
         let pid = std::process::id();
         if self.pid.load(Ordering::Acquire) != pid {
             let _one_at_a_time = self.pid_change.lock().unwrap_or_else(|p| p.into_inner());
@@ -68,21 +68,30 @@ impl ClientBase {
         py: Python<'_>,
         requests: &Bound<'_, PyAny>,
         concurrency: &Bound<'_, PyAny>,
-    ) -> PyResult<(vectorcache::Client, Prepared, usize)> {
+    ) -> PyResult<(vectorcache::Client, Prepared, usize, Option<Arc<CallLog>>)> {
         let client = self.open_client(py)?;
         let concurrency = batch_concurrency(concurrency)?.map_err(|e| to_py_err(py, &e))?;
-        Ok((client, crate::batch::prepare(requests)?, concurrency))
+        let mut prepared = crate::batch::prepare(requests)?;
+        let log = CallLog::for_call(py);
+        if let Some(log) = &log {
+            for request in &mut prepared.requests {
+                request.on_event = Some(log.hook());
+            }
+        }
+        Ok((client, prepared, concurrency, log))
     }
 
-    /// The core request for `args`, and the client to send it with.
+    /// The core request for `args`, the client to send it with, and the log of its events.
     fn prepare(
         &self,
         py: Python<'_>,
         args: QueryArgs<'_>,
-    ) -> PyResult<(vectorcache::Client, QueryRequest)> {
+    ) -> PyResult<(vectorcache::Client, QueryRequest, Option<Arc<CallLog>>)> {
         let client = self.open_client(py)?;
-        let request = args.into_request()?.map_err(|e| to_py_err(py, &e))?;
-        Ok((client, request))
+        let mut request = args.into_request()?.map_err(|e| to_py_err(py, &e))?;
+        let log = CallLog::for_call(py);
+        request.on_event = log.as_ref().map(CallLog::hook);
+        Ok((client, request, log))
     }
 }
 
@@ -249,9 +258,8 @@ impl Client {
             total_timeout,
             extra_headers,
         };
-        let (client, request) = slf.as_super().prepare(py, args)?;
-        let outcome = wait_detached(py, async move { client.query(request).await })?;
-        crate::logs::flush(py);
+        let (client, request, log) = slf.as_super().prepare(py, args)?;
+        let outcome = wait_logged(py, async move { client.query(request).await }, log)?;
         outcome.map(Answer).map_err(|e| to_py_err(py, &e))
     }
 
@@ -265,14 +273,14 @@ impl Client {
     ) -> PyResult<Bound<'py, PyList>> {
         let concurrency = concurrency
             .unwrap_or_else(|| DEFAULT_CONCURRENCY.into_pyobject(py).unwrap().into_any());
-        let (client, prepared, concurrency) =
+        let (client, prepared, concurrency, log) =
             slf.as_super().prepare_batch(py, &requests, &concurrency)?;
         let Prepared { requests, refused } = prepared;
-        let answers = wait_detached(
+        let answers = wait_logged(
             py,
             async move { client.query_many(requests, concurrency).await },
+            log,
         )?;
-        crate::logs::flush(py);
         Outcomes { refused, answers }.into_pyobject(py)
     }
 }
@@ -343,8 +351,12 @@ impl AsyncClient {
             total_timeout,
             extra_headers,
         };
-        let (client, request) = slf.as_super().prepare(py, args)?;
-        into_awaitable(py, async move { client.query(request).await.map(Answer) })
+        let (client, request, log) = slf.as_super().prepare(py, args)?;
+        into_awaitable(
+            py,
+            log,
+            async move { client.query(request).await.map(Answer) },
+        )
     }
 
     /// Like the sync client's `query_many`; the returned awaitable resolves on the loop.
@@ -357,10 +369,10 @@ impl AsyncClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let concurrency = concurrency
             .unwrap_or_else(|| DEFAULT_CONCURRENCY.into_pyobject(py).unwrap().into_any());
-        let (client, prepared, concurrency) =
+        let (client, prepared, concurrency, log) =
             slf.as_super().prepare_batch(py, &requests, &concurrency)?;
         let Prepared { requests, refused } = prepared;
-        into_awaitable(py, async move {
+        into_awaitable(py, log, async move {
             let answers = client.query_many(requests, concurrency).await;
             Ok(Outcomes { refused, answers })
         })

@@ -70,7 +70,6 @@ impl ClientArgs<'_> {
         options.ca_bundle = self.ca_bundle;
         options.proxy = ok_or_return!(optional_text("proxy", self.proxy.as_ref(), bad)?);
         options.trust_advice = Some(TRUST_ADVICE.to_owned());
-        options.on_event = Some(crate::logs::hook());
         Ok(Ok(options))
     }
 }

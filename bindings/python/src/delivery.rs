@@ -200,7 +200,6 @@ impl LoopState {
         }
         self.mailbox.pipe.clear();
         let batch = self.mailbox.take_queue();
-        crate::logs::flush(py);
         let mut first_error = None;
         for (id, outcome) in batch {
             // None: cancelled meanwhile.

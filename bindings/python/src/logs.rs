@@ -1,27 +1,20 @@
 //! The core's events (answers, retries) into Python's `logging`, logger `vectorcache`.
 //!
 //! The events happen on the runtime's threads, which must not wait for the GIL (and must not
-//! enter Python while the interpreter exits). So they are queued here, and handed to `logging`
-//! by the Python thread that gets the outcome of a query: the caller of the sync client, the
-//! event loop's thread for the async one.
+//! enter Python while the interpreter exits). So each call collects its own in a [`CallLog`]
+//! (the core tells a request's own hook its events), and the Python thread that made the call
+//! hands them to `logging`: the sync client's caller while it waits (so a retry's wait is
+//! logged as it starts) and when the call ends, the event loop's thread for the async client
+//! as it settles the call's future. Each record then carries the calling thread, and a call
+//! abandoned (cancelled, interrupted) takes its records with it, not into another's.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use vectorcache::{Event, EventHook, Level};
+use vectorcache::{CallHook, Event, Level};
 
-/// The queue: runtime threads send without a lock (a lock held by one of them when the
-/// process forks would stay held in the child); only Python threads, holding the GIL, take the
-/// receiving end.
-struct Queue {
-    sender: Sender<(Level, String)>,
-    receiver: Mutex<Receiver<(Level, String)>>,
-}
-
-static QUEUE: OnceLock<Queue> = OnceLock::new();
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `logging`'s numbers for the two levels the core's events have.
@@ -72,45 +65,53 @@ pub fn refresh(py: Python<'_>) {
     THRESHOLD.store(threshold, Ordering::Relaxed);
 }
 
-fn queue() -> &'static Queue {
-    QUEUE.get_or_init(|| {
-        let (sender, receiver) = mpsc::channel();
-        Queue {
-            sender,
-            receiver: Mutex::new(receiver),
-        }
-    })
+/// One call's events, for the Python thread that made it.
+#[derive(Default)]
+pub struct CallLog {
+    /// Pushed by runtime threads, taken by the caller's (with the GIL); never held across
+    /// anything else.
+    events: Mutex<Vec<(Level, String)>>,
 }
 
-/// The hook every client of this module is built with.
-pub fn hook() -> EventHook {
-    let sender = queue().sender.clone();
-    Arc::new(move |event: &Event| {
-        if number(event.level()) < THRESHOLD.load(Ordering::Relaxed) {
+impl CallLog {
+    /// A log for a call starting now, unless the logger handles none of the core's levels
+    /// (its default, WARNING): then the call carries no hook, and its events are not even
+    /// made. Called with the GIL as the call starts (see [`refresh`]).
+    pub fn for_call(py: Python<'_>) -> Option<Arc<Self>> {
+        refresh(py);
+        (THRESHOLD.load(Ordering::Relaxed) != u8::MAX).then(Arc::default)
+    }
+
+    /// The hook for the call's request(s).
+    pub fn hook(self: &Arc<Self>) -> CallHook {
+        let log = self.clone();
+        CallHook(Arc::new(move |event: &Event| {
+            if number(event.level()) < THRESHOLD.load(Ordering::Relaxed) {
+                return;
+            }
+            log.taken().push((event.level(), event.to_string()));
+        }))
+    }
+
+    fn taken(&self) -> std::sync::MutexGuard<'_, Vec<(Level, String)>> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands the events so far to `logging.getLogger("vectorcache")` (DEBUG for answers, INFO
+    /// for retries), on this thread.
+    pub fn flush(&self, py: Python<'_>) {
+        let events = std::mem::take(&mut *self.taken());
+        if events.is_empty() {
             return;
         }
-        // The receiver lives as long as the process.
-        let _ = sender.send((event.level(), event.to_string()));
-    })
-}
-
-/// Hands the queued events to `logging.getLogger("vectorcache")` (DEBUG for answers, INFO for
-/// retries). Called with the GIL, on the thread that receives a query's outcome.
-pub fn flush(py: Python<'_>) {
-    let events: Vec<(Level, String)> = {
-        let receiver = queue().receiver.lock().unwrap_or_else(|p| p.into_inner());
-        receiver.try_iter().collect()
-    };
-    if events.is_empty() {
-        return;
-    }
-    let Ok(logger) = logger(py) else {
-        return;
-    };
-    for (level, message) in events {
-        // A failing handler is the application's to see; it must not fail the query.
-        if let Err(error) = logger.call_method1("log", (number(level), message)) {
-            error.print(py);
+        let Ok(logger) = logger(py) else {
+            return;
+        };
+        for (level, message) in events {
+            // A failing handler is the application's to see; it must not fail the query.
+            if let Err(error) = logger.call_method1("log", (number(level), message)) {
+                error.print(py);
+            }
         }
     }
 }

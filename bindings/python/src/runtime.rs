@@ -8,12 +8,14 @@
 
 use std::future::Future;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use tokio::runtime::{Handle, Runtime};
+
+use crate::logs::CallLog;
 
 /// How often a blocked call looks for signals (Ctrl-C) while it waits.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
@@ -66,6 +68,29 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    wait_logged(py, future, None)
+}
+
+/// [`wait_detached`] for a call whose events `log` collects: this thread logs them as it
+/// waits (every `SIGNAL_CHECK_INTERVAL`, so a retry's wait shows as it starts) and once the
+/// call ends, however it ends.
+pub fn wait_logged<F>(py: Python<'_>, future: F, log: Option<Arc<CallLog>>) -> PyResult<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let output = wait(py, future, log.as_deref());
+    if let Some(log) = &log {
+        log.flush(py);
+    }
+    output
+}
+
+fn wait<F>(py: Python<'_>, future: F, log: Option<&CallLog>) -> PyResult<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     if let Some(waiter) = crate::cooperative::hub_waiter(py)? {
         return crate::cooperative::wait_in_hub(py, waiter, future);
     }
@@ -87,6 +112,9 @@ where
         match received {
             Ok(output) => return Ok(output),
             Err(RecvTimeoutError::Timeout) => {
+                if let Some(log) = log {
+                    log.flush(py);
+                }
                 if let Err(interrupt) = py.check_signals() {
                     task.abort();
                     return Err(interrupt);
