@@ -21,6 +21,8 @@ export interface VectorcacheConfig {
    * Where the client's answers (debug) and retries (info) are logged, never with the key:
    * an object with `debug`, `info`, `warn` and `error` methods (`console` works). Without it,
    * `VECTORCACHE_LOG=debug|info|warn|error` prints them to stderr (`off` or unset: nothing).
+   * A call's records are logged as that call settles, in its caller's async context (what
+   * `AsyncLocalStorage`-based loggers read); an aborted call's, once its work has stopped.
    */
   logger?: VectorcacheLogger
   /**

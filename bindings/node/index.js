@@ -159,10 +159,10 @@ class VectorcacheClient {
     this.#native = outcome.client
   }
 
-  /** Hands the core's events since the last call to the logger. */
-  #flushLogs() {
-    if (this.#logger === undefined) return
-    for (const { level, message } of this.#native.takeEvents()) {
+  /** Hands a call's events (its outcome's, when there is a logger) to the logger. */
+  #log(events) {
+    if (this.#logger === undefined || events === undefined) return
+    for (const { level, message } of events) {
       try {
         this.#logger[level](message)
       } catch {
@@ -188,14 +188,19 @@ class VectorcacheClient {
     }
     const cancel = signal ? new native.CancelToken() : undefined
     let outcome
+    let pending
     try {
-      const pending = this.#native.query(request, settings, cancel)
+      pending = this.#native.query(request, settings, cancel)
       outcome = signal ? await untilAborted(pending, signal, cancel) : await pending
     } catch (cause) {
-      if (signal && cause?.name === 'AbortError') throw cause
+      if (signal && cause?.name === 'AbortError') {
+        // The call's events so far come with its native outcome, once the task has stopped.
+        pending.then((late) => this.#log(late?.events), () => {})
+        throw cause
+      }
       throw fromUnexpected(cause)
     }
-    this.#flushLogs()
+    this.#log(outcome.events)
     if (outcome.error) throw fromNative(outcome.error)
     // The answer's metadata (rateLimit, requestId) is on it already, non-enumerable.
     return outcome.result
@@ -221,8 +226,15 @@ class VectorcacheClient {
     } catch (cause) {
       throw fromUnexpected(cause)
     }
-    const batch = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
-    this.#flushLogs()
+    let batch
+    try {
+      batch = signal ? await untilAborted(pending, signal, cancel) : await settled(pending)
+    } catch (cause) {
+      // An aborted batch's events so far come with its native outcome, as for `query`.
+      if (cause?.name === 'AbortError') pending.then((late) => this.#log(late?.events), () => {})
+      throw cause
+    }
+    this.#log(batch.events)
     if (batch.error) throw fromNative(batch.error)
     // Each item is `{ result }` or `{ error }` already; the errors become their classes.
     const { outcomes } = batch

@@ -109,3 +109,55 @@ await new VectorcacheClient({ logger }).query({ prompt: 'p', model: 'gpt-4o' })`
   }
   assert.deepEqual((await emulator.requests()).map((r) => r.status), [200, 200])
 })
+
+// Each call's events are logged as that call settles, in its caller's async context (what
+// request-scoped loggers read through AsyncLocalStorage), not with whichever call settles
+// next; an aborted call's events so far are logged once its task has stopped.
+test("each call's events are logged in its own async context, an aborted call's too", async () => {
+  const { AsyncLocalStorage } = await import('node:async_hooks')
+  const { emulator } = env
+  const als = new AsyncLocalStorage()
+  const lines = []
+  const logger = {}
+  for (const level of ['debug', 'info', 'warn', 'error']) {
+    logger[level] = (message) => lines.push(`${als.getStore()}: ${message.split(' in ')[0]}`)
+  }
+  const client = emulator.client({ maxRetries: 1, logger })
+  const ask = (name, options) => als.run(name, () => client.query({ prompt: name, model: 'gpt-4o' }, options))
+  const statuses = async () => (await emulator.requests()).map((r) => r.status)
+  const until = async (condition) => {
+    while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+
+  // A's first attempt gets a 503 asking for a 1 s wait; B and C are answered meanwhile.
+  await emulator.fault({ status: 503, body: { detail: 'busy' }, headers: { 'Retry-After': '1' } })
+  const a = ask('a')
+  await until(async () => (await statuses()).length === 1)
+  await ask('b')
+  await ask('c')
+  await a
+  assert.deepEqual(lines, [
+    'b: Vectorcache answered 200',
+    'c: Vectorcache answered 200',
+    'a: Vectorcache answered 503',
+    'a: retrying the Vectorcache query',
+    'a: Vectorcache answered 200',
+  ])
+
+  // D is aborted while it waits to retry: its 503 and retry are logged as D's, not E's.
+  lines.length = 0
+  await emulator.fault({ status: 503, body: { detail: 'busy' }, headers: { 'Retry-After': '5' } })
+  const controller = new AbortController()
+  const d = ask('d', { signal: controller.signal })
+  await until(async () => (await statuses()).length === 5)
+  await new Promise((resolve) => setTimeout(resolve, 200)) // the retry is decided
+  controller.abort()
+  await assert.rejects(d, { name: 'AbortError' })
+  await until(async () => lines.length === 2)
+  await ask('e')
+  assert.deepEqual(lines, [
+    'd: Vectorcache answered 503',
+    'd: retrying the Vectorcache query',
+    'e: Vectorcache answered 200',
+  ])
+})

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use vectorcache::bindings::concurrency_from_i64;
 
-use vectorcache::{ApiKey, Client, ClientBuilder, Error, Level, QueryRequest};
+use vectorcache::{ApiKey, CallHook, Client, ClientBuilder, Error, Level, QueryRequest};
 
 use crate::cancel::CancelToken;
 use crate::config::whole_number;
@@ -24,8 +24,8 @@ use crate::response::{Batch, BatchOutcome, Outcome, QueryOutcome, UsageStats};
 #[napi]
 pub struct NativeClient {
     inner: Client,
-    /// The core's events, kept for the wrapper's logger (only when it has one).
-    events: Option<Arc<Mutex<VecDeque<LogEvent>>>>,
+    /// Whether the wrapper has a logger: each call then brings its own events back.
+    log_events: bool,
 }
 
 /// An answer or a retry, for the wrapper's logger.
@@ -37,8 +37,51 @@ pub struct LogEvent {
     pub message: String,
 }
 
-/// Events kept at most between two hand-overs to the logger; older ones give way.
+/// Events a call keeps at most (a huge batch at debug level); older ones give way.
 const EVENT_CAPACITY: usize = 10_000;
+
+/// One call's events, handed to the wrapper with its outcome: the wrapper logs them as that
+/// call settles, in its caller's async context, not with whichever call settles next.
+#[derive(Default)]
+struct CallEvents(Mutex<VecDeque<LogEvent>>);
+
+impl CallEvents {
+    /// A log for a call of `client`, if its wrapper has a logger.
+    fn for_call(client: &NativeClient) -> Option<Arc<Self>> {
+        client.log_events.then(Arc::default)
+    }
+
+    /// The hook for the call's request(s). Runs on the runtime's threads.
+    fn hook(self: &Arc<Self>) -> CallHook {
+        let log = self.clone();
+        CallHook(Arc::new(move |event: &vectorcache::Event| {
+            let level = match event.level() {
+                Level::Debug => "debug",
+                _ => "info",
+            };
+            let mut queue = log.0.lock().unwrap_or_else(|p| p.into_inner());
+            if queue.len() == EVENT_CAPACITY {
+                queue.pop_front();
+            }
+            queue.push_back(LogEvent {
+                level: level.to_owned(),
+                message: event.to_string(),
+            });
+        }))
+    }
+
+    /// The events so far, oldest first (none without a log).
+    fn take(log: Option<Arc<Self>>) -> Vec<LogEvent> {
+        log.map(|log| {
+            log.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain(..)
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+}
 
 /// What `createClient` returns: `client` or `error`, never both.
 #[napi(object, object_from_js = false)]
@@ -51,15 +94,15 @@ pub struct CreateClientOutcome {
 
 /// Builds a client from `options` (all optional; the core reads `VECTORCACHE_API_KEY` and
 /// `VECTORCACHE_BASE_URL` for what is not given). Never throws for bad options.
-/// With `logEvents`, the client keeps its answers and retries for `takeEvents`.
+/// With `logEvents`, each outcome carries its call's answers and retries as `events`.
 #[napi(ts_args_type = "options?: ClientOptions | undefined | null, logEvents?: boolean")]
 pub fn create_client(options: Unknown, log_events: Option<bool>) -> CreateClientOutcome {
-    let events = log_events
-        .unwrap_or(false)
-        .then(|| Arc::new(Mutex::new(VecDeque::new())));
-    match build(options, events.clone()) {
+    match build(options) {
         Ok(inner) => CreateClientOutcome {
-            client: Some(NativeClient { inner, events }),
+            client: Some(NativeClient {
+                inner,
+                log_events: log_events.unwrap_or(false),
+            }),
             error: None,
         },
         Err(error) => CreateClientOutcome {
@@ -69,32 +112,11 @@ pub fn create_client(options: Unknown, log_events: Option<bool>) -> CreateClient
     }
 }
 
-fn build(
-    options: Unknown,
-    events: Option<Arc<Mutex<VecDeque<LogEvent>>>>,
-) -> Result<Client, Error> {
-    let mut options =
-        match object_arg(options, "the client options").map_err(Error::invalid_config)? {
-            Some(obj) => ClientOptions::read(&obj)?,
-            None => ClientOptions::read_none(),
-        };
-    if let Some(events) = events {
-        // Runs on the runtime's threads: queue the event; the wrapper logs it on its own.
-        options.on_event = Some(Arc::new(move |event: &vectorcache::Event| {
-            let level = match event.level() {
-                Level::Debug => "debug",
-                _ => "info",
-            };
-            let mut queue = events.lock().unwrap_or_else(|p| p.into_inner());
-            if queue.len() == EVENT_CAPACITY {
-                queue.pop_front();
-            }
-            queue.push_back(LogEvent {
-                level: level.to_owned(),
-                message: event.to_string(),
-            });
-        }));
-    }
+fn build(options: Unknown) -> Result<Client, Error> {
+    let options = match object_arg(options, "the client options").map_err(Error::invalid_config)? {
+        Some(obj) => ClientOptions::read(&obj)?,
+        None => ClientOptions::read_none(),
+    };
     // Clients with the same connection settings share one pool, as with undici's global
     // dispatcher: one made per request reuses connections, and one left for the garbage
     // collector holds none of its own open.
@@ -235,7 +257,11 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, QueryOutcome>> {
         let client = self.inner.clone();
-        let request = read_query(request, options);
+        let log = CallEvents::for_call(self);
+        let mut request = read_query(request, options);
+        if let (Ok(request), Some(log)) = (&mut request, &log) {
+            request.on_event = Some(log.hook());
+        }
         let cancelled = cancel.map(CancelToken::cancelled);
         let (ticket, promise) = Ticket::new(env)?;
         ticket.run(|ticket| async move {
@@ -246,7 +272,8 @@ impl NativeClient {
                 },
                 Err(reason) => Outcome::Failed(Error::invalid_request(reason).into()),
             };
-            ticket.deliver(outcome)
+            // A cancelled call's events so far come too: the wrapper logs them late.
+            ticket.deliver((outcome, CallEvents::take(log)))
         });
         Ok(promise)
     }
@@ -266,7 +293,13 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, BatchOutcome>> {
         let client = self.inner.clone();
-        let read = read_batch(requests, options);
+        let log = CallEvents::for_call(self);
+        let mut read = read_batch(requests, options);
+        if let (Ok((items, _)), Some(log)) = (&mut read, &log) {
+            for request in items.iter_mut().flatten() {
+                request.on_event = Some(log.hook());
+            }
+        }
         let cancelled = cancel.map(CancelToken::cancelled);
         let (ticket, promise) = Ticket::new(env)?;
         ticket.run(|ticket| async move {
@@ -274,22 +307,9 @@ impl NativeClient {
                 Ok((items, concurrency)) => run_batch(client, items, concurrency, cancelled).await,
                 Err(reason) => Batch::Refused(Error::invalid_request(reason)),
             };
-            ticket.deliver(batch)
+            ticket.deliver((batch, CallEvents::take(log)))
         });
         Ok(promise)
-    }
-
-    /// The answers and retries since the last call, oldest first (empty without `logEvents`).
-    #[napi]
-    pub fn take_events(&self) -> Vec<LogEvent> {
-        match &self.events {
-            Some(events) => events
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .drain(..)
-                .collect(),
-            None => Vec::new(),
-        }
     }
 
     /// A snapshot of this client's usage (shared with clones of the core client).

@@ -27,31 +27,33 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{FromNapiValue, PromiseRaw};
+use napi::bindgen_prelude::{FromNapiValue, PromiseRaw, ToNapiValue};
 use napi::{check_status, sys, Env};
 use vectorcache::bindings::wake::linger::{Job, Linger};
 use vectorcache::bindings::wake::{self, Signal, Unanswered};
 
+use crate::client::LogEvent;
 use crate::names::{Builder, PropertyNames};
 use crate::response::{Batch, Outcome};
 
-/// What a promise is settled with.
+/// What a promise is settled with: the outcome, and the call's events for the wrapper's
+/// logger (none unless the client has one; then on the outcome as `events`).
 // The large variant is the common one (a query's answer): boxing it would allocate per query.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Settlement {
-    Query(Outcome),
-    Batch(Batch),
+    Query(Outcome, Vec<LogEvent>),
+    Batch(Batch, Vec<LogEvent>),
 }
 
-impl From<Outcome> for Settlement {
-    fn from(outcome: Outcome) -> Self {
-        Self::Query(outcome)
+impl From<(Outcome, Vec<LogEvent>)> for Settlement {
+    fn from((outcome, events): (Outcome, Vec<LogEvent>)) -> Self {
+        Self::Query(outcome, events)
     }
 }
 
-impl From<Batch> for Settlement {
-    fn from(batch: Batch) -> Self {
-        Self::Batch(batch)
+impl From<(Batch, Vec<LogEvent>)> for Settlement {
+    fn from((batch, events): (Batch, Vec<LogEvent>)) -> Self {
+        Self::Batch(batch, events)
     }
 }
 
@@ -393,12 +395,19 @@ unsafe extern "C" fn settle_finished(
 /// Resolves `deferred` with the outcome as a JavaScript object, or rejects it with an `Error`
 /// when there is none or it cannot be made.
 unsafe fn settle(js: &mut Builder, deferred: sys::napi_deferred, outcome: Option<Settlement>) {
-    let value = match outcome {
-        Some(Settlement::Query(outcome)) => outcome.into_js(js),
-        Some(Settlement::Batch(batch)) => batch.into_js(js),
-        None => Err(napi::Error::from_reason(
-            "the task ended without an answer (a panic, or the runtime shut down)",
-        )),
+    let (value, events) = match outcome {
+        Some(Settlement::Query(outcome, events)) => (outcome.into_js(js), events),
+        Some(Settlement::Batch(batch, events)) => (batch.into_js(js), events),
+        None => (
+            Err(napi::Error::from_reason(
+                "the task ended without an answer (a panic, or the runtime shut down)",
+            )),
+            Vec::new(),
+        ),
+    };
+    let value = match value {
+        Ok(value) if !events.is_empty() => unsafe { with_events(js.env, value, events) },
+        other => other,
     };
     match value {
         Ok(value) => {
@@ -406,6 +415,20 @@ unsafe fn settle(js: &mut Builder, deferred: sys::napi_deferred, outcome: Option
         }
         Err(error) => unsafe { reject(js.env, deferred, error) },
     }
+}
+
+/// `outcome` with `events` set on it (only with a logger, so napi-rs's conversion will do).
+unsafe fn with_events(
+    env: sys::napi_env,
+    outcome: sys::napi_value,
+    events: Vec<LogEvent>,
+) -> napi::Result<sys::napi_value> {
+    // SAFETY: on the JavaScript thread of `env`, during its turn.
+    let events = unsafe { Vec::<LogEvent>::to_napi_value(env, events) }?;
+    check_status!(unsafe {
+        sys::napi_set_named_property(env, outcome, c"events".as_ptr(), events)
+    })?;
+    Ok(outcome)
 }
 
 unsafe fn reject(env: sys::napi_env, deferred: sys::napi_deferred, error: napi::Error) {

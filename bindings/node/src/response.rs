@@ -8,6 +8,7 @@ use napi::sys;
 use napi_derive::napi;
 use vectorcache::{Error, QueryResponse, RateLimit};
 
+use crate::client::LogEvent;
 use crate::errors::{in_js_names, NativeError};
 use crate::names::{Builder, Name};
 
@@ -78,6 +79,8 @@ pub struct QueryOutcome {
     pub error: Option<NativeError>,
     /// Set when the query was cancelled.
     pub aborted: Option<bool>,
+    /// The call's answers and retries, oldest first, when the client logs them.
+    pub events: Option<Vec<LogEvent>>,
 }
 
 /// A query's outcome on its way to JavaScript (built as a [`QueryOutcome`]).
@@ -199,6 +202,8 @@ pub struct BatchOutcome {
     pub error: Option<NativeError>,
     /// Set when the batch was cancelled.
     pub aborted: Option<bool>,
+    /// The batch's answers and retries, oldest first, when the client logs them.
+    pub events: Option<Vec<LogEvent>>,
 }
 
 /// A batch's outcome on its way to JavaScript (built as a [`BatchOutcome`]).
