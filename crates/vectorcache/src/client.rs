@@ -19,7 +19,7 @@ use crate::decode::{self, MAX_ERROR_BODY};
 use crate::error::Error;
 use crate::events::{Event, EventHook};
 use crate::headers::Unscrubbed;
-use crate::request::QueryRequest;
+use crate::request::{CallHook, QueryRequest};
 use crate::response::QueryResponse;
 use crate::retry::RetryPolicy;
 use crate::scrub::{scrub, Echoes};
@@ -339,11 +339,7 @@ impl Client {
                 max_retries: request.max_retries.unwrap_or(inner.retry.max_retries),
                 ..inner.retry
             },
-            on_event: request
-                .on_event
-                .as_ref()
-                .map(|hook| hook.0.clone())
-                .or_else(|| inner.on_event.clone()),
+            on_event: request.on_event.clone(),
         })
     }
 
@@ -384,7 +380,7 @@ impl Client {
                 wait_ms = wait.as_millis() as u64,
                 "retrying Vectorcache query"
             );
-            Self::emit(call, || Event::Retry {
+            self.emit(call, || Event::Retry {
                 reason: error.to_string(),
                 retry: retry + 1,
                 max_retries: call.retry.max_retries,
@@ -418,10 +414,18 @@ impl Client {
         outcome
     }
 
-    /// Tells the call's event hook, if there is one (the event is built only then).
-    fn emit(call: &Call, event: impl FnOnce() -> Event) {
-        if let Some(hook) = &call.on_event {
-            hook(&event());
+    /// Tells the client's and the call's event hooks, if there are any (the event is built
+    /// only then).
+    fn emit(&self, call: &Call, event: impl FnOnce() -> Event) {
+        match (&self.inner.on_event, &call.on_event) {
+            (None, None) => {}
+            (Some(client), None) => client(&event()),
+            (None, Some(call)) => call.call(&event()),
+            (Some(client), Some(call)) => {
+                let event = event();
+                client(&event);
+                call.call(&event);
+            }
         }
     }
 
@@ -473,7 +477,8 @@ impl Client {
         let inner = &*self.inner;
         // The duration is for the event hook and the debug log line only: without either, the
         // clock is not read.
-        let timed = call.on_event.is_some()
+        let timed = inner.on_event.is_some()
+            || call.on_event.is_some()
             || tracing::enabled!(target: "vectorcache", tracing::Level::DEBUG);
         let started = timed.then(Instant::now);
         let credentials = self.credentials();
@@ -511,7 +516,7 @@ impl Client {
             attempt,
             "Vectorcache answered"
         );
-        Self::emit(call, || Event::Answer {
+        self.emit(call, || Event::Answer {
             status,
             request_id: request_id.clone(),
             duration,
@@ -553,8 +558,8 @@ struct Call {
     total_timeout: Option<Duration>,
     deadline: Option<Instant>,
     retry: RetryPolicy,
-    /// The request's own event hook, else the client's.
-    on_event: Option<EventHook>,
+    /// The request's own event hook (the client's is told too).
+    on_event: Option<CallHook>,
 }
 
 /// What a proxy's 407 to the tunnel request becomes: the proxy is named, never its URL (it

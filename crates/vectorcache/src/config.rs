@@ -119,9 +119,9 @@ pub struct ClientOptions {
     /// How an untrusted-certificate error tells the user to trust a CA; the Python and Node
     /// packages name their own option and variable here.
     pub trust_advice: Option<String>,
-    /// Called with every answer and retry (beside the `tracing` events), except those of a
-    /// request with its own hook ([`QueryRequest::on_event`](crate::QueryRequest::on_event));
-    /// the Node package routes them to its own logging.
+    /// Called with every answer and retry of every call (beside the `tracing` events); a
+    /// request may have a hook of its own too
+    /// ([`QueryRequest::on_event`](crate::QueryRequest::on_event)).
     pub on_event: Option<EventHook>,
 }
 

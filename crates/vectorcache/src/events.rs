@@ -1,8 +1,8 @@
 //! What a client tells a logger: each answer and each retry, as data. Rust users get them as
-//! `tracing` events (target `vectorcache`); the Node package takes them through
-//! [`ClientOptions::on_event`](crate::ClientOptions::on_event), the Python package each
-//! call's through [`QueryRequest::on_event`](crate::QueryRequest::on_event), into their own
-//! logging. No event carries the key.
+//! `tracing` events, target `vectorcache`, and through a hook: a client's
+//! ([`ClientOptions::on_event`](crate::ClientOptions::on_event)) or a call's own
+//! ([`QueryRequest::on_event`](crate::QueryRequest::on_event)), which the Python and Node
+//! packages use to log each call's events where it was made. No event carries the key.
 
 use std::fmt;
 use std::sync::Arc;

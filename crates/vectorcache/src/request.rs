@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::events::EventHook;
+use crate::events::{Event, EventHook};
 
 /// The documented default similarity threshold, applied by the server when none is sent.
 pub const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.85;
@@ -33,7 +33,10 @@ pub const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.85;
 /// same.include_debug = Some(true);
 /// assert_eq!(same, request);
 /// ```
-#[derive(Clone, PartialEq, Serialize)]
+///
+/// Requests with their own event hooks ([`QueryRequest::on_event`]) are equal only when they
+/// share the same hook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct QueryRequest {
     /// The prompt to look up (and cache on a miss). Required, not blank.
@@ -65,15 +68,33 @@ pub struct QueryRequest {
     /// Headers sent with this call only, after the client's (`Authorization` cannot be set).
     #[serde(skip)]
     pub headers: Vec<(String, String)>,
-    /// Told this call's events (answers, retries) instead of the client's hook.
+    /// Told this call's events (answers, retries), besides the client's hook.
     #[serde(skip)]
     pub on_event: Option<CallHook>,
 }
 
-/// A call's own event hook (see [`QueryRequest::on_event`]); requests compare equal when they
-/// share the same hook.
+/// A call's own event hook (see [`QueryRequest::on_event`]). Two are equal when they are
+/// the same hook (clones of one another).
 #[derive(Clone)]
-pub struct CallHook(pub EventHook);
+pub struct CallHook(EventHook);
+
+impl CallHook {
+    /// Wraps `hook` for [`QueryRequest::on_event`].
+    pub fn new(hook: EventHook) -> Self {
+        Self(hook)
+    }
+
+    /// Tells the hook `event`.
+    pub(crate) fn call(&self, event: &Event) {
+        (self.0)(event)
+    }
+}
+
+impl From<EventHook> for CallHook {
+    fn from(hook: EventHook) -> Self {
+        Self(hook)
+    }
+}
 
 impl PartialEq for CallHook {
     fn eq(&self, other: &Self) -> bool {
@@ -81,21 +102,9 @@ impl PartialEq for CallHook {
     }
 }
 
-impl fmt::Debug for QueryRequest {
+impl fmt::Debug for CallHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueryRequest")
-            .field("prompt", &self.prompt)
-            .field("model", &self.model)
-            .field("similarity_threshold", &self.similarity_threshold)
-            .field("context", &self.context)
-            .field("include_debug", &self.include_debug)
-            .field("project_id", &self.project_id)
-            .field("timeout", &self.timeout)
-            .field("max_retries", &self.max_retries)
-            .field("total_timeout", &self.total_timeout)
-            .field("headers", &self.headers)
-            .field("on_event", &self.on_event.is_some())
-            .finish()
+        f.write_str("CallHook(..)")
     }
 }
 
@@ -161,9 +170,9 @@ impl QueryRequest {
         self
     }
 
-    /// Tells `hook` this call's events (each answer, each retry) instead of the client's
-    /// [`on_event`](crate::ClientOptions::on_event) hook: the Python package logs them on the
-    /// thread that made the call.
+    /// Tells `hook` this call's events (each answer, each retry), besides the client's
+    /// [`on_event`](crate::ClientOptions::on_event) hook: the Python and Node packages log a
+    /// call's events where the call was made.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -174,7 +183,7 @@ impl QueryRequest {
     /// assert!(request.on_event.is_some());
     /// ```
     pub fn on_event(mut self, hook: EventHook) -> Self {
-        self.on_event = Some(CallHook(hook));
+        self.on_event = Some(CallHook::new(hook));
         self
     }
 

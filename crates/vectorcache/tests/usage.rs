@@ -257,7 +257,7 @@ async fn every_answer_and_retry_reaches_the_event_hook_without_the_key() {
 }
 
 #[tokio::test]
-async fn a_requests_own_hook_gets_its_events_instead_of_the_clients() {
+async fn a_requests_own_hook_gets_its_events_and_the_clients_gets_every_calls() {
     use std::sync::{Arc, Mutex};
     use vectorcache::{ClientBuilder, ClientOptions, Event, EventHook};
 
@@ -300,16 +300,40 @@ async fn a_requests_own_hook_gets_its_events_instead_of_the_clients() {
     assert_eq!(
         *seen.lock().unwrap(),
         [
+            "client: answer 503 #1",
             "call: answer 503 #1",
+            "client: retry 1",
             "call: retry 1",
+            "client: answer 503 #2",
             "call: answer 503 #2",
+            "client: retry 2",
             "call: retry 2",
+            "client: answer 200 #3",
             "call: answer 200 #3",
+            "client: answer 200 #1",
             "client: answer 200 #1",
             "batch: answer 200 #1",
             "client: answer 200 #1",
         ]
     );
+}
+
+#[test]
+fn requests_with_hooks_are_equal_when_they_share_the_hook() {
+    use std::sync::Arc;
+    use vectorcache::{CallHook, Event, EventHook};
+
+    let hook: EventHook = Arc::new(|_: &Event| {});
+    let one = QueryRequest::new("p", "m").on_event(hook.clone());
+    assert_eq!(one, QueryRequest::new("p", "m").on_event(hook.clone()));
+    assert_eq!(one.clone(), one);
+    assert_ne!(
+        one,
+        QueryRequest::new("p", "m").on_event(Arc::new(|_: &Event| {}))
+    );
+    assert_ne!(one, QueryRequest::new("p", "m"));
+    assert_eq!(CallHook::from(hook.clone()), CallHook::new(hook));
+    assert!(format!("{one:?}").contains("on_event: Some(CallHook(..))"));
 }
 
 /// Polls `future` on this thread, outside any runtime's workers, parking between wake-ups.
