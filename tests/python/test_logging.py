@@ -123,10 +123,14 @@ def test_the_async_client_logs_in_the_calls_task_context_and_a_cancelled_call_it
     request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
     seen: list[tuple[str, str]] = []
 
+    created: dict[str, float] = {}
+
     class Capture(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             seen.append((request_id.get(), record.getMessage().split(" in ")[0]))
+            created.setdefault(request_id.get(), record.created)
 
+    cancelled_at: list[float] = []
     logger = logging.getLogger("vectorcache")
     handler, level = Capture(), logger.level
     logger.addHandler(handler)
@@ -144,6 +148,7 @@ def test_the_async_client_logs_in_the_calls_task_context_and_a_cancelled_call_it
             while [e["status"] for e in await asyncio.to_thread(emulator.requests)] != [200, 503]:
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.2)  # the retry is decided
+            cancelled_at.append(__import__("time").time())
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting
@@ -160,3 +165,52 @@ def test_the_async_client_logs_in_the_calls_task_context_and_a_cancelled_call_it
         ("two", "retrying the Vectorcache query"),
         ("three", "Vectorcache answered 200"),
     ]
+    # Logged at the cancel, dated when the 503 came (over 0.2 s before).
+    assert cancelled_at[0] - created["two"] > 0.15, cancelled_at[0] - created["two"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_a_forked_child_does_not_log_its_parents_call(make_async_client, emulator) -> None:
+    import os
+
+    seen: list[tuple[int, str]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append((os.getpid(), record.getMessage().split(" in ")[0]))
+
+    logger = logging.getLogger("vectorcache")
+    handler, level = Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    loop = asyncio.new_event_loop()
+    try:
+        client = make_async_client(max_retries=1)
+        emulator.fault({"status": 503, "body": {"detail": "busy"}, "headers": {"Retry-After": "1"}})
+        pending = loop.create_task(client.query(prompt="p", model="gpt-4o"))
+
+        async def retry_decided() -> None:
+            while not emulator.requests():
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)
+
+        loop.run_until_complete(retry_decided())
+        # Forked with the call pending and the loop stopped: the child runs the loop again.
+        child = os.fork()
+        if child == 0:
+            records = 100  # if anything here fails
+            try:
+                pending.cancel()  # its done-callbacks (which log) run in the child
+                loop.run_until_complete(asyncio.sleep(0.1))
+                records = sum(1 for who, _ in seen if who == os.getpid())
+            finally:
+                os._exit(records)  # never back into pytest
+        _, status = os.waitpid(child, 0)
+        loop.run_until_complete(pending)
+    finally:
+        loop.close()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert os.waitstatus_to_exitcode(status) == 0, "records the child logged"
+    assert seen == [(os.getpid(), m) for m in (
+        "Vectorcache answered 503", "retrying the Vectorcache query", "Vectorcache answered 200")]

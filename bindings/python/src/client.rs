@@ -74,8 +74,9 @@ impl ClientBase {
         let mut prepared = crate::batch::prepare(requests)?;
         let log = CallLog::for_call(py);
         if let Some(log) = &log {
+            let hook = log.hook();
             for request in &mut prepared.requests {
-                request.on_event = Some(log.hook());
+                request.on_event = Some(hook.clone());
             }
         }
         Ok((client, prepared, concurrency, log))

@@ -8,11 +8,14 @@
 //! as it settles the call's future. Each record then carries the calling thread, and a call
 //! abandoned (cancelled, interrupted) takes its records with it, not into another's.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple};
 use vectorcache::{CallHook, Event, Level};
 
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -20,9 +23,9 @@ static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// `logging`'s numbers for the two levels the core's events have.
 const DEBUG: u8 = 10;
 const INFO: u8 = 20;
-/// Events below this level are not queued at all: the lowest level the logger handled when a
+/// Events below this level are not collected at all: the lowest level the logger handled when a
 /// Python thread last looked ([`refresh`], as each call starts). So a logger left at its
-/// default (WARNING) costs the runtime no formatting and no queue, and events nobody would
+/// default (WARNING) costs the runtime no formatting and no log, and events nobody would
 /// see never pile up.
 static THRESHOLD: AtomicU8 = AtomicU8::new(DEBUG);
 
@@ -44,7 +47,7 @@ fn logger(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 }
 
 /// Reads which of the core's levels the `vectorcache` logger handles now; called with the
-/// GIL as a call starts, so the events of that call are queued only if someone may see them.
+/// GIL as a call starts, so the events of that call are kept only if someone may see them.
 pub fn refresh(py: Python<'_>) {
     let Ok(logger) = logger(py) else {
         return;
@@ -65,12 +68,20 @@ pub fn refresh(py: Python<'_>) {
     THRESHOLD.store(threshold, Ordering::Relaxed);
 }
 
+/// Events a call keeps at most (a huge batch at DEBUG); older ones give way.
+const EVENT_CAPACITY: usize = 10_000;
+
+/// An event as kept: its level, its message, and when it happened (Unix seconds).
+type Kept = (Level, String, f64);
+
 /// One call's events, for the Python thread that made it.
-#[derive(Default)]
 pub struct CallLog {
-    /// Pushed by runtime threads, taken by the caller's (with the GIL); never held across
-    /// anything else.
-    events: Mutex<Vec<(Level, String)>>,
+    /// Pushed by runtime threads, taken by the caller's (with the GIL); held only to push or
+    /// take.
+    events: Mutex<VecDeque<Kept>>,
+    /// The process that made the call: a forked child inherits the log (an asyncio loop's
+    /// pending call, say) but neither the call nor, maybe, the lock in a usable state.
+    pid: u32,
 }
 
 impl CallLog {
@@ -79,27 +90,45 @@ impl CallLog {
     /// made. Called with the GIL as the call starts (see [`refresh`]).
     pub fn for_call(py: Python<'_>) -> Option<Arc<Self>> {
         refresh(py);
-        (THRESHOLD.load(Ordering::Relaxed) != u8::MAX).then(Arc::default)
+        (THRESHOLD.load(Ordering::Relaxed) != u8::MAX).then(|| {
+            Arc::new(Self {
+                events: Mutex::default(),
+                pid: std::process::id(),
+            })
+        })
     }
 
-    /// The hook for the call's request(s).
+    /// The hook for the call's request(s) (one for all of a batch's).
     pub fn hook(self: &Arc<Self>) -> CallHook {
         let log = self.clone();
-        CallHook(Arc::new(move |event: &Event| {
+        CallHook::new(Arc::new(move |event: &Event| {
             if number(event.level()) < THRESHOLD.load(Ordering::Relaxed) {
                 return;
             }
-            log.taken().push((event.level(), event.to_string()));
+            let when = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |since| since.as_secs_f64());
+            // Made before the lock is taken: it is held only to push.
+            let kept = (event.level(), event.to_string(), when);
+            let mut events = log.taken();
+            if events.len() == EVENT_CAPACITY {
+                events.pop_front();
+            }
+            events.push_back(kept);
         }))
     }
 
-    fn taken(&self) -> std::sync::MutexGuard<'_, Vec<(Level, String)>> {
+    fn taken(&self) -> std::sync::MutexGuard<'_, VecDeque<Kept>> {
         self.events.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Hands the events so far to `logging.getLogger("vectorcache")` (DEBUG for answers, INFO
-    /// for retries), on this thread.
+    /// for retries), on this thread, each with the time it happened. Nothing in a forked
+    /// child: the call is its parent's, which logs it.
     pub fn flush(&self, py: Python<'_>) {
+        if std::process::id() != self.pid {
+            return;
+        }
         let events = std::mem::take(&mut *self.taken());
         if events.is_empty() {
             return;
@@ -107,11 +136,49 @@ impl CallLog {
         let Ok(logger) = logger(py) else {
             return;
         };
-        for (level, message) in events {
+        for kept in events {
             // A failing handler is the application's to see; it must not fail the query.
-            if let Err(error) = logger.call_method1("log", (number(level), message)) {
+            if let Err(error) = emit(logger, kept) {
                 error.print(py);
             }
         }
     }
+}
+
+/// Logs one event as `logger.log` would, but dated when it happened: an async call's events
+/// are logged as it ends, and a retry's wait may have been seconds before.
+fn emit(logger: &Bound<'_, PyAny>, (level, message, when): Kept) -> PyResult<()> {
+    let py = logger.py();
+    let level = number(level);
+    if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
+        return Ok(());
+    }
+    let (file, line, function, _stack): (
+        Bound<'_, PyAny>,
+        Bound<'_, PyAny>,
+        Bound<'_, PyAny>,
+        Bound<'_, PyAny>,
+    ) = logger.call_method0("findCaller")?.extract()?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("func", function)?;
+    let record = logger.call_method(
+        "makeRecord",
+        (
+            logger.getattr("name")?,
+            level,
+            file,
+            line,
+            message,
+            PyTuple::empty(py),
+            py.None(),
+        ),
+        Some(&kwargs),
+    )?;
+    let now: f64 = record.getattr("created")?.extract()?;
+    let relative: f64 = record.getattr("relativeCreated")?.extract()?;
+    record.setattr("created", when)?;
+    record.setattr("msecs", (when.fract() * 1000.0).floor())?;
+    record.setattr("relativeCreated", relative - (now - when) * 1000.0)?;
+    logger.call_method1("handle", (record,))?;
+    Ok(())
 }

@@ -35,7 +35,7 @@ __all__ = ["Emulator", "vectorcache_emulator"]
 # Every emulator started and not stopped. An emulator runs until ``stop()``: one the program no
 # longer references must not stop when its native server is freed (a client given its URL still
 # uses it).
-_running: set[Emulator] = set()
+_started: set[Emulator] = set()
 
 
 class Emulator:
@@ -66,7 +66,7 @@ class Emulator:
         """Starts the server (``with Emulator() as emulator`` does it for you)."""
         if self._server is None:
             self._server = EmulatorServer(self._api_key, self._port, self._rate_limit)
-            _running.add(self)
+            _started.add(self)
         return self
 
     def stop(self) -> None:
@@ -75,7 +75,7 @@ class Emulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
-            _running.discard(self)
+            _started.discard(self)
 
     @property
     def base_url(self) -> str:
