@@ -106,7 +106,8 @@ let unknownLogLevelTold = false
 /**
  * VECTORCACHE_LOG=debug|info|warn|error: the core's events at that level and above, on stderr;
  * unset, empty or `off`: none. Any other value is said once on stderr (as `OPENAI_LOG` does),
- * rather than switching logging off without a word.
+ * rather than switching logging off without a word. The core's events are debug (answers) and
+ * info (retries): at warn or error none would print, so the client keeps none (no logger).
  */
 function loggerFromEnv() {
   const value = String(process.env.VECTORCACHE_LOG ?? '').trim().toLowerCase()
@@ -120,6 +121,7 @@ function loggerFromEnv() {
     }
     return undefined
   }
+  if (threshold > LOG_LEVELS.indexOf('info')) return undefined
   const logger = {}
   for (const [rank, level] of LOG_LEVELS.entries()) {
     logger[level] = rank < threshold ? () => {} : (message) => process.stderr.write(`[vectorcache] ${level}: ${message}\n`)

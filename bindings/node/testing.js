@@ -9,7 +9,7 @@ const { VectorcacheClient } = require('./index.js')
 // Every emulator started and not closed. An emulator runs until `close()`, as an
 // `http.Server` does: one the program no longer references must not stop when the garbage
 // collector finalizes its native server (a client given its URL still uses it).
-const running = new Set()
+const started = new Set()
 
 class Emulator {
   #server
@@ -29,7 +29,7 @@ class Emulator {
   static async start(options) {
     try {
       const emulator = new Emulator(await native.startEmulator(options))
-      running.add(emulator)
+      started.add(emulator)
       return emulator
     } catch (error) {
       // A bad option (the native side names it) is a TypeError, as in Node's own APIs.
@@ -84,7 +84,7 @@ class Emulator {
     if (this.#server) {
       const server = this.#server
       this.#server = undefined
-      running.delete(this)
+      started.delete(this)
       await server.stop()
     }
   }

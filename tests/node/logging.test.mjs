@@ -89,7 +89,12 @@ await client.query({ prompt: 'p', model: 'gpt-4o' })`,
   assert.equal(unknown.stderr, '[vectorcache] warn: VECTORCACHE_LOG="trace" is not one of debug, info, warn, error or off: nothing is logged\n')
   const off = await run('off')
   assert.equal(off.stderr, '')
-  assert.deepEqual((await emulator.requests()).map((r) => r.status), [429, 200, 429, 200, 429, 200, 429, 200, 200])
+  // warn: no event of the core's is that important (answers are debug, retries info).
+  await emulator.fault({ status: 429, body: { detail: 'slow' }, headers: { 'Retry-After': '0' } })
+  const warn = await run('warn')
+  assert.equal(warn.code, 0, warn.stderr)
+  assert.equal(warn.stderr, '')
+  assert.deepEqual((await emulator.requests()).map((r) => r.status), [429, 200, 429, 200, 429, 200, 429, 200, 200, 429, 200])
 })
 
 test('logger: undefined or null is "not given": VECTORCACHE_LOG still prints', async () => {

@@ -54,19 +54,21 @@ impl CallEvents {
     /// The hook for the call's request(s). Runs on the runtime's threads.
     fn hook(self: &Arc<Self>) -> CallHook {
         let log = self.clone();
-        CallHook(Arc::new(move |event: &vectorcache::Event| {
+        CallHook::new(Arc::new(move |event: &vectorcache::Event| {
             let level = match event.level() {
                 Level::Debug => "debug",
                 _ => "info",
+            };
+            // Made before the lock is taken: it is held only to push.
+            let event = LogEvent {
+                level: level.to_owned(),
+                message: event.to_string(),
             };
             let mut queue = log.0.lock().unwrap_or_else(|p| p.into_inner());
             if queue.len() == EVENT_CAPACITY {
                 queue.pop_front();
             }
-            queue.push_back(LogEvent {
-                level: level.to_owned(),
-                message: event.to_string(),
-            });
+            queue.push_back(event);
         }))
     }
 
@@ -296,8 +298,9 @@ impl NativeClient {
         let log = CallEvents::for_call(self);
         let mut read = read_batch(requests, options);
         if let (Ok((items, _)), Some(log)) = (&mut read, &log) {
+            let hook = log.hook();
             for request in items.iter_mut().flatten() {
-                request.on_event = Some(log.hook());
+                request.on_event = Some(hook.clone());
             }
         }
         let cancelled = cancel.map(CancelToken::cancelled);

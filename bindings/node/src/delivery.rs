@@ -249,9 +249,9 @@ impl Delivery {
             unanswered: Unanswered::default(),
             linger: Linger::default(),
         });
+        let resource = async_resource(env)?;
         // The finalizer's own reference to `shared`, given back in `mark_closed`.
         let finalize_data = Arc::into_raw(shared.clone()) as *mut c_void;
-        let resource = async_resource(env)?;
         let mut function = ptr::null_mut();
         let created = check_status!(unsafe {
             sys::napi_create_threadsafe_function(
