@@ -268,9 +268,9 @@ impl SettleFuture {
     }
 }
 
-/// The asyncio future's done-callback, in the context of the task that made the call (asyncio
-/// runs it in the context current when it was added), before that task resumes: logs the
-/// call's events, and a cancelled query stops its runtime task.
+/// The asyncio future's done-callback, run in a copy of the context the call was made in
+/// (asyncio's rule for a callback added without one) and before the awaiting task resumes:
+/// a cancelled query stops its runtime task, and the call's events are logged.
 #[pyclass(frozen)]
 struct CallDone {
     cancel: Cancel,

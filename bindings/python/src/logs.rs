@@ -5,8 +5,9 @@
 //! (the core tells a request's own hook its events), and the Python thread that made the call
 //! hands them to `logging`: the sync client's caller while it waits (so a retry's wait is
 //! logged as it starts) and when the call ends, the event loop's thread for the async client
-//! as it settles the call's future. Each record then carries the calling thread, and a call
-//! abandoned (cancelled, interrupted) takes its records with it, not into another's.
+//! when the call's future is done (in the context the call was made in). Each record then
+//! carries the calling thread, and a cancelled or interrupted call logs its own records so
+//! far, never another's.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, Ordering};
