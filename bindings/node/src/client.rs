@@ -4,8 +4,8 @@ use napi::bindgen_prelude::{Array, FromNapiValue, Object, PromiseRaw, Unknown};
 use napi::Env;
 use napi::{JsValue, ValueType};
 use napi_derive::napi;
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use vectorcache::bindings::call_log::CallLog;
 use vectorcache::bindings::concurrency_from_i64;
 
 use vectorcache::{ApiKey, CallHook, Client, ClientBuilder, Error, Level, QueryRequest};
@@ -37,51 +37,37 @@ pub struct LogEvent {
     pub message: String,
 }
 
-/// Events a call keeps at most (a huge batch at debug level); older ones give way.
-const EVENT_CAPACITY: usize = 10_000;
-
 /// One call's events, handed to the wrapper with its outcome: the wrapper logs them as that
 /// call settles, in its caller's async context, not with whichever call settles next.
-#[derive(Default)]
-struct CallEvents(Mutex<VecDeque<LogEvent>>);
+struct CallEvents;
 
 impl CallEvents {
     /// A log for a call of `client`, if its wrapper has a logger.
-    fn for_call(client: &NativeClient) -> Option<Arc<Self>> {
+    fn for_call(client: &NativeClient) -> Option<Arc<CallLog>> {
         client.log_events.then(Arc::default)
     }
 
-    /// The hook for the call's request(s). Runs on the runtime's threads.
-    fn hook(self: &Arc<Self>) -> CallHook {
-        let log = self.clone();
-        CallHook::new(Arc::new(move |event: &vectorcache::Event| {
-            let level = match event.level() {
-                Level::Debug => "debug",
-                _ => "info",
-            };
-            // Made before the lock is taken: it is held only to push.
-            let event = LogEvent {
-                level: level.to_owned(),
-                message: event.to_string(),
-            };
-            let mut queue = log.0.lock().unwrap_or_else(|p| p.into_inner());
-            if queue.len() == EVENT_CAPACITY {
-                queue.pop_front();
-            }
-            queue.push_back(event);
-        }))
+    /// The hook for the call's request(s): every event (the wrapper's logger filters).
+    fn hook(log: &Arc<CallLog>) -> CallHook {
+        log.hook(|_| true)
     }
 
     /// The events so far, oldest first (none without a log).
-    fn take(log: Option<Arc<Self>>) -> Vec<LogEvent> {
-        log.map(|log| {
-            log.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .drain(..)
-                .collect()
-        })
-        .unwrap_or_default()
+    fn take(log: Option<Arc<CallLog>>) -> Vec<LogEvent> {
+        let Some(log) = log else {
+            return Vec::new();
+        };
+        log.take()
+            .into_iter()
+            .map(|kept| LogEvent {
+                level: match kept.level {
+                    Level::Debug => "debug",
+                    _ => "info",
+                }
+                .to_owned(),
+                message: kept.message,
+            })
+            .collect()
     }
 }
 
@@ -262,7 +248,7 @@ impl NativeClient {
         let log = CallEvents::for_call(self);
         let mut request = read_query(request, options);
         if let (Ok(request), Some(log)) = (&mut request, &log) {
-            request.on_event = Some(log.hook());
+            request.on_event = Some(CallEvents::hook(log));
         }
         let cancelled = cancel.map(CancelToken::cancelled);
         let (ticket, promise) = Ticket::new(env)?;
@@ -298,7 +284,7 @@ impl NativeClient {
         let log = CallEvents::for_call(self);
         let mut read = read_batch(requests, options);
         if let (Ok((items, _)), Some(log)) = (&mut read, &log) {
-            let hook = log.hook();
+            let hook = CallEvents::hook(log);
             for request in items.iter_mut().flatten() {
                 request.on_event = Some(hook.clone());
             }

@@ -91,7 +91,7 @@ impl ClientBase {
         let client = self.open_client(py)?;
         let mut request = args.into_request()?.map_err(|e| to_py_err(py, &e))?;
         let log = CallLog::for_call(py);
-        request.on_event = log.as_ref().map(CallLog::hook);
+        request.on_event = log.as_deref().map(CallLog::hook);
         Ok((client, request, log))
     }
 }

@@ -9,15 +9,15 @@
 //! carries the calling thread, and a cancelled or interrupted call logs its own records so
 //! far, never another's.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple};
-use vectorcache::{CallHook, Event, Level};
+use vectorcache::bindings::call_log::{self, Kept};
+use vectorcache::{CallHook, Level};
 
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -69,17 +69,9 @@ pub fn refresh(py: Python<'_>) {
     THRESHOLD.store(threshold, Ordering::Relaxed);
 }
 
-/// Events a call keeps at most (a huge batch at DEBUG); older ones give way.
-const EVENT_CAPACITY: usize = 10_000;
-
-/// An event as kept: its level, its message, and when it happened (Unix seconds).
-type Kept = (Level, String, f64);
-
 /// One call's events, for the Python thread that made it.
 pub struct CallLog {
-    /// Pushed by runtime threads, taken by the caller's (with the GIL); held only to push or
-    /// take.
-    events: Mutex<VecDeque<Kept>>,
+    events: Arc<call_log::CallLog>,
     /// The process that made the call: a forked child inherits the log (an asyncio loop's
     /// pending call, say) but neither the call nor, maybe, the lock in a usable state.
     pid: u32,
@@ -93,34 +85,16 @@ impl CallLog {
         refresh(py);
         (THRESHOLD.load(Ordering::Relaxed) != u8::MAX).then(|| {
             Arc::new(Self {
-                events: Mutex::default(),
+                events: Arc::default(),
                 pid: std::process::id(),
             })
         })
     }
 
     /// The hook for the call's request(s) (one for all of a batch's).
-    pub fn hook(self: &Arc<Self>) -> CallHook {
-        let log = self.clone();
-        CallHook::new(Arc::new(move |event: &Event| {
-            if number(event.level()) < THRESHOLD.load(Ordering::Relaxed) {
-                return;
-            }
-            let when = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0.0, |since| since.as_secs_f64());
-            // Made before the lock is taken: it is held only to push.
-            let kept = (event.level(), event.to_string(), when);
-            let mut events = log.taken();
-            if events.len() == EVENT_CAPACITY {
-                events.pop_front();
-            }
-            events.push_back(kept);
-        }))
-    }
-
-    fn taken(&self) -> std::sync::MutexGuard<'_, VecDeque<Kept>> {
-        self.events.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn hook(&self) -> CallHook {
+        self.events
+            .hook(|level| number(level) >= THRESHOLD.load(Ordering::Relaxed))
     }
 
     /// Hands the events so far to `logging.getLogger("vectorcache")` (DEBUG for answers, INFO
@@ -130,7 +104,7 @@ impl CallLog {
         if std::process::id() != self.pid {
             return;
         }
-        let events = std::mem::take(&mut *self.taken());
+        let events = self.events.take();
         if events.is_empty() {
             return;
         }
@@ -148,9 +122,13 @@ impl CallLog {
 
 /// Logs one event as `logger.log` would, but dated when it happened: an async call's events
 /// are logged as it ends, and a retry's wait may have been seconds before.
-fn emit(logger: &Bound<'_, PyAny>, (level, message, when): Kept) -> PyResult<()> {
+fn emit(logger: &Bound<'_, PyAny>, kept: Kept) -> PyResult<()> {
     let py = logger.py();
-    let level = number(level);
+    let level = number(kept.level);
+    let when = kept
+        .at
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
     if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
         return Ok(());
     }
@@ -169,7 +147,7 @@ fn emit(logger: &Bound<'_, PyAny>, (level, message, when): Kept) -> PyResult<()>
             level,
             file,
             line,
-            message,
+            kept.message,
             PyTuple::empty(py),
             py.None(),
         ),

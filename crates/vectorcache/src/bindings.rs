@@ -4,10 +4,11 @@
 //! spelled it; the caller makes it a configuration error (a client option) or an invalid
 //! request (a per-request option). Not part of the public API (hidden from the docs, behind
 //! the `bindings` feature). [`wake`] is the event-loop wake-up both bindings deliver answers
-//! with.
+//! with; [`call_log`] keeps each call's events for the thread that made it.
 
 use std::time::Duration;
 
+pub mod call_log;
 pub mod wake;
 
 /// Why a value was refused, for `Error::invalid_config` or `Error::invalid_request`.

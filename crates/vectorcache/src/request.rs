@@ -85,7 +85,7 @@ impl CallHook {
     }
 
     /// Tells the hook `event`.
-    pub(crate) fn call(&self, event: &Event) {
+    pub fn call(&self, event: &Event) {
         (self.0)(event)
     }
 }
