@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use std::time::Duration;
+use tokio::runtime::Id as RuntimeId;
 
 use tokio::time::Instant;
 
@@ -30,7 +31,10 @@ use crate::transport::{keeps_alive, watch_connections, HttpSettings, Transport};
 const MAX_SUCCESS_BODY: usize = 16 * 1024 * 1024;
 
 /// A Vectorcache client. Cheap to clone (clones share one connection pool and one key) and
-/// safe to use from many tasks at once.
+/// safe to use from many tasks at once, and from several tokio runtimes: a `static` client
+/// shared by `#[tokio::test]`s, say. Each runtime gets a pool of its own (a connection is a
+/// task of the runtime that opened it), made on its first query (about 2 ms) and kept for
+/// the 16 runtimes that used the client last.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), vectorcache::Error> {
@@ -54,7 +58,10 @@ struct Inner {
     http_settings: HttpSettings,
     // Swapped without locks: a process forked while a runtime thread held a lock would keep
     // it locked forever, and the child needs both to make its first query.
+    /// The pool last used (the one for the runtime most calls come from).
     transport: ArcSwap<Transport>,
+    /// A pool per runtime the client was used from, newest last (at most [`POOLS_KEPT`]).
+    pools: ArcSwap<Vec<Arc<Transport>>>,
     base_url: Url,
     query_url: Url,
     credentials: ArcSwap<Credentials>,
@@ -120,9 +127,11 @@ impl Client {
         // Every exchange sets the key's header in a copy of these: with a slot for it already
         // there, that is a write in place rather than the copy's growth.
         headers.insert(AUTHORIZATION, HeaderValue::from_static(""));
+        let transport = Transport::for_client(&parts.http, crate::transport::current_runtime())?;
         Ok(Self {
             inner: Arc::new(Inner {
-                transport: ArcSwap::new(Transport::for_client(&parts.http)?),
+                transport: ArcSwap::new(transport.clone()),
+                pools: ArcSwap::from_pointee(vec![transport]),
                 http_settings: parts.http,
                 base_url: parts.base_url,
                 query_url: parts.query_url,
@@ -179,13 +188,66 @@ impl Client {
     /// dropped: dropping them could act on the parent's sockets or wait for its threads. A
     /// client given a `reqwest::Client` keeps it (clones share its pool).
     pub fn reset_connections(&self) -> Result<(), Error> {
-        let fresh = Transport::fresh(&self.inner.http_settings)?;
-        std::mem::forget(self.inner.transport.swap(fresh));
+        let fresh = Transport::fresh(
+            &self.inner.http_settings,
+            crate::transport::current_runtime(),
+        )?;
+        std::mem::forget(self.inner.transport.swap(fresh.clone()));
+        std::mem::forget(self.inner.pools.swap(Arc::new(vec![fresh])));
         Ok(())
     }
 
+    /// The pool of the runtime this call runs on. A pool's connections are tasks of the
+    /// runtime that opened them: used from another, they stall while that runtime is not
+    /// running (a sync wrapper's between calls) and die with it (a `#[tokio::test]`'s, with a
+    /// client shared by tests). A client given a `reqwest::Client` keeps it.
     fn transport(&self) -> Arc<Transport> {
-        self.inner.transport.load_full()
+        let last = self.inner.transport.load_full();
+        if self.inner.http_settings.custom.is_some() {
+            return last;
+        }
+        // Outside any runtime reqwest refuses to send, and says so.
+        let Some(here) = crate::transport::current_runtime() else {
+            return last;
+        };
+        if *last.runtime.get_or_init(|| here) == here {
+            return last;
+        }
+        self.transport_on(here).unwrap_or(last)
+    }
+
+    /// The pool for `runtime`, made if there is none, and from now on the one tried first.
+    fn transport_on(&self, runtime: RuntimeId) -> Result<Arc<Transport>, Error> {
+        let known = self
+            .inner
+            .pools
+            .load()
+            .iter()
+            .find(|pool| pool.runtime.get() == Some(&runtime))
+            .cloned();
+        let pool = match known {
+            Some(pool) => pool,
+            None => {
+                let pool = Transport::for_client(&self.inner.http_settings, Some(runtime))?;
+                // The oldest gives way (a runtime that ended, most likely); one still in use
+                // gets a new pool when it next comes.
+                self.inner.pools.rcu(|pools| {
+                    let mut kept: Vec<_> = pools
+                        .iter()
+                        .filter(|kept| kept.runtime.get() != Some(&runtime))
+                        .cloned()
+                        .collect();
+                    if kept.len() == POOLS_KEPT {
+                        kept.remove(0);
+                    }
+                    kept.push(pool.clone());
+                    kept
+                });
+                pool
+            }
+        };
+        self.inner.transport.store(pool.clone());
+        Ok(pool)
     }
 
     fn credentials(&self) -> Arc<Credentials> {
@@ -547,6 +609,9 @@ impl Client {
         }
     }
 }
+
+/// Pools a client keeps, one per runtime it was used from.
+const POOLS_KEPT: usize = 16;
 
 /// The settings of one call: the request's own where it has them, else the client's.
 struct Call {

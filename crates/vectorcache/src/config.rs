@@ -344,8 +344,8 @@ impl ClientBuilder {
     /// the same connection settings, as undici's global dispatcher does in Node: a client
     /// made per request then reuses the pool's connections instead of opening (and, in a
     /// garbage-collected language, leaving open) its own. `max_connections` bounds the
-    /// shared pool. Only for clients that all run on one tokio runtime (a pool's connections
-    /// are tasks of the runtime that opened them): the Python and Node packages' clients.
+    /// shared pool. Shared per tokio runtime (a pool's connections are tasks of the runtime
+    /// that opened them): the Python and Node packages' clients all run on one.
     #[cfg(feature = "bindings")]
     #[doc(hidden)]
     pub fn share_connections(mut self) -> Self {

@@ -6,13 +6,14 @@ use std::ffi::OsString;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, CONNECTION};
 use reqwest::Version;
 
+use tokio::runtime::Id as RuntimeId;
 use tokio::sync::Semaphore;
 
 use crate::error::Error;
@@ -49,8 +50,8 @@ pub(crate) struct HttpSettings {
 
 /// What makes two clients' pools interchangeable: everything [`Transport::new`] builds one
 /// from, and the environment reqwest reads while building (proxies, the CA store's files).
-/// Sharing is for a process whose clients all run on one runtime, as in the bindings: a
-/// pool's connections are tasks of the runtime that opened them.
+/// Pools are shared per runtime too (see [`current_runtime`]): in the bindings, every client
+/// runs on one.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PoolKey {
     connect_timeout: Duration,
@@ -100,8 +101,16 @@ impl PoolKey {
 /// afresh (the parent's connections are tasks of a runtime that has no threads there).
 static SHARED_POOLS: Mutex<Option<SharedPools>> = Mutex::new(None);
 
-/// The process id the pools belong to, and the pools by their settings.
-type SharedPools = (u32, HashMap<PoolKey, Registered>);
+/// The process id the pools belong to, and the pools by their settings and runtime.
+type SharedPools = (u32, HashMap<(PoolKey, Option<RuntimeId>), Registered>);
+
+/// The runtime this code runs on, if any: a pool's connections are tasks of the runtime that
+/// opened them, so each runtime a client is used from gets a pool of its own.
+pub(crate) fn current_runtime() -> Option<RuntimeId> {
+    tokio::runtime::Handle::try_current()
+        .ok()
+        .map(|handle| handle.id())
+}
 
 /// A shared pool. Kept while a client holds it, and for its idle timeout after a client was
 /// last made with it: a client made per request, and gone with it (Python's `with` block), still
@@ -127,25 +136,36 @@ pub(crate) struct Transport {
     pub permits: Arc<Semaphore>,
     /// When a connection last went back to the pool (see [`NewConnections`]).
     pub handovers: Arc<Handovers>,
+    /// The runtime whose tasks its connections are: the one it was made on, or (made outside
+    /// any runtime) the first one it is used from.
+    pub runtime: OnceLock<RuntimeId>,
 }
 
 impl Transport {
-    /// The pool for a new client: the registered one for the same shared settings, or a
-    /// new one.
-    pub fn for_client(settings: &HttpSettings) -> Result<Arc<Self>, Error> {
-        Self::registered(settings, false)
+    /// The pool for a client on `runtime`: the registered one for the same shared settings
+    /// and runtime, or a new one.
+    pub fn for_client(
+        settings: &HttpSettings,
+        runtime: Option<RuntimeId>,
+    ) -> Result<Arc<Self>, Error> {
+        Self::registered(settings, runtime, false)
     }
 
     /// A new pool (see `Client::reset_connections`); with shared settings, the one later
-    /// clients get.
-    pub fn fresh(settings: &HttpSettings) -> Result<Arc<Self>, Error> {
-        Self::registered(settings, true)
+    /// clients on `runtime` get.
+    pub fn fresh(settings: &HttpSettings, runtime: Option<RuntimeId>) -> Result<Arc<Self>, Error> {
+        Self::registered(settings, runtime, true)
     }
 
-    fn registered(settings: &HttpSettings, fresh: bool) -> Result<Arc<Self>, Error> {
+    fn registered(
+        settings: &HttpSettings,
+        runtime: Option<RuntimeId>,
+        fresh: bool,
+    ) -> Result<Arc<Self>, Error> {
         let Some(key) = &settings.shared else {
-            return Ok(Arc::new(Self::new(settings)?));
+            return Ok(Arc::new(Self::new(settings, runtime)?));
         };
+        let key = (key.clone(), runtime);
         let pid = std::process::id();
         let mut registry = SHARED_POOLS.lock().unwrap_or_else(PoisonError::into_inner);
         let (owner, pools) = registry.get_or_insert_with(|| (pid, HashMap::new()));
@@ -157,23 +177,23 @@ impl Transport {
         let now = Instant::now();
         pools.retain(|_, registered| registered.wanted(now));
         if !fresh {
-            if let Some(registered) = pools.get_mut(key) {
+            if let Some(registered) = pools.get_mut(&key) {
                 registered.handed_out = now;
                 return Ok(registered.pool.clone());
             }
         }
         // Built under the lock: clients made at once with the same settings get one pool.
-        let pool = Arc::new(Self::new(settings)?);
+        let pool = Arc::new(Self::new(settings, runtime)?);
         let registered = Registered {
             pool: pool.clone(),
             handed_out: now,
             linger: settings.pool_idle_timeout,
         };
-        pools.insert(key.clone(), registered);
+        pools.insert(key, registered);
         Ok(pool)
     }
 
-    fn new(settings: &HttpSettings) -> Result<Self, Error> {
+    fn new(settings: &HttpSettings, runtime: Option<RuntimeId>) -> Result<Self, Error> {
         let permits = Arc::new(Semaphore::new(settings.max_connections));
         let handovers = Arc::new(Handovers::new());
         let layer_permits = permits.clone();
@@ -214,6 +234,7 @@ impl Transport {
             http,
             permits,
             handovers,
+            runtime: runtime.map(OnceLock::from).unwrap_or_default(),
         })
     }
 }
@@ -439,10 +460,10 @@ mod tests {
 
     fn registered(settings: &HttpSettings) -> bool {
         let registry = SHARED_POOLS.lock().unwrap();
-        let key = settings.shared.as_ref().unwrap();
+        let key = (settings.shared.clone().unwrap(), None);
         registry
             .as_ref()
-            .is_some_and(|(_, pools)| pools.contains_key(key))
+            .is_some_and(|(_, pools)| pools.contains_key(&key))
     }
 
     #[test]
@@ -453,17 +474,20 @@ mod tests {
             shared_settings(90_001, linger),
             shared_settings(90_002, linger),
         );
-        let pool = Transport::for_client(&gone).unwrap();
+        let pool = Transport::for_client(&gone, None).unwrap();
         let weak = Arc::downgrade(&pool);
-        assert!(Arc::ptr_eq(&pool, &Transport::for_client(&gone).unwrap()));
+        assert!(Arc::ptr_eq(
+            &pool,
+            &Transport::for_client(&gone, None).unwrap()
+        ));
         drop(pool);
         // No client holds it: the next one made within the idle timeout still gets it.
-        let again = Transport::for_client(&gone).unwrap();
+        let again = Transport::for_client(&gone, None).unwrap();
         assert!(std::ptr::eq(weak.as_ptr(), Arc::as_ptr(&again)));
         drop(again);
         std::thread::sleep(linger + Duration::from_millis(50));
         // Forgotten when the registry is next used, and dropped with it.
-        let _other = Transport::for_client(&other).unwrap();
+        let _other = Transport::for_client(&other, None).unwrap();
         assert!(!registered(&gone));
         assert_eq!(weak.strong_count(), 0);
         assert!(registered(&other));
@@ -476,11 +500,14 @@ mod tests {
             shared_settings(90_003, linger),
             shared_settings(90_004, linger),
         );
-        let pool = Transport::for_client(&held).unwrap();
+        let pool = Transport::for_client(&held, None).unwrap();
         std::thread::sleep(linger * 2);
-        let _other = Transport::for_client(&other).unwrap();
+        let _other = Transport::for_client(&other, None).unwrap();
         assert!(registered(&held));
-        assert!(Arc::ptr_eq(&pool, &Transport::for_client(&held).unwrap()));
+        assert!(Arc::ptr_eq(
+            &pool,
+            &Transport::for_client(&held, None).unwrap()
+        ));
     }
 
     #[test]

@@ -585,3 +585,89 @@ async fn a_refused_connection_through_a_callers_http_client_is_not_retried_for_f
     let logs = logs.text();
     assert!(!logs.contains("retrying on a new connection"), "{logs}");
 }
+
+/// A client shared by runtimes that come and go, as a `static` client is by `#[tokio::test]`s
+/// running in parallel: a pooled connection whose runtime ended is dead ("dispatch task is
+/// gone"), and the free retry for a dead pooled connection may meet another one.
+#[test]
+fn a_client_shared_by_short_lived_runtimes_answers_every_query() {
+    let (_server_runtime, server) = hits_on_a_runtime_of_their_own();
+    let client = builder(&server).max_retries(0).build().unwrap();
+    let mut failures = Vec::new();
+    for round in 0..150 {
+        let tests: Vec<_> = (0..4)
+            .map(|test| {
+                let client = client.clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        let mut failed = Vec::new();
+                        for i in 0..1 + (test + round) % 3 {
+                            let request = QueryRequest::new(format!("r{round} t{test} q{i}"), "m");
+                            if let Err(e) = client.query(request).await {
+                                failed.push(e.to_string());
+                            }
+                        }
+                        failed
+                    })
+                })
+            })
+            .collect();
+        for test in tests {
+            failures.extend(test.join().unwrap());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed, the first: {}",
+        failures.len(),
+        failures[0]
+    );
+    assert_eq!(client.stats().retries, 0);
+}
+
+/// A client used from a runtime that then sits idle (a sync wrapper's, between calls), then
+/// from another: its pooled connection is a task of the idle runtime, which nothing runs, so
+/// a query sent on it would wait out its timeout without reaching the server.
+#[test]
+fn a_client_used_from_a_second_runtime_does_not_wait_on_the_first() {
+    let (_server_runtime, server) = hits_on_a_runtime_of_their_own();
+    let client = builder(&server)
+        .timeout(Duration::from_secs(5))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let sync = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    sync.block_on(client.query(QueryRequest::new("first", "m")))
+        .unwrap();
+    let other = tokio::runtime::Runtime::new().unwrap();
+    other
+        .block_on(client.query(QueryRequest::new("second", "m")))
+        .unwrap_or_else(|e| panic!("from the second runtime: {e}"));
+    // And the first runtime's own pool still serves it.
+    sync.block_on(client.query(QueryRequest::new("third", "m")))
+        .unwrap();
+    let received = other.block_on(server.received_requests()).unwrap();
+    assert_eq!(received.len(), 3);
+}
+
+/// A server answering every query with a hit, on a runtime of its own (returned, to keep it
+/// running), for tests whose client runs on runtimes that come and go.
+fn hits_on_a_runtime_of_their_own() -> (tokio::runtime::Runtime, MockServer) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(async {
+        let server = MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(hit_body()))
+            .mount(&server)
+            .await;
+        server
+    });
+    (runtime, server)
+}
