@@ -65,6 +65,13 @@ fn format_problem(key: &str) -> Option<&'static str> {
     if key.is_empty() {
         return Some("the key is empty");
     }
+    // The whole header value pasted as the key (from the docs' curl line, say).
+    if key
+        .get(..7)
+        .is_some_and(|start| start.eq_ignore_ascii_case("bearer "))
+    {
+        return Some("the key starts with `Bearer `: give the key alone (the client adds it)");
+    }
     if key.chars().any(char::is_whitespace) {
         return Some(
             "the key contains whitespace (a stray space or newline, e.g. from a .env file?)",
@@ -149,6 +156,8 @@ mod tests {
             (last_replaced(" "), "whitespace"),
             (format!(" {GOOD}"), "whitespace"),
             (format!("{GOOD}\r\nX-Evil: 1"), "whitespace"),
+            (format!("Bearer {GOOD}"), "starts with `Bearer `"),
+            (format!("bearer  {GOOD}"), "starts with `Bearer `"),
             (last_replaced("\u{0}"), "control"),
             (last_replaced("é"), "non-ASCII"),
             (GOOD.replacen("vc_", "sk_", 1), "does not start"),
