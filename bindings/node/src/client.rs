@@ -8,7 +8,7 @@ use std::sync::Arc;
 use vectorcache::bindings::call_log::CallLog;
 use vectorcache::bindings::concurrency_from_i64;
 
-use vectorcache::{ApiKey, CallHook, Client, ClientBuilder, Error, Level, QueryRequest};
+use vectorcache::{ApiKey, Client, ClientBuilder, Error, Level, QueryRequest};
 
 use crate::cancel::CancelToken;
 use crate::config::whole_number;
@@ -37,38 +37,24 @@ pub struct LogEvent {
     pub message: String,
 }
 
-/// One call's events, handed to the wrapper with its outcome: the wrapper logs them as that
-/// call settles, in its caller's async context, not with whichever call settles next.
-struct CallEvents;
-
-impl CallEvents {
-    /// A log for a call of `client`, if its wrapper has a logger.
-    fn for_call(client: &NativeClient) -> Option<Arc<CallLog>> {
-        client.log_events.then(Arc::default)
-    }
-
-    /// The hook for the call's request(s): every event (the wrapper's logger filters).
-    fn hook(log: &Arc<CallLog>) -> CallHook {
-        log.hook(|_| true)
-    }
-
-    /// The events so far, oldest first (none without a log).
-    fn take(log: Option<Arc<CallLog>>) -> Vec<LogEvent> {
-        let Some(log) = log else {
-            return Vec::new();
-        };
-        log.take()
-            .into_iter()
-            .map(|kept| LogEvent {
-                level: match kept.level {
-                    Level::Debug => "debug",
-                    _ => "info",
-                }
-                .to_owned(),
-                message: kept.message,
-            })
-            .collect()
-    }
+/// A call's events for the wrapper's logger, oldest first (none without a log): the wrapper
+/// logs them as that call settles, in its caller's async context, not with whichever call
+/// settles next.
+fn log_events(log: Option<Arc<CallLog>>) -> Vec<LogEvent> {
+    let Some(log) = log else {
+        return Vec::new();
+    };
+    log.take()
+        .into_iter()
+        .map(|kept| LogEvent {
+            level: match kept.level {
+                Level::Debug => "debug",
+                _ => "info",
+            }
+            .to_owned(),
+            message: kept.message,
+        })
+        .collect()
 }
 
 /// What `createClient` returns: `client` or `error`, never both.
@@ -227,6 +213,13 @@ async fn run_batch(
     Batch::Done(outcomes)
 }
 
+impl NativeClient {
+    /// A log for a call's events, if the wrapper has a logger.
+    fn call_log(&self) -> Option<Arc<CallLog>> {
+        self.log_events.then(Arc::default)
+    }
+}
+
 #[napi]
 impl NativeClient {
     /// Looks the request up in the cache on the shared tokio runtime, with the per-call
@@ -245,10 +238,11 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, QueryOutcome>> {
         let client = self.inner.clone();
-        let log = CallEvents::for_call(self);
+        let log = self.call_log();
         let mut request = read_query(request, options);
         if let (Ok(request), Some(log)) = (&mut request, &log) {
-            request.on_event = Some(CallEvents::hook(log));
+            // Every event: the wrapper's logger filters.
+            request.on_event = Some(log.hook(|_| true));
         }
         let cancelled = cancel.map(CancelToken::cancelled);
         let (ticket, promise) = Ticket::new(env)?;
@@ -261,7 +255,7 @@ impl NativeClient {
                 Err(reason) => Outcome::Failed(Error::invalid_request(reason).into()),
             };
             // A cancelled call's events so far come too: the wrapper logs them late.
-            ticket.deliver((outcome, CallEvents::take(log)))
+            ticket.deliver((outcome, log_events(log)))
         });
         Ok(promise)
     }
@@ -281,10 +275,10 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, BatchOutcome>> {
         let client = self.inner.clone();
-        let log = CallEvents::for_call(self);
+        let log = self.call_log();
         let mut read = read_batch(requests, options);
         if let (Ok((items, _)), Some(log)) = (&mut read, &log) {
-            let hook = CallEvents::hook(log);
+            let hook = log.hook(|_| true);
             for request in items.iter_mut().flatten() {
                 request.on_event = Some(hook.clone());
             }
@@ -296,7 +290,7 @@ impl NativeClient {
                 Ok((items, concurrency)) => run_batch(client, items, concurrency, cancelled).await,
                 Err(reason) => Batch::Refused(Error::invalid_request(reason)),
             };
-            ticket.deliver((batch, CallEvents::take(log)))
+            ticket.deliver((batch, log_events(log)))
         });
         Ok(promise)
     }

@@ -17,6 +17,26 @@ fn miss() -> ResponseTemplate {
     }))
 }
 
+/// A client of `server` whose client-wide event hook is `hook`, with millisecond backoff.
+fn client_with_hook(server: &MockServer, hook: vectorcache::EventHook) -> vectorcache::Client {
+    let mut options = vectorcache::ClientOptions::default();
+    options.api_key = Some(KEY.into());
+    options.base_url = Some(server.uri());
+    options.initial_backoff = Some(Duration::from_millis(1));
+    options.max_backoff = Some(Duration::from_millis(2));
+    options.on_event = Some(hook);
+    vectorcache::ClientBuilder::from(options).build().unwrap()
+}
+
+/// A client of a raw test server.
+fn raw_client(server: &common::raw::RawServer) -> vectorcache::Client {
+    vectorcache::Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .build()
+        .unwrap()
+}
+
 /// Answers by prompt: `hit` a hit, `miss` a miss, `denied` 401, `flaky` two 503s then a hit.
 async fn scripted_server() -> MockServer {
     let server = MockServer::start().await;
@@ -129,11 +149,7 @@ async fn a_batch_keeps_input_order_and_each_requests_own_error() {
 async fn a_batch_runs_at_most_concurrency_requests_at_once() {
     use common::raw::{Behaviour, RawServer};
     let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(50))).await;
-    let client = vectorcache::Client::builder()
-        .api_key(KEY)
-        .base_url(&server.url)
-        .build()
-        .unwrap();
+    let client = raw_client(&server);
     let outcomes = client
         .query_many((0..20).map(|i| QueryRequest::new(format!("p{i}"), "m")), 4)
         .await;
@@ -159,11 +175,7 @@ async fn a_batch_runs_at_most_concurrency_requests_at_once() {
     assert_eq!(client.stats().queries, 0);
     // More than the batch holds runs them all at once, and no more.
     let server = RawServer::start(Behaviour::HitAfter(Duration::from_millis(50))).await;
-    let client = vectorcache::Client::builder()
-        .api_key(KEY)
-        .base_url(&server.url)
-        .build()
-        .unwrap();
+    let client = raw_client(&server);
     let outcomes = client
         .query_many(
             (0..3).map(|i| QueryRequest::new(format!("r{i}"), "m")),
@@ -181,14 +193,13 @@ async fn a_batch_runs_at_most_concurrency_requests_at_once() {
 #[should_panic(expected = "the caller's hook panicked")]
 async fn a_panic_in_a_batch_reaches_the_caller() {
     use std::sync::Arc;
-    use vectorcache::{ClientBuilder, ClientOptions, Event};
+    use vectorcache::Event;
 
     let server = scripted_server().await;
-    let mut options = ClientOptions::default();
-    options.api_key = Some(KEY.into());
-    options.base_url = Some(server.uri());
-    options.on_event = Some(Arc::new(|_: &Event| panic!("the caller's hook panicked")));
-    let client = ClientBuilder::from(options).build().unwrap();
+    let client = client_with_hook(
+        &server,
+        Arc::new(|_: &Event| panic!("the caller's hook panicked")),
+    );
     client
         .query_many([QueryRequest::new("hit", "gpt-4o")], 2)
         .await;
@@ -197,21 +208,16 @@ async fn a_panic_in_a_batch_reaches_the_caller() {
 #[tokio::test]
 async fn every_answer_and_retry_reaches_the_event_hook_without_the_key() {
     use std::sync::{Arc, Mutex};
-    use vectorcache::{ClientBuilder, ClientOptions, Event, Level};
+    use vectorcache::{Event, Level};
 
     let server = scripted_server().await;
     let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
     let sink = seen.clone();
-    let mut options = ClientOptions::default();
-    options.api_key = Some(KEY.into());
-    options.base_url = Some(server.uri());
-    options.max_retries = Some(2);
-    options.initial_backoff = Some(Duration::from_millis(1));
-    options.max_backoff = Some(Duration::from_millis(2));
-    options.on_event = Some(Arc::new(move |event: &Event| {
-        sink.lock().unwrap().push(event.clone())
-    }));
-    let client = ClientBuilder::from(options).build().unwrap();
+    // Two retries: the default.
+    let client = client_with_hook(
+        &server,
+        Arc::new(move |event: &Event| sink.lock().unwrap().push(event.clone())),
+    );
     client
         .query(QueryRequest::new("flaky", "gpt-4o"))
         .await
@@ -259,7 +265,7 @@ async fn every_answer_and_retry_reaches_the_event_hook_without_the_key() {
 #[tokio::test]
 async fn a_requests_own_hook_gets_its_events_and_the_clients_gets_every_calls() {
     use std::sync::{Arc, Mutex};
-    use vectorcache::{ClientBuilder, ClientOptions, Event, EventHook};
+    use vectorcache::{Event, EventHook};
 
     let server = scripted_server().await;
     // Each hook notes which hook it is and the event's attempt or retry.
@@ -277,13 +283,7 @@ async fn a_requests_own_hook_gets_its_events_and_the_clients_gets_every_calls() 
             sink.lock().unwrap().push(what);
         })
     };
-    let mut options = ClientOptions::default();
-    options.api_key = Some(KEY.into());
-    options.base_url = Some(server.uri());
-    options.initial_backoff = Some(Duration::from_millis(1));
-    options.max_backoff = Some(Duration::from_millis(2));
-    options.on_event = Some(hook("client"));
-    let client = ClientBuilder::from(options).build().unwrap();
+    let client = client_with_hook(&server, hook("client"));
 
     let flaky = QueryRequest::new("flaky", "gpt-4o").on_event(hook("call"));
     client.query(flaky).await.unwrap();
@@ -371,11 +371,7 @@ fn a_batch_whose_runtime_shuts_down_says_its_queries_were_cancelled() {
     ))));
     let handle = runtime.handle().clone();
     let _entered = handle.enter();
-    let client = vectorcache::Client::builder()
-        .api_key(KEY)
-        .base_url(&server.url)
-        .build()
-        .unwrap();
+    let client = raw_client(&server);
     let counts = server.counts.clone();
     let stopper = std::thread::spawn(move || {
         // Once every query has reached the server.
