@@ -1,14 +1,14 @@
 # The two commands a newcomer needs are `make demo` (or `cargo run -p vectorcache-cli -- demo`)
 # and `make test`. Everything builds into the one shared ./target.
 
-.PHONY: test lint lint-workflows check-versions dist test-rust test-python test-node demo mutants bench
+.PHONY: test lint lint-workflows check-versions check-msrv dist test-rust test-python test-node demo mutants bench
 
 ## Every check and test, in all three languages. Installs what it needs (a Python venv with
 ## maturin, zig, auditwheel, pytest and mypy; the npm packages; cargo-zigbuild), builds every
 ## release artifact into dist/ and tests those: the wheel and the npm tarballs as installed.
 test: lint dist test-rust test-python test-node
 
-lint: lint-workflows check-versions
+lint: lint-workflows check-versions check-msrv
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
@@ -19,6 +19,10 @@ lint-workflows:
 ## Cargo.toml's workspace version is the one every manifest states.
 check-versions:
 	python3 scripts/check-versions.py
+
+## No locked dependency needs a newer Rust than the workspace's rust-version.
+check-msrv:
+	python3 scripts/check-msrv.py
 
 ## Every artifact this machine can build, into dist/: the manylinux2014 wheel, the sdist, the
 ## npm main and linux-x64-gnu packages, the .crate files (see scripts/dist.sh).
