@@ -332,6 +332,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Tells `hook` every answer and retry of every call of the client (and of its clones),
+    /// beside the `tracing` events: for metrics or logs of one's own. A request may have a
+    /// hook of its own too ([`QueryRequest::on_event`](crate::QueryRequest::on_event)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vectorcache::{Client, Event};
+    ///
+    /// let client = Client::builder()
+    ///     .api_key("vc_1234567890abcdef1234567890abcdef")
+    ///     .on_event(Arc::new(|event: &Event| eprintln!("{event}")))
+    ///     .build()?;
+    /// # Ok::<(), vectorcache::Error>(())
+    /// ```
+    pub fn on_event(mut self, hook: EventHook) -> Self {
+        self.options.on_event = Some(hook);
+        self
+    }
+
     /// Uses a caller-configured `reqwest::Client` (proxies, TLS roots, pool settings). The
     /// timeout set here still applies per request. With a plain `http://` (loopback) base URL,
     /// such a client must not use a proxy: it would see the key in clear text.

@@ -17,15 +17,9 @@ fn miss() -> ResponseTemplate {
     }))
 }
 
-/// A client of `server` whose client-wide event hook is `hook`, with millisecond backoff.
+/// A client of `server` whose client-wide event hook is `hook` (set on the builder).
 fn client_with_hook(server: &MockServer, hook: vectorcache::EventHook) -> vectorcache::Client {
-    let mut options = vectorcache::ClientOptions::default();
-    options.api_key = Some(KEY.into());
-    options.base_url = Some(server.uri());
-    options.initial_backoff = Some(Duration::from_millis(1));
-    options.max_backoff = Some(Duration::from_millis(2));
-    options.on_event = Some(hook);
-    vectorcache::ClientBuilder::from(options).build().unwrap()
+    builder(server).on_event(hook).build().unwrap()
 }
 
 /// A client of a raw test server.
