@@ -3,7 +3,12 @@ import type { VectorcacheClient, VectorcacheConfig } from './index'
 
 /** A fault for the next query(s) of the emulator. */
 export interface EmulatorFault {
+  /**
+   * The status to answer instead. Without a `body` the answer is the service's own for it
+   * (its documented `detail`; a 429 also its `X-RateLimit-*` headers and `Retry-After: 1`).
+   */
   status?: number
+  /** The body: a string as it is, other values as JSON; `null` or `''` for an empty one. */
   body?: unknown
   headers?: Record<string, string>
   /** Milliseconds to wait before answering (or dropping). */

@@ -117,6 +117,26 @@ test('rate limiting: generous headers by default, your own limit, or off', async
   assert.ok(refused instanceof VectorcacheRateLimitError, String(refused))
   assert.equal(refused.statusCode, 429)
   assert.ok(refused.retryAfter >= 1 && refused.retryAfter <= 30, String(refused.retryAfter))
+  const emulator = await Emulator.start()
+  try {
+    await emulator.addFault({ status: 429 })
+    await emulator.addFault({ status: 429, body: null })
+    const client = emulator.client({ maxRetries: 0 })
+    const query = () => client.query({ prompt: 'p', model: 'gpt-4o' }).catch((e) => e)
+    const limited = await query()
+    assert.ok(limited instanceof VectorcacheRateLimitError, String(limited))
+    assert.equal(limited.detail, 'Rate limit exceeded. Please try again later.')
+    assert.equal(limited.retryAfter, 1)
+    assert.deepEqual([limited.rateLimit.limit, limited.rateLimit.remaining], [100000, 0])
+    assert.equal(limited.headers['x-ratelimit-remaining'], '0')
+    // Asked for, the body is empty and the headers are only the fault's.
+    const empty = await query()
+    assert.ok(empty instanceof VectorcacheRateLimitError, String(empty))
+    assert.equal(empty.retryAfter ?? null, null)
+    assert.equal(empty.headers['x-ratelimit-limit'], undefined)
+  } finally {
+    await emulator.close()
+  }
   for (const [rateLimit, message] of [
     [{ perMinute: 0 }, /per_minute must be at least 1/],
     [{ perMinute: 1.5 }, /`perMinute` must be a whole number/],

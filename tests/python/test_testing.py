@@ -75,6 +75,22 @@ def test_rate_limiting_by_default_your_own_or_off() -> None:
     assert refused.retry_after is not None and 1 <= refused.retry_after <= 30
 
 
+def test_a_fault_of_a_status_alone_answers_as_the_service_does() -> None:
+    with Emulator() as emulator:
+        emulator.add_fault(status=429)
+        emulator.add_fault(status=429, body=None)
+        limited, empty = _outcomes(emulator, 2)
+    assert isinstance(limited, RateLimitError)
+    assert limited.message == "Rate limit exceeded. Please try again later."
+    assert limited.retry_after == 1
+    assert limited.rate_limit is not None
+    assert (limited.rate_limit.limit, limited.rate_limit.remaining) == (100_000, 0)
+    assert limited.headers["x-ratelimit-remaining"] == "0"
+    # Asked for, the body is empty and the headers are only the fault's.
+    assert isinstance(empty, RateLimitError) and empty.retry_after is None
+    assert "x-ratelimit-limit" not in empty.headers
+
+
 @pytest.mark.parametrize(
     ("rate_limit", "error", "message"),
     [

@@ -37,8 +37,11 @@
 //! - `POST /_emulator/faults` with one object or an array of objects, queued and consumed in
 //!   order, one per `POST /v1/cache/query` (`count` repeats one, default 1):
 //!   - `{"status": 503, "body": "<html>…", "headers": {"Retry-After": "1"}, "delay_ms": 200}`:
-//!     answer this instead (a string body is sent verbatim, other JSON serialised, no body =
-//!     empty);
+//!     answer this instead (a string body is sent verbatim, other JSON serialised, `null` or
+//!     `""` empty). Without a `body` it is the service's answer for the status, its
+//!     documented `detail` (`{"status": 429}` also carries `X-RateLimit-Limit`,
+//!     `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset` and `Retry-After: 1`); statuses the
+//!     service has no detail for are empty. The fault's own headers win;
 //!   - `{"delay_ms": 500}`: wait, then answer normally;
 //!   - `{"drop_connection": true}`: close the connection without any answer.
 //!

@@ -12,7 +12,7 @@ use crate::embed::{embed_words, normalize_words};
 use crate::faults::Fault;
 use crate::http::{detail, json_response, read_body, Body, ReadBody};
 use crate::pricing::{cost_saved, provider_for};
-use crate::ratelimit::RateLimitInfo;
+use crate::ratelimit::{RateLimitInfo, RateLimiter};
 use crate::reqlog::{loggable_body, loggable_headers, LoggedRequest};
 use crate::server::{ConnectionDropped, ConnectionNumber, State};
 use crate::store::SegmentKey;
@@ -144,14 +144,46 @@ async fn respond(
             return (Err(ConnectionDropped), "-".to_owned());
         }
         if let Some(status) = fault.status {
-            return (Ok(fault_response(fault, status)), "-".to_owned());
+            return (
+                Ok(fault_response(fault, status, state.limiter.as_ref())),
+                "-".to_owned(),
+            );
         }
     }
     let (response, prefix) = process(state, headers, body, too_large, started);
     (Ok(response), prefix)
 }
 
-fn fault_response(fault: &Fault, status: StatusCode) -> Response<Body> {
+/// A fault's canned answer. Without a `body` of its own it is the service's answer for its
+/// status (its documented `detail`; a 429 also the service's rate-limit headers and
+/// `Retry-After`), so that a test of a user's handling of, say, rate limiting needs only the
+/// status; `"body": null` or `""` sends an empty body, as proxies do. The fault's own headers
+/// win.
+fn fault_response(
+    fault: &Fault,
+    status: StatusCode,
+    limiter: Option<&RateLimiter>,
+) -> Response<Body> {
+    let mut response = match (&fault.body, service_detail(status)) {
+        (None, Some(message)) => detail(status, message),
+        _ => canned(fault, status),
+    };
+    if fault.body.is_none() && status == StatusCode::TOO_MANY_REQUESTS {
+        let headers = match limiter {
+            Some(limiter) => limiter.exhausted().headers(),
+            // Limits switched off: no X-RateLimit-* headers, but a 429 still says when to retry.
+            None => vec![("retry-after", "1".to_owned())],
+        };
+        insert_all(&mut response, headers);
+    }
+    for (name, value) in &fault.headers {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
+}
+
+/// The fault's body as given (none: empty).
+fn canned(fault: &Fault, status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::new(Bytes::from(fault.body_bytes())));
     *response.status_mut() = status;
     // A text body is labelled by what it looks like: markup is a proxy's or a load balancer's
@@ -169,10 +201,37 @@ fn fault_response(fault: &Fault, status: StatusCode) -> Response<Body> {
         hyper::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),
     );
-    for (name, value) in &fault.headers {
-        response.headers_mut().insert(name.clone(), value.clone());
-    }
     response
+}
+
+/// The service's documented `detail` for an error status (API.md), where it has one.
+fn service_detail(status: StatusCode) -> Option<&'static str> {
+    Some(match status.as_u16() {
+        400 => "Invalid JSON format",
+        401 => "Invalid API key",
+        403 => "API key does not have permission to access this project",
+        404 => "Not Found",
+        413 => "Request body too large",
+        429 => RATE_LIMITED,
+        500 => "Internal server error. Please try again or contact support.",
+        502 => "LLM provider error: Invalid API key",
+        503 => "Service temporarily unavailable",
+        _ => return None,
+    })
+}
+
+/// The service's 429 `detail`.
+const RATE_LIMITED: &str = "Rate limit exceeded. Please try again later.";
+
+/// Sets each of `headers` on `response` (names are lowercase constants, values ASCII).
+fn insert_all(response: &mut Response<Body>, headers: Vec<(&'static str, String)>) {
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
+        }
+    }
 }
 
 /// The service's own processing, steps 1 to 6 of the documented order.
@@ -213,12 +272,7 @@ fn process(
     } else if let Some(limiter) = &state.limiter {
         let (allowed, info) = limiter.check(&caller.key, true);
         rate_info = Some(info);
-        (!allowed).then(|| {
-            detail(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Rate limit exceeded. Please try again later.",
-            )
-        })
+        (!allowed).then(|| detail(StatusCode::TOO_MANY_REQUESTS, RATE_LIMITED))
     } else {
         None
     };
@@ -252,13 +306,7 @@ fn process(
         },
     };
     if let Some(info) = rate_info {
-        for (name, value) in info.headers() {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                response
-                    .headers_mut()
-                    .insert(HeaderName::from_static(name), value);
-            }
-        }
+        insert_all(&mut response, info.headers());
     }
     (response, prefix)
 }

@@ -115,6 +115,21 @@ impl RateLimiter {
         (allowed, info)
     }
 
+    /// What a request refused for want of tokens reports, whoever's bucket it was: the
+    /// limit, none remaining, and the next token (and the retry) a second away. An injected
+    /// 429 answers with it.
+    pub fn exhausted(&self) -> RateLimitInfo {
+        let unix_now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        RateLimitInfo {
+            limit: self.config.per_minute,
+            remaining: 0,
+            reset: unix_now + 1,
+            retry_after: Some(1),
+        }
+    }
+
     /// Forgets every bucket (they start full again).
     pub fn reset(&self) {
         self.buckets

@@ -561,6 +561,68 @@ async fn fault_status_body_headers_and_count() {
 }
 
 #[tokio::test]
+async fn a_fault_without_a_body_answers_as_the_service_does() {
+    let emu = start().await;
+    faults(
+        &emu,
+        json!([
+            {"status": 429},
+            {"status": 429, "headers": {"Retry-After": "7"}},
+            {"status": 401},
+            {"status": 429, "body": null},
+            {"status": 503, "body": ""}
+        ]),
+    )
+    .await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let limited = query(&emu, q("hi")).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(
+        limited.json(),
+        json!({"detail": "Rate limit exceeded. Please try again later."})
+    );
+    assert_eq!(limited.header("content-type"), Some("application/json"));
+    assert_eq!(limited.header("x-ratelimit-limit"), Some("100000"));
+    assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+    let reset: u64 = limited
+        .header("x-ratelimit-reset")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((now + 1..=now + 3).contains(&reset), "{reset} vs {now}");
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    // The fault's own headers win.
+    let own = query(&emu, q("hi")).await;
+    assert_eq!(own.header("retry-after"), Some("7"));
+    assert_eq!(own.header("x-ratelimit-remaining"), Some("0"));
+    let denied = query(&emu, q("hi")).await;
+    assert_eq!(
+        (denied.status.as_u16(), denied.detail()),
+        (401, "Invalid API key".into())
+    );
+    // An empty body, when asked for, is empty and has no rate-limit headers.
+    for status in [429, 503] {
+        let empty = query(&emu, q("hi")).await;
+        assert_eq!((empty.status.as_u16(), empty.text.as_str()), (status, ""));
+        assert!(empty.header("x-ratelimit-limit").is_none());
+        assert!(empty.header("retry-after").is_none());
+    }
+
+    // With limits switched off a 429 still says when to retry, and nothing more.
+    let mut config = config();
+    config.rate_limit = None;
+    let off = start_with(config).await;
+    faults(&off, json!({"status": 429})).await;
+    let limited = query(&off, q("hi")).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    assert!(limited.header("x-ratelimit-limit").is_none());
+}
+
+#[tokio::test]
 async fn fault_delay() {
     let emu = start().await;
     // A delay longer than the client's timeout: the client times out.

@@ -99,6 +99,10 @@ class Emulator:
         """Queues a fault for the next query: ``status``, ``body`` (text or JSON),
         ``headers``, ``delay_ms``, ``drop_connection``, and ``count`` to repeat it.
 
+        Without a ``body`` the answer is the service's own for the status (its documented
+        ``detail``; a 429 also its ``X-RateLimit-*`` headers and ``Retry-After: 1``);
+        ``body=None`` or ``""`` sends an empty one.
+
         Raises:
             ValueError: the emulator refused the fault (its message says why).
         """
