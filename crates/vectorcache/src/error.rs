@@ -594,7 +594,17 @@ impl fmt::Display for ApiError {
             .ok()
             .and_then(|s| s.canonical_reason())
             .unwrap_or("HTTP error");
-        write!(f, "{} {}: {}", self.status, reason, self.detail)
+        // A detail that starts with the reason (a proxy's page or empty body, FastAPI's
+        // "Not Found") is not told twice: "502 Bad Gateway (non-JSON response body)".
+        let repeats = self
+            .detail
+            .strip_prefix(reason)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':', '(', '.']));
+        if repeats {
+            write!(f, "{} {}", self.status, self.detail)
+        } else {
+            write!(f, "{} {}: {}", self.status, reason, self.detail)
+        }
     }
 }
 
@@ -631,6 +641,26 @@ impl fmt::Display for DecodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_reason_is_told_once() {
+        let shown = |status, detail| ApiError::new(status, detail).to_string();
+        assert_eq!(shown(404, "Not Found"), "404 Not Found");
+        assert_eq!(
+            shown(504, "Gateway Timeout: upstream request timeout"),
+            "504 Gateway Timeout: upstream request timeout"
+        );
+        assert_eq!(
+            shown(401, "Invalid API key"),
+            "401 Unauthorized: Invalid API key"
+        );
+        // Only the whole reason counts, and only at the start.
+        assert_eq!(shown(404, "Not Foundry"), "404 Not Found: Not Foundry");
+        assert_eq!(
+            shown(502, "a Bad Gateway"),
+            "502 Bad Gateway: a Bad Gateway"
+        );
+    }
 
     #[test]
     fn every_unlisted_5xx_is_a_server_error_and_nothing_else_is() {

@@ -159,6 +159,8 @@ async fn other_body_shapes_decode() {
     let (err, _) = error_for(ResponseTemplate::new(502).set_body_raw(html, "text/html")).await;
     assert_eq!(err.kind(), ErrorKind::BadGateway);
     assert_eq!(err.detail(), Some("Bad Gateway (non-JSON response body)"));
+    // The message tells the reason once.
+    assert_eq!(err.to_string(), "502 Bad Gateway (non-JSON response body)");
     assert_eq!(err.api_error().unwrap().body, html);
 
     let (err, _) = error_for(ResponseTemplate::new(503)).await;
