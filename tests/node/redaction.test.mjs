@@ -71,3 +71,30 @@ test('errors never repeat the key', async () => {
   // The rejected setApiKey left the key as it was: the query went with it.
   assert.deepEqual((await env.emulator.requests()).map((r) => r.headers.authorization), ['Bearer vc_0123…'])
 })
+
+test('a key given as a name is not quoted back', async () => {
+  const client = env.emulator.client()
+  const swapped = { [`Bearer ${API_KEY}`]: 'Authorization' } // name and value swapped
+  const refusals = [
+    await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }, { headers: swapped })),
+    await rejection(client.query({ prompt: 'p', model: 'gpt-4o', [API_KEY]: 1 })),
+    await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }, { [API_KEY]: 1 })),
+    ...(await client.queryMany([{ prompt: 'p', model: 'gpt-4o', headers: swapped }])).map((o) => o.error),
+    (() => {
+      try {
+        return new VectorcacheClient({ apiKey: API_KEY, [API_KEY]: 1 })
+      } catch (e) {
+        return e
+      }
+    })(),
+  ]
+  assert.match(refusals[0].message, /"Bearer \[redacted\]"/)
+  assert.match(refusals[1].message, /`\[redacted\]`/)
+  for (const error of refusals) {
+    assert.ok(error instanceof Error, String(error))
+    for (const shown of [error.message, inspect(error, { depth: Infinity }), String(error.stack)]) {
+      assert.ok(!shown.includes(SECRET_PART), shown)
+    }
+  }
+  assert.deepEqual(await env.emulator.requests(), [])
+})

@@ -9,6 +9,7 @@ from vectorcache import (
     AsyncVectorcacheClient,
     AuthenticationError,
     ConfigurationError,
+    InvalidRequestError,
     VectorcacheClient,
 )
 
@@ -78,3 +79,21 @@ def test_config_errors_with_a_key_set(monkeypatch) -> None:
     assert raised.value.kind == "invalid_config"
     assert "refusing to send the API key over plain http to example.com" in str(raised.value)
     _assert_clean(str(raised.value), repr(raised.value))
+
+
+def test_a_key_given_as_a_name_is_not_quoted_back(make_client, emulator) -> None:
+    client = make_client()
+    swapped = {"Bearer " + API_KEY: "Authorization"}  # name and value swapped
+    with pytest.raises(InvalidRequestError) as raised:
+        client.query(prompt="p", model="gpt-4o", extra_headers=swapped)
+    assert '"Bearer [redacted]"' in str(raised.value)
+    _assert_clean(str(raised.value), repr(raised.value), repr(raised.value.args))
+    [refused, by_key] = client.query_many([
+        {"prompt": "p", "model": "gpt-4o", "extra_headers": swapped},
+        {"prompt": "p", "model": "gpt-4o", API_KEY: 1},
+    ])
+    assert isinstance(refused, InvalidRequestError) and isinstance(by_key, TypeError)
+    assert "'[redacted]'" in str(by_key)
+    for error in (refused, by_key):
+        _assert_clean(str(error), repr(error))
+    assert emulator.requests() == []

@@ -5,6 +5,7 @@
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMapping, PyString};
+use vectorcache::bindings::without_key_shapes;
 use vectorcache::{Error, QueryRequest, QueryResponse};
 
 use crate::config::{type_name, QueryArgs};
@@ -93,10 +94,10 @@ fn request(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Result<QueryReques
         match known {
             Some(keyword) => given.push(keyword),
             None => {
-                return Err(PyTypeError::new_err(format!(
+                return Err(PyTypeError::new_err(without_key_shapes(format!(
                     "query_many: item {index} has an unexpected key {}",
                     key.repr()?
-                )))
+                ))))
             }
         }
     }

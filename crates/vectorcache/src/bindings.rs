@@ -26,6 +26,13 @@ pub fn runtime_unavailable(cause: std::io::Error) -> crate::Error {
     }
 }
 
+/// `text` with anything shaped like an API key redacted, for a message the binding makes
+/// itself that quotes what the caller passed (a Python `TypeError` naming a key of a dict):
+/// the errors the core makes do this already.
+pub fn without_key_shapes(text: String) -> String {
+    crate::scrub::without_key_shapes(text)
+}
+
 /// Converts seconds given as a float (as the Python package and the CLI take them) into a
 /// `Duration`, refusing negative, NaN and infinite values.
 pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Reason> {

@@ -334,14 +334,14 @@ impl Error {
     /// A local validation failure (nothing was sent), naming the field in `reason`.
     pub fn invalid_request(reason: impl Into<String>) -> Self {
         Self::InvalidRequest {
-            reason: reason.into(),
+            reason: crate::scrub::without_key_shapes(reason.into()),
         }
     }
 
     /// An unusable configuration (nothing was sent).
     pub fn invalid_config(reason: impl Into<String>) -> Self {
         Self::InvalidConfig {
-            reason: reason.into(),
+            reason: crate::scrub::without_key_shapes(reason.into()),
         }
     }
 

@@ -443,6 +443,32 @@ fn leaked_run_len(text: &[u8], secret: &[u8]) -> usize {
         .unwrap_or(LEAK_RUN)
 }
 
+/// `text` with whatever looks like an API key, anyone's, replaced by `[redacted]`: `vc_` and
+/// 16 or more hexadecimal digits, or 16 or more such digits with a letter among them. For
+/// messages that quote what a caller passed (a header or option name, a getter's error): the
+/// key swapped into a name must not come back in the error, whichever key it is. Plain
+/// decimal numbers (`10**30` quoted back) are left as they are.
+pub(crate) fn without_key_shapes(text: String) -> String {
+    let bytes = text.as_bytes();
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while let Some(run) = next_run(bytes, at, LEAK_RUN, u8::is_ascii_hexdigit) {
+        at = run.end;
+        let prefixed =
+            run.start >= 3 && bytes[run.start - 3..run.start].eq_ignore_ascii_case(b"vc_");
+        if prefixed {
+            runs.push(run.start - 3..run.end);
+        } else if bytes[run.clone()].iter().any(u8::is_ascii_alphabetic) {
+            runs.push(run);
+        }
+    }
+    if runs.is_empty() {
+        return text;
+    }
+    // Only ASCII runs were replaced, by ASCII: still UTF-8.
+    String::from_utf8_lossy(&redacted(bytes, &runs)).into_owned()
+}
+
 /// Scrubs every header value (see [`scrub`]); a value that no longer forms a valid header
 /// becomes `[redacted]` whole. A header whose name holds the key (a server that made one of
 /// the echo) is kept under the name `redacted`, its value scrubbed too.
@@ -470,6 +496,29 @@ pub(crate) fn scrub_headers(headers: &mut HeaderMap, key: &Echoes) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_shapes_of_any_key_are_redacted() {
+        let shown = |text: &str| without_key_shapes(text.to_owned());
+        assert_eq!(
+            shown("\"Bearer vc_0123456789abcdef0123456789abcdef\" is not a valid header name"),
+            "\"Bearer [redacted]\" is not a valid header name"
+        );
+        assert_eq!(
+            shown("unknown option `VC_0123456789ABCDEF`"),
+            "unknown option `[redacted]`"
+        );
+        assert_eq!(shown("a 0123456789abcdef0123 b"), "a [redacted] b");
+        // Numbers quoted back, short hex and text stay.
+        for kept in [
+            "got 1000000000000000000000000000000",
+            "vc_0123456789abcde",
+            "x-trace-id",
+            "é ü",
+        ] {
+            assert_eq!(shown(kept), kept);
+        }
+    }
 
     const KEY: &str = "vc_1234567890abcdef1234567890abcdef"; // the docs' published example key
 

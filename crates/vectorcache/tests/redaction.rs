@@ -319,3 +319,30 @@ fn a_base_url_holding_the_key_is_refused_without_showing_it() {
         .build()
         .is_ok());
 }
+
+#[tokio::test]
+async fn a_key_given_as_a_header_name_is_not_quoted_back() {
+    // Name and value swapped: the name is invalid, and its error names it, key redacted.
+    let swapped = format!("Bearer {KEY}");
+    let error = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .default_header(&swapped, "Authorization")
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), vectorcache::ErrorKind::InvalidConfig);
+    assert_redacted("a default header's error", &format!("{error} {error:?}"));
+    assert!(
+        error.to_string().contains("\"Bearer [redacted]\""),
+        "{error}"
+    );
+
+    let server = MockServer::start().await;
+    let error = client(&server)
+        .query(QueryRequest::new("p", "m").header(&swapped, "Authorization"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), vectorcache::ErrorKind::InvalidRequest);
+    assert_redacted("a request header's error", &format!("{error} {error:?}"));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
