@@ -598,7 +598,25 @@ fn endpoint(base: &Url, path: &str) -> Url {
     url
 }
 
-/// A caller's header, checked: a valid name and value, and never `Authorization` (the key's).
+/// Headers that frame the message or steer the connection: the client sets them (or must
+/// not send them). Given by a caller they stall a call (a `Content-Length` longer than the
+/// body waits out every attempt's timeout), cut the body short, or mislabel it.
+const CLIENT_OWNED_HEADERS: [&str; 11] = [
+    "content-length",
+    "transfer-encoding",
+    "content-type",
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+];
+
+/// A caller's header, checked: a valid name and value, never `Authorization` (the key's) and
+/// none of the [`CLIENT_OWNED_HEADERS`].
 pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
     let header = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("{name:?} is not a valid header name"))?;
@@ -607,6 +625,12 @@ pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue
             "the Authorization header is set from the API key and cannot be given as a header"
                 .to_owned(),
         );
+    }
+    if CLIENT_OWNED_HEADERS.contains(&header.as_str()) {
+        return Err(format!(
+            "the {name} header is set by the client (it frames the request or steers the \
+             connection) and cannot be given as a header"
+        ));
     }
     let value = HeaderValue::from_str(value).map_err(|_| {
         format!("the value of header {name:?} contains characters not allowed in a header")

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use vectorcache::{Error, QueryRequest};
+use vectorcache::{Error, ErrorKind, QueryRequest};
 use wiremock::{MockServer, ResponseTemplate};
 
 #[tokio::test]
@@ -415,4 +415,50 @@ async fn success_bodies_up_to_16_mib_decode_and_larger_ones_are_refused() {
         "{err}"
     );
     assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn headers_the_client_owns_are_refused_and_nothing_is_sent() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    for name in [
+        "Content-Length",
+        "transfer-encoding",
+        "Host",
+        "Content-Type",
+        "Connection",
+    ] {
+        let error = client
+            .query(QueryRequest::new("p", "m").header(name, "1000"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidRequest, "{name}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid request: the {name} header is set by the client (it frames the request \
+                 or steers the connection) and cannot be given as a header"
+            )
+        );
+        let error = builder(&server)
+            .default_header(name, "1000")
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{name}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // Others, User-Agent and Accept among them, are the caller's to set.
+    answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(hit_body()),
+    )
+    .await;
+    client
+        .query(
+            QueryRequest::new("p", "m")
+                .header("Accept", "application/json")
+                .header("X-Trace", "1"),
+        )
+        .await
+        .unwrap();
 }
