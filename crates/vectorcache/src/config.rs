@@ -451,6 +451,10 @@ impl ClientBuilder {
         }
         let headers = request_headers(&default_headers, user_agent_suffix.as_deref())?;
         let plain_http = base_url.scheme() == "http";
+        // Without a proxy option, an https client takes the environment's proxy.
+        if proxy.is_none() && !plain_http && self.http_client.is_none() {
+            check_proxy_environment()?;
+        }
         let mut http = HttpSettings {
             connect_timeout,
             pool_idle_timeout: pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT),
@@ -510,13 +514,55 @@ fn parse_proxy(raw: &str, plain_http: bool) -> Result<reqwest::Proxy, Error> {
     }
     let url = Url::parse(raw.trim())
         .map_err(|e| Error::invalid_config(format!("the proxy is not a valid URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || url.host().is_none() {
-        return Err(Error::invalid_config(
-            "the proxy must be an http://, https:// or socks5:// URL with a host",
-        ));
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(Error::invalid_config(PROXY_URL_FORM));
     }
     reqwest::Proxy::all(url.as_str())
         .map_err(|_| Error::invalid_config("the proxy URL is not usable"))
+}
+
+/// What a proxy URL must be (this client speaks HTTP and HTTPS proxies, not SOCKS).
+const PROXY_URL_FORM: &str = "the proxy must be an http:// or https:// URL with a host (SOCKS \
+     proxies are not supported)";
+
+/// The environment's proxy variables for an https URL, in the order reqwest reads them.
+const HTTPS_PROXY_VARIABLES: [&str; 4] = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
+
+/// Refuses a proxy variable that reqwest would skip: its proxy matcher ignores a value it
+/// cannot parse (a trailing space from a `.env` file, `htp://`, a SOCKS URL this client
+/// cannot speak) and connects directly, which behind a firewall fails as "connection refused"
+/// without a word of the proxy, and elsewhere quietly bypasses a required proxy. The value is
+/// never shown: it may hold a password.
+fn check_proxy_environment() -> Result<(), Error> {
+    for name in HTTPS_PROXY_VARIABLES {
+        let Some(value) = env_var(name) else {
+            continue;
+        };
+        if let Some(problem) = env_proxy_problem(&value) {
+            return Err(Error::invalid_config(format!(
+                "the {name} environment variable is not a usable proxy ({problem}): fix or \
+                 unset it, or give the proxy option"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Why reqwest would skip `value` as a proxy from the environment, if it would.
+fn env_proxy_problem(value: &str) -> Option<&'static str> {
+    if value.trim() != value {
+        return Some("it has spaces around the URL");
+    }
+    let Ok(uri) = value.parse::<http::Uri>() else {
+        return Some("it is not a valid URL");
+    };
+    if !matches!(uri.scheme_str(), None | Some("http" | "https")) {
+        return Some("only http:// and https:// proxies are supported");
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Some("it names no host");
+    }
+    None
 }
 
 /// A URL with any `user:password@` removed, for display.

@@ -370,3 +370,82 @@ async fn builder_settings_chain_with_pool_idle_timeout_and_a_custom_http_client(
     let sent = requests(&mock).await;
     assert_eq!(sent[0].headers.get("x-from-my-client").unwrap(), "yes");
 }
+
+#[test]
+fn a_proxy_variable_the_client_would_skip_is_refused_without_showing_it() {
+    let _guard = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    let build = || {
+        Client::builder()
+            .api_key(KEY)
+            .base_url("https://api.example.com")
+            .build()
+    };
+    for name in ["HTTPS_PROXY", "all_proxy"] {
+        for (bad, problem) in [
+            (
+                "http://user:s3cret@127.0.0.1:18080 ",
+                "it has spaces around the URL",
+            ),
+            (
+                "htp://user:s3cret@127.0.0.1:18080",
+                "only http:// and https:// proxies are supported",
+            ),
+            (
+                "socks5://user:s3cret@127.0.0.1:1080",
+                "only http:// and https:// proxies are supported",
+            ),
+            ("http://[::1:s3cret", "it is not a valid URL"),
+        ] {
+            // SAFETY: every test of this binary that touches the environment holds ENV.
+            unsafe { std::env::set_var(name, bad) };
+            let error = build().unwrap_err();
+            unsafe { std::env::remove_var(name) };
+            assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{bad}");
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "invalid configuration: the {name} environment variable is not a usable \
+                     proxy ({problem}): fix or unset it, or give the proxy option"
+                )
+            );
+        }
+    }
+    // Usable values, a plain-http loopback client (no proxy applies) and a proxy option
+    // (the environment does not apply) build.
+    for good in [
+        "http://user:s3cret@127.0.0.1:18080",
+        "127.0.0.1:18080",
+        "https://proxy.corp",
+    ] {
+        unsafe { std::env::set_var("HTTPS_PROXY", good) };
+        let built = build();
+        unsafe { std::env::remove_var("HTTPS_PROXY") };
+        built.unwrap();
+    }
+    unsafe { std::env::set_var("HTTPS_PROXY", "htp://nowhere") };
+    let loopback = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .build();
+    let with_option = Client::builder()
+        .api_key(KEY)
+        .base_url("https://api.example.com")
+        .proxy("http://127.0.0.1:18080")
+        .build();
+    unsafe { std::env::remove_var("HTTPS_PROXY") };
+    loopback.unwrap();
+    with_option.unwrap();
+    // SOCKS as the option is refused when the client is built, not when it first sends.
+    let socks = Client::builder()
+        .api_key(KEY)
+        .base_url("https://api.example.com")
+        .proxy("socks5://127.0.0.1:1080")
+        .build()
+        .unwrap_err();
+    assert!(
+        socks
+            .to_string()
+            .contains("SOCKS proxies are not supported"),
+        "{socks}"
+    );
+}
