@@ -85,7 +85,7 @@ pub fn hint(error: &Error) -> String {
             None => "rate limited: slow down and retry later".into(),
         },
         ErrorKind::Timeout | ErrorKind::Connection => {
-            "could not reach the service: check VECTORCACHE_BASE_URL (or --base-url) and the network".into()
+            "could not reach the service: check VECTORCACHE_BASE_URL (or --base-url), the network, and any proxy (HTTPS_PROXY) the error names".into()
         }
         // The client refused the server's certificate; the error says what to do about it.
         ErrorKind::Certificate => {

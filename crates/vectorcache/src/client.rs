@@ -520,6 +520,28 @@ impl Client {
                 retryable: false,
             };
         }
+        if proxy_refused_tunnel(&error) {
+            let host = self.inner.base_url.host_str().unwrap_or("the service");
+            return Error::Connection {
+                message: format!(
+                    "the proxy refused to open a tunnel to {host} (it answered the CONNECT \
+                     request with an error status, as a proxy does for a host its policy \
+                     blocks or cannot reach): check that the proxy lets this host through, \
+                     and the proxy setting"
+                ),
+                attempts: 1,
+                source: Some(Box::new(error)),
+                retryable: true,
+            };
+        }
+        if peer_not_tls(&error) {
+            return Error::Connection {
+                message: NOT_TLS.into(),
+                attempts: 1,
+                source: Some(Box::new(error)),
+                retryable: false,
+            };
+        }
         Error::Connection {
             message: error_chain(&error),
             attempts: 1,
@@ -634,17 +656,49 @@ const PROXY_WANTS_CREDENTIALS: &str = "the proxy refused the tunnel for want of 
      it accepts (407 Proxy Authentication Required): give them, or check the ones given, in \
      the proxy URL (http://user:password@host:port), in the proxy option or HTTPS_PROXY";
 
+/// What a TLS handshake answered in plain text becomes: retrying cannot help.
+const NOT_TLS: &str = "the server did not answer in TLS: is it a plain http:// server behind an \
+     https:// URL, or an http:// proxy given as https://? Check the base URL and the proxy \
+     setting";
+
 /// Whether the proxy answered the tunnel request with 407. hyper-util's tunnel error type is
 /// not public, so its message is what can be matched (a test pins it).
 fn proxy_wants_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if error.to_string() == "tunnel error: proxy authorization required" {
-            return true;
+    causes(error).any(|cause| cause.to_string() == "tunnel error: proxy authorization required")
+}
+
+/// Whether the proxy answered the tunnel request with another status than 200 or 407 (a 403
+/// by policy, a 502 when it cannot reach the host); hyper-util says only "unsuccessful".
+fn proxy_refused_tunnel(error: &(dyn std::error::Error + 'static)) -> bool {
+    causes(error).any(|cause| cause.to_string() == "tunnel error: unsuccessful")
+}
+
+/// Whether the peer answered the TLS handshake with something else than TLS: plain HTTP (an
+/// `https://` URL of an `http://` server, or an `http://` proxy given as `https://`).
+fn peer_not_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    causes(error).any(|cause| {
+        matches!(
+            cause.downcast_ref(),
+            Some(rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType
+            ))
+        )
+    })
+}
+
+/// `error` and its causes, in order. An io::Error's source() skips the error it wraps (where
+/// rustls' travels), so that one is taken instead.
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |error| {
+        match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
         }
-        current = error.source();
-    }
-    false
+    })
 }
 
 /// What to do about a certificate `problem` (`reason`, its text) that trusting another CA
@@ -681,20 +735,10 @@ fn certificate_advice(problem: &rustls::CertificateError, reason: &str) -> Optio
 fn untrusted_certificate<'a>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a rustls::CertificateError> {
-    let mut current = Some(error);
-    while let Some(error) = current {
-        if let Some(rustls::Error::InvalidCertificate(problem)) = error.downcast_ref() {
-            return Some(problem);
-        }
-        // An io::Error's source() skips the error it wraps (where rustls' travels).
-        current = match error.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => error.source(),
-        };
-    }
-    None
+    causes(error).find_map(|cause| match cause.downcast_ref() {
+        Some(rustls::Error::InvalidCertificate(problem)) => Some(problem),
+        _ => None,
+    })
 }
 
 /// Whether `error` is what a pooled connection closed by the server while idle gives: the

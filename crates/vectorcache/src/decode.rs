@@ -1,7 +1,7 @@
 //! Turning response bodies into typed values: the success JSON, and the many shapes an error
 //! body takes (FastAPI's `detail` string or list, `{"error","message"}`, proxy HTML, nothing).
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, LOCATION};
 use serde_json::Value;
 
 use crate::error::{ApiError, DecodeError, Error};
@@ -132,10 +132,20 @@ pub(crate) fn api_error(
 ) -> ApiError {
     let text = String::from_utf8_lossy(body);
     let json = serde_json::from_str::<Value>(&text).ok();
-    let detail = json
+    let mut detail = json
         .as_ref()
         .and_then(detail_from_json)
         .unwrap_or_else(|| detail_from_text(status, &text));
+    // The API never redirects: where to is what tells a wrong base URL (or a proxy's login
+    // page) apart. The client does not follow it, so the key never goes there.
+    if (300..400).contains(&status) {
+        if let Some(target) = headers.get(LOCATION).and_then(|l| l.to_str().ok()) {
+            detail = format!(
+                "{detail}; redirected to {}, not followed: check the base URL",
+                bounded(target, 200)
+            );
+        }
+    }
     ApiError {
         status,
         detail: bounded(&printable(&detail), MAX_DETAIL),
@@ -207,6 +217,8 @@ fn validation_item(item: &Value) -> String {
 }
 
 /// A readable message for a body that is not JSON: empty, HTML from a proxy, plain text.
+/// The page's own words are kept (a corporate proxy's "Request blocked by policy"), without
+/// the status line it repeats (`<title>` and `<h1>` both say "502 Bad Gateway").
 fn detail_from_text(status: u16, text: &str) -> String {
     let reason = reqwest::StatusCode::from_u16(status)
         .ok()
@@ -214,16 +226,53 @@ fn detail_from_text(status: u16, text: &str) -> String {
         .unwrap_or("HTTP error");
     let plain = strip_tags(text);
     let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    if plain.is_empty() {
-        format!("{reason} (empty response body)")
-    } else if looks_binary(&plain) {
+    if looks_binary(&plain) {
         // A gzip body nobody asked for reads as garbage: say what it is instead.
-        format!("{reason} (binary response body)")
-    } else if plain == reason || plain.starts_with(&format!("{status} {reason}")) {
-        format!("{reason} (non-JSON response body)")
-    } else {
-        format!("{reason}: {}", bounded(&plain, 200))
+        return format!("{reason} (binary response body)");
     }
+    let said = without_status_lines(&plain, status, reason);
+    if said.is_empty() {
+        let what = if plain.is_empty() {
+            "empty"
+        } else {
+            "non-JSON"
+        };
+        return format!("{reason} ({what} response body)");
+    }
+    format!("{reason}: {}", bounded(said, 200))
+}
+
+/// `plain` without the status lines it starts with (`502 Bad Gateway`, once or more, or the
+/// reason alone, as "Unauthorized: go away" has it) and, when a whole status line went and
+/// only a word is left, without that too: a proxy page's server signature ("nginx",
+/// "cloudflare") tells the user nothing.
+fn without_status_lines<'a>(plain: &'a str, status: u16, reason: &str) -> &'a str {
+    let status_line = format!("{status} {reason}");
+    let mut rest = plain;
+    let mut whole_line = false;
+    loop {
+        if let Some(after) = strip_word_ci(rest, &status_line) {
+            (rest, whole_line) = (after, true);
+        } else if let Some(after) = strip_word_ci(rest, reason) {
+            rest = after;
+        } else {
+            break;
+        }
+    }
+    if whole_line && !rest.contains(' ') {
+        return "";
+    }
+    rest
+}
+
+/// `text` after `prefix` (matched ignoring ASCII case, as a whole word) and the separators
+/// that follow it, if it starts with it.
+fn strip_word_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    let after = &text[prefix.len()..];
+    let whole = after.is_empty() || after.starts_with([' ', ':', '-', '|', '.', ',', '(']);
+    (head.eq_ignore_ascii_case(prefix) && whole)
+        .then(|| after.trim_start_matches([' ', ':', '-', '|', '.', ',']))
 }
 
 /// Drops `<...>` tags and the contents of `<style>`/`<script>`, enough to read a proxy's page.
@@ -402,6 +451,25 @@ mod tests {
             "Service Unavailable: Down for maintenance"
         );
         assert_eq!(detail(500, "[1,2]"), "Internal Server Error: [1,2]");
+        // A proxy's block page keeps its words, without the status line it repeats; a text
+        // that starts with the reason does not get it twice.
+        assert_eq!(
+            detail(403, "<html><title>403 Forbidden</title><h1>403 Forbidden</h1><p>Request blocked by corporate proxy policy</p></html>"),
+            "Forbidden: Request blocked by corporate proxy policy"
+        );
+        assert_eq!(
+            detail(401, "Unauthorized: go away"),
+            "Unauthorized: go away"
+        );
+        assert_eq!(
+            detail(401, "unauthorized"),
+            "Unauthorized (non-JSON response body)"
+        );
+        assert_eq!(detail(403, "Forbidden: blocked"), "Forbidden: blocked");
+        assert_eq!(
+            detail(404, "Not Foundation here"),
+            "Not Found: Not Foundation here"
+        );
         // A stray byte that is not UTF-8 stays readable text; a compressed body does not.
         let bytes = b"upstream \xff failed: try later";
         let e = api_error(500, &HeaderMap::new(), bytes, false);

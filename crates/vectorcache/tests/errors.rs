@@ -289,3 +289,17 @@ async fn kinds_have_stable_names() {
         assert_eq!(kind.to_string(), name);
     }
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_says_where_it_went() {
+    let (err, requests) = error_for(
+        ResponseTemplate::new(307).insert_header("Location", "https://login.corp.example/sso"),
+    )
+    .await;
+    assert_eq!(requests, 1);
+    assert_eq!(
+        err.to_string(),
+        "307 Temporary Redirect (empty response body); redirected to \
+         https://login.corp.example/sso, not followed: check the base URL"
+    );
+}

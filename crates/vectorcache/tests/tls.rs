@@ -245,4 +245,34 @@ async fn a_proxy_that_fails_otherwise_is_retried() {
     assert!(err.is_retryable());
     assert_eq!(err.attempts(), Some(3));
     assert_eq!(tunnels.load(Ordering::SeqCst), 3);
+    // hyper-util says only "unsuccessful"; the message says who refused what.
+    assert!(
+        err.to_string().contains(
+            "the proxy refused to open a tunnel to api.example.com (it answered the CONNECT"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn plain_http_where_tls_was_expected_says_so_and_is_not_retried() {
+    // A plain HTTP server (it answers anything with a 400) behind an https:// URL.
+    let (addr, connections) =
+        refusing_proxy(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+    let err = builder(&format!("https://{addr}"))
+        .max_retries(2)
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection);
+    assert!(!err.is_retryable());
+    assert_eq!(err.attempts(), Some(1));
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    assert!(
+        err.to_string()
+            .contains("the server did not answer in TLS: is it a plain http:// server"),
+        "{err}"
+    );
 }
