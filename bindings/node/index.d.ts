@@ -65,8 +65,12 @@ export interface QueryOptions {
   maxRetries?: number
   /** Milliseconds this whole call may take, instead of the client's `totalTimeout`. */
   totalTimeout?: number
-  /** Headers sent with this call only (not `Authorization`). */
-  headers?: Record<string, string>
+  /**
+   * Headers sent with this call only (not `Authorization`, nor the ones that frame the request
+   * such as `Content-Length`), in the shapes `fetch` takes: an object, a `Map`, a `Headers`,
+   * or `[name, value]` pairs.
+   */
+  headers?: Record<string, string> | Iterable<readonly [string, string]>
   /** The project to query, overriding the request's and the client's. */
   projectId?: string
   /**
@@ -75,7 +79,7 @@ export interface QueryOptions {
    * APIs do), the HTTP request is dropped and nothing is retried. An already aborted signal
    * sends nothing. One signal may serve any number of calls.
    */
-  signal?: AbortSignal
+  signal?: AbortSignal | null
 }
 
 /**
@@ -292,7 +296,7 @@ export declare class VectorcacheClient {
    */
   queryMany(
     requests: Array<CacheQueryRequest & BatchQueryOptions>,
-    options?: { concurrency?: number; signal?: AbortSignal },
+    options?: { concurrency?: number; signal?: AbortSignal | null },
   ): Promise<Array<{ result: CacheQueryResponse; error?: undefined } | { error: VectorcacheError; result?: undefined }>>
   /** A snapshot of this client's usage since it was made or since `resetStats()`. */
   stats(): UsageStats

@@ -182,7 +182,8 @@ class VectorcacheClient {
     // The common call has no options, or no signal: pass them on untouched (no copy).
     let settings = options
     let signal
-    if (options != null && options.signal !== undefined) {
+    // `signal: null` is "not given", as `undefined` and `null` are for every option.
+    if (options != null && options.signal != null) {
       ;({ signal, ...settings } = options)
       if (!isAbortSignal(signal)) throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
       // An aborted signal sends nothing.
@@ -216,7 +217,7 @@ class VectorcacheClient {
    */
   async queryMany(requests, options) {
     // The options (`concurrency`, unknown keys) are read natively; the signal is JavaScript's.
-    const signal = options?.signal
+    const signal = options?.signal ?? undefined
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
     }

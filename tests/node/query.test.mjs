@@ -147,3 +147,25 @@ test('200 concurrent queries on one client, the event loop stays free', async ()
   for (const r of log) perPrompt[r.body.prompt] = (perPrompt[r.body.prompt] ?? 0) + 1
   assert.deepEqual(perPrompt, Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`question number ${i}`, 4])))
 })
+
+test('per-call headers in every shape fetch takes, and a signal of null', async () => {
+  const client = env.emulator.client()
+  const request = { prompt: 'headers', model: 'gpt-4o' }
+  const shapes = [
+    { 'x-trace': 'object' },
+    new Map([['x-trace', 'map']]),
+    new Headers({ 'x-trace': 'headers' }),
+    [['x-trace', 'pairs']],
+  ]
+  for (const headers of shapes) await client.query(request, { headers, signal: null })
+  await client.queryMany([{ ...request, headers: new Map([['x-trace', 'batch']]) }], { signal: null })
+  const sent = (await env.emulator.requests()).map((r) => r.headers['x-trace'])
+  assert.deepEqual(sent, ['object', 'map', 'headers', 'pairs', 'batch'])
+  // A list that is not of pairs says what it must be; nothing is sent.
+  const refused = await client.query(request, { headers: [['x-trace']] }).catch((e) => e)
+  assert.equal(refused.kind, 'invalid_request', String(refused))
+  assert.match(refused.message, /`headers` as a list must hold \[name, value\] pairs/)
+  const notText = await client.query(request, { headers: new Map([['x-trace', 7]]) }).catch((e) => e)
+  assert.match(notText.message, /`headers` must map names to strings/)
+  assert.equal((await env.emulator.requests()).length, 5)
+})

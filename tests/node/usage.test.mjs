@@ -165,3 +165,22 @@ test("the earlier package's default export still works", () => {
   const require = createRequire(`${PROJECT}/`)
   assert.equal(require('vectorcache').default, require('vectorcache').VectorcacheClient)
 })
+
+test('a query whose field cannot be read fails alone, as an invalid request', async () => {
+  const client = env.emulator.client()
+  const unreadable = {
+    model: 'gpt-4o',
+    get prompt() {
+      throw new Error('boom in getter')
+    },
+  }
+  const trap = new Proxy({}, { ownKeys() { throw new TypeError('no keys for you') } })
+  const outcomes = await client.queryMany([unreadable, { prompt: 'fine', model: 'gpt-4o' }, trap])
+  assert.equal(outcomes[0].error.kind, 'invalid_request', String(outcomes[0].error))
+  assert.match(outcomes[0].error.message, /query 0: cannot read `prompt`: Error: boom in getter/)
+  assert.equal(typeof outcomes[1].result.response, 'string')
+  assert.match(outcomes[2].error.message, /query 2: cannot read query field: TypeError: no keys for you/)
+  const alone = await client.query(unreadable).catch((e) => e)
+  assert.equal(alone.kind, 'invalid_request', String(alone))
+  assert.equal((await env.emulator.requests()).length, 1)
+})

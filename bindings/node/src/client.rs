@@ -13,7 +13,7 @@ use vectorcache::{ApiKey, Client, ClientBuilder, Error, Level, QueryRequest};
 use crate::cancel::CancelToken;
 use crate::config::whole_number;
 use crate::config::ClientOptions;
-use crate::convert::{object_arg, text, Fields};
+use crate::convert::{object_arg, reason, text, Fields};
 use crate::delivery::Ticket;
 use crate::errors::{in_js_names, NativeError};
 use crate::request::{QueryInput, QueryOptions};
@@ -147,12 +147,13 @@ fn read_batch(requests: Unknown, options: Option<Unknown>) -> Result<BatchInput,
     if !requests.is_array().unwrap_or(false) {
         return Err("queryMany takes an array of queries".to_owned());
     }
-    let array = Array::from_unknown(requests).map_err(|e| e.reason.clone())?;
+    let env = requests.value().env;
+    let array = Array::from_unknown(requests).map_err(|e| reason(env, e))?;
     let items = (0..array.len())
         .map(|i| {
             let item: Unknown = array
                 .get(i)
-                .map_err(|e| e.reason.clone())?
+                .map_err(|e| format!("query {i}: cannot read it: {}", reason(env, e)))?
                 .ok_or_else(|| format!("query {i} is missing"))?;
             query_object(item)
                 .and_then(|obj| QueryInput::read_batch_item(&obj))

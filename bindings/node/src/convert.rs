@@ -26,6 +26,88 @@ pub(crate) fn object_arg<'a>(value: Unknown<'a>, what: &str) -> Result<Option<Ob
     }
 }
 
+/// The entries of an iterable object (`Map`, `Headers`, an array), as `Array.from(obj)` gives
+/// them; `None` for a plain object, which has no `Symbol.iterator`.
+fn entries_of<'a>(obj: &Object<'a>) -> Result<Option<Vec<Unknown<'a>>>, String> {
+    use napi::sys;
+    let env = obj.value().env;
+    let cannot = |e: napi::Error| format!("cannot read the headers: {}", reason(env, e));
+    let named = |target: sys::napi_value, property: &std::ffi::CStr| {
+        let mut value = std::ptr::null_mut();
+        // SAFETY: `target` is a live object of `env`; `value` receives a handle.
+        napi::check_status!(unsafe {
+            sys::napi_get_named_property(env, target, property.as_ptr(), &mut value)
+        })
+        .map(|()| value)
+    };
+    let mut global = std::ptr::null_mut();
+    // SAFETY: `env` is live, on its thread.
+    napi::check_status!(unsafe { sys::napi_get_global(env, &mut global) }).map_err(cannot)?;
+    let iterator = named(named(global, c"Symbol").map_err(cannot)?, c"iterator").map_err(cannot)?;
+    let mut iterable = false;
+    // SAFETY: as above; `iterator` is the well-known symbol.
+    napi::check_status!(unsafe { sys::napi_has_property(env, obj.raw(), iterator, &mut iterable) })
+        .map_err(cannot)?;
+    if !iterable {
+        return Ok(None);
+    }
+    let array_class = named(global, c"Array").map_err(cannot)?;
+    let from = named(array_class, c"from").map_err(cannot)?;
+    let mut entries = std::ptr::null_mut();
+    let args = [obj.raw()];
+    // SAFETY: `from` is Array.from, called on Array with one argument of `env`.
+    napi::check_status!(unsafe {
+        sys::napi_call_function(env, array_class, from, 1, args.as_ptr(), &mut entries)
+    })
+    .map_err(cannot)?;
+    // SAFETY: Array.from returned an array of `env`.
+    let entries = unsafe { Array::from_napi_value(env, entries) }.map_err(cannot)?;
+    (0..entries.len())
+        .map(|i| {
+            entries
+                .get(i)
+                .map_err(cannot)?
+                .ok_or_else(|| "cannot read the headers: an entry is missing".to_owned())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Why a read of a JavaScript value failed. A getter or Proxy trap that threw leaves its
+/// exception pending, which would reject the whole call once the native function returns
+/// (a batch and all its other queries with it): it is taken here, and its text (what
+/// `String(exception)` gives) is the reason, so the read fails alone and says why.
+pub(crate) fn reason(env: napi::sys::napi_env, error: napi::Error) -> String {
+    // Node reports a throwing getter as a generic failure, not napi_pending_exception: ask.
+    let mut pending = false;
+    // SAFETY: `env` is the live environment the read ran in, on its thread.
+    let asked = unsafe { napi::sys::napi_is_exception_pending(env, &mut pending) };
+    if asked != napi::sys::Status::napi_ok || !pending {
+        return error.reason.clone();
+    }
+    let mut exception = std::ptr::null_mut();
+    let mut text = std::ptr::null_mut();
+    // SAFETY: `env` is the live environment the read ran in, on its thread; both out
+    // pointers receive a handle.
+    let said = unsafe {
+        napi::sys::napi_get_and_clear_last_exception(env, &mut exception)
+            == napi::sys::Status::napi_ok
+            && napi::sys::napi_coerce_to_string(env, exception, &mut text)
+                == napi::sys::Status::napi_ok
+    };
+    // SAFETY: as above; `text` is a string handle when `said`.
+    let message = said
+        .then(|| unsafe { String::from_napi_value(env, text) }.ok())
+        .flatten();
+    message.unwrap_or_else(|| {
+        // Its toString threw as well: take that exception too, and say only that it threw.
+        let mut again = std::ptr::null_mut();
+        // SAFETY: as above.
+        unsafe { napi::sys::napi_get_and_clear_last_exception(env, &mut again) };
+        "it threw an exception".to_owned()
+    })
+}
+
 /// The fields an object has (enumerable properties whose value is neither `undefined` nor
 /// `null`), each under a name it was allowed to have.
 pub(crate) struct Fields<'a> {
@@ -46,8 +128,8 @@ impl<'a> Fields<'a> {
     }
 
     fn read_checked(obj: &Object<'a>, what: &str, known: Option<&[&str]>) -> Result<Self, String> {
-        let cannot = |e: napi::Error| format!("cannot read {what}: {}", e.reason);
         let env = obj.value().env;
+        let cannot = |e: napi::Error| format!("cannot read {what}: {}", reason(env, e));
         let mut names = std::ptr::null_mut();
         // SAFETY: `obj` is a live object of `env`; `names` receives an array of strings.
         napi::check_status!(unsafe {
@@ -68,7 +150,7 @@ impl<'a> Fields<'a> {
             }
             let value: Unknown = obj
                 .get_property(key)
-                .map_err(|e| format!("cannot read `{name}`: {}", e.reason))?;
+                .map_err(|e| format!("cannot read `{name}`: {}", reason(env, e)))?;
             if !matches!(type_of(&value)?, ValueType::Undefined | ValueType::Null) {
                 present.push((name, value));
             }
@@ -127,19 +209,49 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Field `name` as an object of string values (`headers`); empty when absent.
+    /// Field `name` as names and string values (`headers`), in the shapes `fetch` takes: an
+    /// object, a `Map` or `Headers`, or an array of `[name, value]` pairs; empty when absent.
+    /// (A `Map` has no fields of its own: read as an object, its entries would be lost.)
     pub(crate) fn string_map(&self, name: &str) -> Result<Vec<(String, String)>, String> {
         let Some(map) = self.get::<Object>(name, ValueType::Object)? else {
             return Ok(Vec::new());
         };
+        let must_map = |reason: String| format!("`{name}` must map names to strings: {reason}");
+        if let Some(pairs) = entries_of(&map)? {
+            return pairs
+                .into_iter()
+                .map(|pair| {
+                    let pair = Array::from_unknown(pair)
+                        .ok()
+                        .filter(|pair| pair.len() == 2)
+                        .ok_or_else(|| {
+                            format!(
+                                "`{name}` as a list must hold [name, value] pairs, as fetch's \
+                                 headers do"
+                            )
+                        })?;
+                    let read = |i| -> Result<String, String> {
+                        let value: Unknown =
+                            pair.get(i)
+                                .map_err(|e| reason(map.value().env, e))?
+                                .ok_or_else(|| "a pair is missing a part".to_owned())?;
+                        text(
+                            value,
+                            if i == 0 {
+                                "a header name"
+                            } else {
+                                "a header value"
+                            },
+                        )
+                    };
+                    Ok((read(0).map_err(must_map)?, read(1).map_err(must_map)?))
+                })
+                .collect();
+        }
         let map = Fields::read_any(&map, &format!("`{name}`"))?;
         map.present
             .into_iter()
-            .map(|(key, value)| {
-                let value = text(value, &key)
-                    .map_err(|reason| format!("`{name}` must map names to strings: {reason}"))?;
-                Ok((key, value))
-            })
+            .map(|(key, value)| Ok((key.clone(), text(value, &key).map_err(must_map)?)))
             .collect()
     }
 
