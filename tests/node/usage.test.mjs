@@ -184,3 +184,17 @@ test('a query whose field cannot be read fails alone, as an invalid request', as
   assert.equal(alone.kind, 'invalid_request', String(alone))
   assert.equal((await env.emulator.requests()).length, 1)
 })
+
+test('a refused call counts the same whichever layer refused it', async () => {
+  const client = env.emulator.client()
+  // Refused by the core (a blank prompt), by the binding's conversion (a bound of the core's
+  // types), and in a batch by both: each is one failed query.
+  const request = { prompt: 'p', model: 'gpt-4o' }
+  for (const [query, options] of [[{ ...request, prompt: ' ' }], [request, { maxRetries: 101 }], [request, { timeout: -1 }]]) {
+    assert.equal((await rejection(client.query(query, options))).kind, 'invalid_request')
+  }
+  const outcomes = await client.queryMany([{ ...request, prompt: ' ' }, { ...request, maxRetries: 101 }, request])
+  assert.deepEqual(outcomes.map((o) => o.error?.kind ?? 'result'), ['invalid_request', 'invalid_request', 'result'])
+  const stats = client.stats()
+  assert.deepEqual([stats.queries, stats.errors], [6, { invalid_request: 5 }])
+})

@@ -225,3 +225,23 @@ def test_stats_to_dict_is_plain_data_that_pickles() -> None:
     assert plain == {"queries": 1, "errors": {"timeout": 1}, "latency_ms": {"p50": 1.0}}
     assert (type(plain), type(plain["errors"]), type(plain["latency_ms"])) == (dict, dict, dict)
     assert pickle.loads(pickle.dumps(plain)) == plain
+
+
+def test_a_refused_call_counts_the_same_whichever_layer_refused_it(make_client) -> None:
+    client = make_client()
+    # Refused by the core (a blank prompt), by the binding's conversion (a bound of the
+    # core's types), and in a batch by both: each is one failed query.
+    for arguments in ({"prompt": " "}, {"max_retries": 101}, {"timeout": -1}):
+        with pytest.raises(InvalidRequestError):
+            client.query(**{"prompt": "p", "model": "gpt-4o", **arguments})
+    outcomes = client.query_many([
+        {"prompt": " ", "model": "gpt-4o"},
+        {"prompt": "p", "model": "gpt-4o", "max_retries": 101},
+        {"prompt": "p", "model": "gpt-4o"},
+    ])
+    assert [type(o).__name__ for o in outcomes] == ["InvalidRequestError", "InvalidRequestError", "QueryResponse"]
+    # A TypeError (a value of the wrong type, Python's own way of refusing) is not a query.
+    with pytest.raises(TypeError):
+        client.query(prompt=None, model="gpt-4o")  # type: ignore[arg-type]
+    stats = client.stats()
+    assert (stats.queries, stats.errors) == (6, {"invalid_request": 5})

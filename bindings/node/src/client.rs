@@ -206,7 +206,11 @@ async fn run_batch(
     let outcomes = refused
         .into_iter()
         .map(|refused| match refused {
-            Some(reason) => Outcome::Failed(Error::invalid_request(reason).into()),
+            Some(reason) => {
+                let error = Error::invalid_request(reason);
+                client.count_refused(error.kind());
+                Outcome::Failed(error.into())
+            }
             // query_many answers every request it was given.
             None => answers.next().map_or(Outcome::Aborted, Outcome::from),
         })
@@ -253,7 +257,11 @@ impl NativeClient {
                     Some(outcome) => outcome.into(),
                     None => Outcome::Aborted,
                 },
-                Err(reason) => Outcome::Failed(Error::invalid_request(reason).into()),
+                Err(reason) => {
+                    let error = Error::invalid_request(reason);
+                    client.count_refused(error.kind());
+                    Outcome::Failed(error.into())
+                }
             };
             // A cancelled call's events so far come too: the wrapper logs them late.
             ticket.deliver((outcome, log_events(log)))

@@ -30,6 +30,9 @@ const QUERY_KEYWORDS: &[&str] = &[
 pub struct Prepared {
     pub requests: Vec<QueryRequest>,
     pub refused: Vec<Option<PyErr>>,
+    /// The kinds of the core errors among `refused`, for the client's statistics (a
+    /// `TypeError` of Python's is not one).
+    pub refused_kinds: Vec<vectorcache::ErrorKind>,
 }
 
 /// Reads every item of `requests` into a core request, or the exception it raises.
@@ -38,6 +41,7 @@ pub fn prepare(requests: &Bound<'_, PyAny>) -> PyResult<Prepared> {
     let mut prepared = Prepared {
         requests: Vec::new(),
         refused: Vec::new(),
+        refused_kinds: Vec::new(),
     };
     // A mapping or a text is iterable too, but as keys or characters: a mistake, said as one.
     let not_a_batch = || {
@@ -65,7 +69,10 @@ pub fn prepare(requests: &Bound<'_, PyAny>) -> PyResult<Prepared> {
                 prepared.requests.push(request);
                 prepared.refused.push(None);
             }
-            Ok(Err(error)) => prepared.refused.push(Some(to_py_err(py, &error))),
+            Ok(Err(error)) => {
+                prepared.refused_kinds.push(error.kind());
+                prepared.refused.push(Some(to_py_err(py, &error)));
+            }
             // Ctrl-C (or SystemExit) while reading an item's mapping stops the whole call:
             // an item's outcome is only ever an `Exception`, as the stubs say.
             Err(error) if !error.is_instance_of::<PyException>(py) => return Err(error),

@@ -72,6 +72,9 @@ impl ClientBase {
         let client = self.open_client(py)?;
         let concurrency = batch_concurrency(concurrency)?.map_err(|e| to_py_err(py, &e))?;
         let mut prepared = crate::batch::prepare(requests)?;
+        for kind in &prepared.refused_kinds {
+            client.count_refused(*kind);
+        }
         let log = CallLog::for_call(py);
         if let Some(log) = &log {
             let hook = log.hook();
@@ -89,7 +92,10 @@ impl ClientBase {
         args: QueryArgs<'_>,
     ) -> PyResult<(vectorcache::Client, QueryRequest, Option<Arc<CallLog>>)> {
         let client = self.open_client(py)?;
-        let mut request = args.into_request()?.map_err(|e| to_py_err(py, &e))?;
+        let mut request = args.into_request()?.map_err(|e| {
+            client.count_refused(e.kind());
+            to_py_err(py, &e)
+        })?;
         let log = CallLog::for_call(py);
         request.on_event = log.as_deref().map(CallLog::hook);
         Ok((client, request, log))
@@ -276,7 +282,9 @@ impl Client {
             .unwrap_or_else(|| DEFAULT_CONCURRENCY.into_pyobject(py).unwrap().into_any());
         let (client, prepared, concurrency, log) =
             slf.as_super().prepare_batch(py, &requests, &concurrency)?;
-        let Prepared { requests, refused } = prepared;
+        let Prepared {
+            requests, refused, ..
+        } = prepared;
         let answers = wait_logged(
             py,
             async move { client.query_many(requests, concurrency).await },
@@ -372,7 +380,9 @@ impl AsyncClient {
             .unwrap_or_else(|| DEFAULT_CONCURRENCY.into_pyobject(py).unwrap().into_any());
         let (client, prepared, concurrency, log) =
             slf.as_super().prepare_batch(py, &requests, &concurrency)?;
-        let Prepared { requests, refused } = prepared;
+        let Prepared {
+            requests, refused, ..
+        } = prepared;
         into_awaitable(py, log, async move {
             let answers = client.query_many(requests, concurrency).await;
             Ok(Outcomes { refused, answers })

@@ -360,6 +360,15 @@ impl Client {
         self.inner.stats.reset();
     }
 
+    /// Counts a call that a binding refused before handing it over (an argument the core's
+    /// types cannot hold, such as `max_retries=101` or a negative timeout), as the core counts
+    /// the calls it refuses itself: the same input counts the same in every language.
+    #[cfg(feature = "bindings")]
+    #[doc(hidden)]
+    pub fn count_refused(&self, kind: crate::ErrorKind) {
+        self.inner.stats.failure(kind, None);
+    }
+
     async fn call(&self, request: QueryRequest) -> Result<QueryResponse, Error> {
         let call = self.prepare(&request)?;
         let attempts = AtomicU32::new(0);

@@ -27,7 +27,9 @@ use crate::error::ErrorKind;
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Calls of `query` that finished, successful or not.
+    /// Calls of `query` that finished, successful or not (a batch's queries each count). A
+    /// call refused before anything was sent counts as an `invalid_request` error, whether
+    /// the core or a binding refused it (a Python `TypeError` is not a refused query).
     pub queries: u64,
     /// Answers that were cache hits.
     pub hits: u64,
