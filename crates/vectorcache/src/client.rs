@@ -510,7 +510,7 @@ impl Client {
             };
         }
         if let Some(problem) = untrusted_certificate(&error) {
-            let reason = format!("{problem:?}");
+            let reason = certificate_problem(problem);
             let advice = certificate_advice(problem, &reason).map_or_else(
                 || self.inner.http_settings.trust_advice.clone(),
                 str::to_owned,
@@ -737,6 +737,66 @@ fn certificate_advice(problem: &rustls::CertificateError, reason: &str) -> Optio
              issued for its host name (trusting the CA does not change this)",
         ),
         _ => None,
+    }
+}
+
+/// A certificate problem as a reader takes it: rustls' name for it (what a search finds),
+/// then, where rustls knows them, the dates or names behind it, readable (its own `Debug`
+/// shows Unix seconds and `DnsName("…")` wrappers).
+fn certificate_problem(problem: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as Problem;
+    let date = |time: rustls::pki_types::UnixTime| {
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(time.as_secs());
+        httpdate::fmt_http_date(at)
+    };
+    match problem {
+        Problem::ExpiredContext { time, not_after } => format!(
+            "Expired: it was valid until {}, and this machine's clock says {}",
+            date(*not_after),
+            date(*time)
+        ),
+        Problem::NotValidYetContext { time, not_before } => format!(
+            "NotValidYet: it is valid from {}, and this machine's clock says {}",
+            date(*not_before),
+            date(*time)
+        ),
+        Problem::NotValidForNameContext {
+            expected,
+            presented,
+        } => {
+            // rustls gives each name as `DnsName("host")` or `IpAddress(…)`.
+            let names: Vec<&str> = presented
+                .iter()
+                .map(|name| {
+                    name.split_once('(')
+                        .map_or(name.as_str(), |(_, inner)| inner.trim_end_matches(')'))
+                        .trim_matches('"')
+                })
+                .collect();
+            let expected = match expected {
+                rustls::pki_types::ServerName::DnsName(name) => name.as_ref().to_owned(),
+                rustls::pki_types::ServerName::IpAddress(ip) => {
+                    std::net::IpAddr::from(*ip).to_string()
+                }
+                other => format!("{other:?}"),
+            };
+            match names.as_slice() {
+                [] => format!("NotValidForName: it names no host, and this is {expected}"),
+                names => format!(
+                    "NotValidForName: it is for {}, not {expected}",
+                    names.join(", ")
+                ),
+            }
+        }
+        // webpki's own reasons come wrapped: `Other(OtherError(CaUsedAsEndEntity))`.
+        Problem::Other(other) => {
+            let shown = format!("{other:?}");
+            shown
+                .strip_prefix("OtherError(")
+                .and_then(|inner| inner.strip_suffix(')'))
+                .map_or(shown.clone(), str::to_owned)
+        }
+        other => format!("{other:?}"),
     }
 }
 

@@ -466,7 +466,8 @@ impl ClientBuilder {
                 .as_deref()
                 .map(|p| parse_proxy(p, plain_http))
                 .transpose()?,
-            trust_advice: trust_advice.unwrap_or_else(|| DEFAULT_TRUST_ADVICE.to_owned()),
+            trust_advice: trust_advice.unwrap_or_else(|| DEFAULT_TRUST_ADVICE.to_owned())
+                + &unusable_trust_variables(),
             shared: None,
             custom: self.http_client,
         };
@@ -504,6 +505,35 @@ const DEFAULT_TRUST_ADVICE: &str =
     "to trust its CA, pass it to ClientBuilder::add_root_certificate or \
      ClientBuilder::ca_bundle, or point SSL_CERT_FILE / SSL_CERT_DIR at it";
 
+/// What the trust advice must add when `SSL_CERT_FILE` or `SSL_CERT_DIR` is set to something
+/// that gives no certificate: the trust store skips it without a word, and advice to "point
+/// SSL_CERT_FILE at it" would send the user back to what they did. Empty when both are fine.
+fn unusable_trust_variables() -> String {
+    let file = env_var("SSL_CERT_FILE").and_then(|path| {
+        let problem = match std::fs::read(&path) {
+            Err(error) => format!("cannot be read ({})", error.kind()),
+            Ok(pem) if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") => {
+                "holds no PEM certificate".to_owned()
+            }
+            Ok(_) => return None,
+        };
+        Some(format!("SSL_CERT_FILE is set, but {path} {problem}"))
+    });
+    // A list, as OpenSSL takes it: usable when any of its directories is there.
+    let dir = env_var("SSL_CERT_DIR")
+        .filter(|paths| {
+            !paths
+                .split(':')
+                .any(|path| std::path::Path::new(path).is_dir())
+        })
+        .map(|paths| format!("SSL_CERT_DIR is set, but {paths} is not a directory"));
+    let problems: Vec<String> = file.into_iter().chain(dir).collect();
+    if problems.is_empty() {
+        return String::new();
+    }
+    format!(" (note: {})", problems.join("; "))
+}
+
 /// The proxy option, checked. Its value is never quoted: it may hold a password.
 fn parse_proxy(raw: &str, plain_http: bool) -> Result<reqwest::Proxy, Error> {
     if plain_http {
@@ -512,7 +542,16 @@ fn parse_proxy(raw: &str, plain_http: bool) -> Result<reqwest::Proxy, Error> {
              use an https base URL with a proxy",
         ));
     }
-    let url = Url::parse(raw.trim())
+    // `host:port` alone means an http proxy, as in HTTPS_PROXY (and curl).
+    let raw = raw.trim();
+    let with_scheme;
+    let raw = if raw.contains("://") {
+        raw
+    } else {
+        with_scheme = format!("http://{raw}");
+        &with_scheme
+    };
+    let url = Url::parse(raw)
         .map_err(|e| Error::invalid_config(format!("the proxy is not a valid URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(Error::invalid_config(PROXY_URL_FORM));

@@ -247,11 +247,19 @@ fn detail_from_text(status: u16, text: &str) -> String {
 /// only a word is left, without that too: a proxy page's server signature ("nginx",
 /// "cloudflare") tells the user nothing.
 fn without_status_lines<'a>(plain: &'a str, status: u16, reason: &str) -> &'a str {
-    let status_line = format!("{status} {reason}");
+    // Pages say it as "502 Bad Gateway", or "502 Error", or "Error 502".
+    let status_lines = [
+        format!("{status} {reason}"),
+        format!("{status} Error"),
+        format!("Error {status}"),
+    ];
     let mut rest = plain;
     let mut whole_line = false;
     loop {
-        if let Some(after) = strip_word_ci(rest, &status_line) {
+        if let Some(after) = status_lines
+            .iter()
+            .find_map(|line| strip_word_ci(rest, line))
+        {
             (rest, whole_line) = (after, true);
         } else if let Some(after) = strip_word_ci(rest, reason) {
             rest = after;
@@ -460,6 +468,13 @@ mod tests {
         assert_eq!(
             detail(401, "Unauthorized: go away"),
             "Unauthorized: go away"
+        );
+        assert_eq!(
+            detail(
+                502,
+                "<title>502 Error</title><h1>502 Error</h1><p>nginx</p>"
+            ),
+            "Bad Gateway (non-JSON response body)"
         );
         assert_eq!(
             detail(401, "unauthorized"),

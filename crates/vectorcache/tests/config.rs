@@ -435,6 +435,13 @@ fn a_proxy_variable_the_client_would_skip_is_refused_without_showing_it() {
     unsafe { std::env::remove_var("HTTPS_PROXY") };
     loopback.unwrap();
     with_option.unwrap();
+    // `host:port` alone is an http proxy, in the option as in HTTPS_PROXY.
+    Client::builder()
+        .api_key(KEY)
+        .base_url("https://api.example.com")
+        .proxy("127.0.0.1:18080")
+        .build()
+        .unwrap();
     // SOCKS as the option is refused when the client is built, not when it first sends.
     let socks = Client::builder()
         .api_key(KEY)

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::ca::{ca_as_server, connect_proxy, private_ca, private_ca_for};
+use common::ca::{ca_as_server, connect_proxy, private_ca, private_ca_expired, private_ca_for};
 use common::raw::{Behaviour, RawServer};
 use common::KEY;
 use tokio::io::AsyncWriteExt;
@@ -63,12 +63,18 @@ async fn a_certificate_that_trusting_a_ca_cannot_fix_says_what_can() {
     for ((ca_pem, acceptor), problem, advice) in [
         (
             private_ca_for(&["other.example"]),
-            "NotValidForName",
+            "(NotValidForName: it is for other.example, not 127.0.0.1)",
             "issued for another host name: check the base URL's host",
         ),
         (
+            private_ca_expired(),
+            "(Expired: it was valid until Fri, 01 Jan 2021 00:00:00 GMT, and this machine's \
+             clock says ",
+            "outside its validity dates",
+        ),
+        (
             ca_as_server(),
-            "CaUsedAsEndEntity",
+            "(CaUsedAsEndEntity)",
             "presents a CA certificate as its own",
         ),
     ] {

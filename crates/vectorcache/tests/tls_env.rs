@@ -27,6 +27,31 @@ async fn ssl_cert_file_adds_a_trusted_ca() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Certificate);
+    assert!(!err.to_string().contains("note:"), "{err}");
+
+    // Set to what gives no certificate, the variables are skipped by the trust store: the
+    // advice says so rather than telling the user to set them.
+    let missing = std::env::temp_dir().join("vectorcache-no-such-bundle.pem");
+    // SAFETY: the only test of this binary; no other thread reads the environment now.
+    unsafe {
+        std::env::set_var("SSL_CERT_FILE", &missing);
+        std::env::set_var("SSL_CERT_DIR", "/no/such/dir:/neither");
+    }
+    let err = client()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Certificate);
+    let shown = err.to_string();
+    assert!(
+        shown.ends_with(&format!(
+            "(note: SSL_CERT_FILE is set, but {} cannot be read (entity not found); \
+             SSL_CERT_DIR is set, but /no/such/dir:/neither is not a directory)",
+            missing.display()
+        )),
+        "{shown}"
+    );
+    unsafe { std::env::remove_var("SSL_CERT_DIR") };
 
     let file = std::env::temp_dir().join(format!(
         "vectorcache-ssl-cert-file-{}.pem",

@@ -42,6 +42,23 @@ fn acceptor(
 /// A CA and a certificate it issued for `names`: the CA's PEM, and an acceptor serving the
 /// certificate.
 pub fn private_ca_for(names: &[&str]) -> (String, tokio_rustls::TlsAcceptor) {
+    issued(names, |_| {})
+}
+
+/// A CA and a certificate it issued for 127.0.0.1 that expired at the start of 2021.
+#[allow(dead_code)] // not every test binary uses it
+pub fn private_ca_expired() -> (String, tokio_rustls::TlsAcceptor) {
+    issued(&["127.0.0.1"], |params| {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    })
+}
+
+/// A CA and a certificate it issued for `names`, with `adjust` applied to its parameters.
+fn issued(
+    names: &[&str],
+    adjust: impl FnOnce(&mut rcgen::CertificateParams),
+) -> (String, tokio_rustls::TlsAcceptor) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -56,7 +73,8 @@ pub fn private_ca_for(names: &[&str]) -> (String, tokio_rustls::TlsAcceptor) {
         .iter()
         .map(|name| (*name).to_owned())
         .collect::<Vec<_>>();
-    let server_params = rcgen::CertificateParams::new(names).unwrap();
+    let mut server_params = rcgen::CertificateParams::new(names).unwrap();
+    adjust(&mut server_params);
     let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
     (
         ca_cert.pem(),
