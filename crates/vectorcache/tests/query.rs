@@ -462,3 +462,41 @@ async fn headers_the_client_owns_are_refused_and_nothing_is_sent() {
         .await
         .unwrap();
 }
+
+/// `body` gzipped, as a compressing proxy or CDN sends it.
+fn gzipped(body: &Value) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body.to_string().as_bytes()).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn gzipped_answers_are_decoded() {
+    let server = MockServer::start().await;
+    let zipped = |status, body: &Value| {
+        ResponseTemplate::new(status)
+            .insert_header("content-encoding", "gzip")
+            .set_body_raw(gzipped(body), "application/json")
+    };
+    answer(&server, zipped(200, &hit_body())).await;
+    let hit = client(&server)
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap();
+    assert!(hit.cache_hit);
+    // The client says it takes gzip (a server may compress only when asked).
+    let sent = &server.received_requests().await.unwrap()[0];
+    assert_eq!(sent.headers["accept-encoding"], "gzip");
+
+    let server = MockServer::start().await;
+    answer(&server, zipped(503, &json!({ "detail": "gzipped down" }))).await;
+    let error = builder(&server)
+        .max_retries(0)
+        .build()
+        .unwrap()
+        .query(QueryRequest::new("p", "m"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.detail(), Some("gzipped down"));
+}
