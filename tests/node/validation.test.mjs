@@ -65,14 +65,14 @@ test('bad options throw synchronously from the constructor, nothing sent', async
     [{ timeout: -1 }, 'invalid_config', /timeout/],
     [{ timeout: 0 }, 'invalid_config', /timeout/],
     [{ timeout: 'soon' }, 'invalid_config', /`timeout` must be a number, got string/],
-    [{ timeout: -5 }, 'invalid_config', /`timeout` must be a finite, non-negative number of milliseconds, got -5/],
+    [{ timeout: -5 }, 'invalid_config', /`timeout` must be a number of milliseconds from 0 to 1e12 \(about 31 years\), got -5/],
     [{ maxRetries: -1 }, 'invalid_config', /`maxRetries` must be a whole number from 0 to 100, got -1/],
     [{ maxRetries: 1.5 }, 'invalid_config', /maxRetries/],
     [{ maxRetries: 1000 }, 'invalid_config', /maxRetries/],
     [{ baseUrl: 'http://api.vectorcache.ai' }, 'invalid_config', /https/],
     [{ baseUrl: 'not a url' }, 'invalid_config', /base URL/],
     [{ projectId: '' }, 'invalid_config', /^invalid configuration: `projectId` must not be empty or blank$/],
-    [{ totalTimeout: 1e-7 }, 'invalid_config', /^invalid configuration: `totalTimeout` must be greater than zero$/],
+    [{ totalTimeout: 0 }, 'invalid_config', /^invalid configuration: `totalTimeout` must be greater than zero$/],
     [{ apiKey: 'sk-123' }, 'invalid_api_key', /vc_/],
     [{ apiKey: 12345 }, 'invalid_config', /`apiKey` must be a string, got number/],
   ]
@@ -87,6 +87,8 @@ test('bad options throw synchronously from the constructor, nothing sent', async
     assert.match(error.message, message)
   }
   assert.throws(() => new (emulator.client().constructor)(42), VectorcacheConfigurationError)
+  // A BigInt is named as one (JSON.stringify, above, cannot show it).
+  assert.throws(() => emulator.client({ maxRetries: 1n }), /`maxRetries` must be a number, got bigint/)
   assert.deepEqual(await emulator.requests(), [])
 })
 

@@ -371,7 +371,8 @@ fn type_name(t: ValueType) -> &'static str {
         ValueType::Object => "object",
         ValueType::Function => "function",
         ValueType::External => "external",
-        _ => "value of another type",
+        // napi4's ValueType has no BigInt; it is the only other type a value can have.
+        _ => "bigint",
     }
 }
 

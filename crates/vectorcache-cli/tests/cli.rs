@@ -341,7 +341,7 @@ fn numeric_options_take_negative_numbers_to_the_cores_checks() {
         (
             &["--timeout", "-1"],
             3,
-            "`--timeout` must be a finite, non-negative number of seconds, got -1",
+            "`--timeout` must be a number of seconds from 0 to 1e9 (about 31 years), got -1",
         ),
         (
             &["--max-retries", "-1"],

@@ -39,13 +39,23 @@ pub fn duration_from_secs_f64(what: &str, secs: f64) -> Result<Duration, Reason>
     if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
         return Err(seconds_out_of_range(what, &secs));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(at_least_a_nanosecond(secs, Duration::from_secs_f64(secs)))
+}
+
+/// `duration`, or a nanosecond when a positive `amount` was too small to hold one: the
+/// caller asked for a timeout, and "must be greater than zero" would tell them they did not.
+fn at_least_a_nanosecond(amount: f64, duration: Duration) -> Duration {
+    if amount > 0.0 && duration.is_zero() {
+        Duration::from_nanos(1)
+    } else {
+        duration
+    }
 }
 
 /// Why a number of seconds is refused; `shown` is the value as the caller wrote it (a Python
 /// int too large for a float is shown whole, not as `inf`).
 pub fn seconds_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason {
-    format!("`{what}` must be a finite, non-negative number of seconds, got {shown}")
+    format!("`{what}` must be a number of seconds from 0 to 1e9 (about 31 years), got {shown}")
 }
 
 /// Like [`duration_from_secs_f64`] for options given in milliseconds (the Node package's
@@ -53,10 +63,14 @@ pub fn seconds_out_of_range(what: &str, shown: &dyn std::fmt::Display) -> Reason
 pub fn duration_from_millis_f64(what: &str, millis: f64) -> Result<Duration, Reason> {
     if !millis.is_finite() || !(0.0..=1e12).contains(&millis) {
         return Err(format!(
-            "`{what}` must be a finite, non-negative number of milliseconds, got {millis}"
+            "`{what}` must be a number of milliseconds from 0 to 1e12 (about 31 years), got \
+             {millis}"
         ));
     }
-    Ok(Duration::from_secs_f64(millis / 1000.0))
+    Ok(at_least_a_nanosecond(
+        millis,
+        Duration::from_secs_f64(millis / 1000.0),
+    ))
 }
 
 /// Converts a retry count given as a signed integer (Python `int`, JS `number`) into the
@@ -138,10 +152,23 @@ mod tests {
         for bad in [-1.0, f64::NAN, 2e12] {
             assert!(duration_from_millis_f64("timeout", bad).is_err());
         }
+        // Too small for a nanosecond, yet positive: the shortest timeout, not zero.
+        assert_eq!(
+            duration_from_secs_f64("timeout", 1e-12).unwrap(),
+            Duration::from_nanos(1)
+        );
+        assert_eq!(
+            duration_from_millis_f64("timeout", 1e-12).unwrap(),
+            Duration::from_nanos(1)
+        );
+        assert!(duration_from_secs_f64("timeout", 0.0).unwrap().is_zero());
         let err = retries_from_i64("maxRetries", -1).unwrap_err();
         assert!(err.contains("`maxRetries`") && err.contains("-1"), "{err}");
         let err = duration_from_millis_f64("timeout", -5.0).unwrap_err();
-        assert!(err.contains("milliseconds, got -5"), "{err}");
+        assert!(
+            err.contains("milliseconds from 0 to 1e12 (about 31 years), got -5"),
+            "{err}"
+        );
         assert_eq!(retries_from_i64("maxRetries", 100).unwrap(), 100);
         for bad in [-1, 101, i64::MAX] {
             let e = retries_from_i64("maxRetries", bad).unwrap_err();

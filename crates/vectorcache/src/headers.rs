@@ -111,6 +111,10 @@ fn parse_whole_seconds(value: &str) -> Option<u64> {
     })
 }
 
+/// The longest wait a server's hint is read as (about 31 years): every hint is held to it,
+/// whichever header or body field gave it, so the same absurd hint reads the same.
+const LONGEST_HINT: Duration = Duration::from_secs(1_000_000_000);
+
 fn seconds(f: f64) -> Option<Duration> {
     (f.is_finite() && f >= 0.0).then(|| Duration::from_secs_f64(f.min(1e9)))
 }
@@ -133,7 +137,7 @@ pub(crate) fn retry_after(
             return Some(d);
         }
         if let Some(wait) = httpdate::parse_http_date(value).ok().and_then(still_ahead) {
-            return Some(wait);
+            return Some(wait.min(LONGEST_HINT));
         }
     }
     if !matches!(status, 429 | 503) {
@@ -148,7 +152,10 @@ pub(crate) fn retry_after(
     }
     let limits = rate_limit(headers)?;
     if status == 429 || limits.remaining == Some(0) {
-        return limits.reset.map(reset_wait).filter(|wait| !wait.is_zero());
+        return limits
+            .reset
+            .map(|reset| reset_wait(reset).min(LONGEST_HINT))
+            .filter(|wait| !wait.is_zero());
     }
     None
 }
@@ -323,6 +330,14 @@ mod tests {
         assert_eq!(retry_after(503, &h, None), None);
         let h = headers(&[("x-ratelimit-reset", "3"), ("x-ratelimit-remaining", "0")]);
         assert_eq!(retry_after(503, &h, None), Some(Duration::from_secs(3)));
+        // An absurd hint reads the same from every source: about 31 years at most.
+        for absurd in [
+            headers(&[("retry-after", "99999999999999999999")]),
+            headers(&[("x-ratelimit-reset", "99999999999")]),
+            headers(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]),
+        ] {
+            assert_eq!(retry_after(429, &absurd, None), Some(LONGEST_HINT));
+        }
     }
 
     #[test]
