@@ -453,7 +453,7 @@ impl ClientBuilder {
         let plain_http = base_url.scheme() == "http";
         // Without a proxy option, an https client takes the environment's proxy.
         if proxy.is_none() && !plain_http && self.http_client.is_none() {
-            check_proxy_environment()?;
+            check_proxy_environment(base_url.host_str().unwrap_or_default())?;
         }
         let mut http = HttpSettings {
             connect_timeout,
@@ -564,44 +564,112 @@ fn parse_proxy(raw: &str, plain_http: bool) -> Result<reqwest::Proxy, Error> {
 const PROXY_URL_FORM: &str = "the proxy must be an http:// or https:// URL with a host (SOCKS \
      proxies are not supported)";
 
-/// The environment's proxy variables for an https URL, in the order reqwest reads them.
-const HTTPS_PROXY_VARIABLES: [&str; 4] = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
-
-/// Refuses a proxy variable that reqwest would skip: its proxy matcher ignores a value it
-/// cannot parse (a trailing space from a `.env` file, `htp://`, a SOCKS URL this client
-/// cannot speak) and connects directly, which behind a firewall fails as "connection refused"
-/// without a word of the proxy, and elsewhere quietly bypasses a required proxy. The value is
-/// never shown: it may hold a password.
-fn check_proxy_environment() -> Result<(), Error> {
-    for name in HTTPS_PROXY_VARIABLES {
-        let Some(value) = env_var(name) else {
-            continue;
-        };
-        if let Some(problem) = env_proxy_problem(&value) {
-            return Err(Error::invalid_config(format!(
-                "the {name} environment variable is not a usable proxy ({problem}): fix or \
-                 unset it, or give the proxy option"
-            )));
-        }
-    }
-    Ok(())
+/// The first of `names` that is set, even to nothing, as hyper-util's proxy matcher (under
+/// reqwest) takes them: a set `HTTPS_PROXY` hides `https_proxy`.
+fn first_set(names: [&'static str; 2]) -> Option<(&'static str, String)> {
+    names
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().map(|value| (name, value)))
 }
 
-/// Why reqwest would skip `value` as a proxy from the environment, if it would.
-fn env_proxy_problem(value: &str) -> Option<&'static str> {
+/// Refuses a proxy from the environment that the HTTP stack would skip, when skipping it means
+/// no proxy at all for `host`: hyper-util's matcher ignores a value it cannot parse (a
+/// trailing space from a `.env` file, `htp://`) and connects directly, which behind a firewall
+/// fails as "connection refused" without a word of the proxy, and elsewhere quietly bypasses
+/// a required proxy; a SOCKS URL it takes, and reqwest (without SOCKS here) fails to use.
+/// The matcher's own rules decide what applies: `HTTPS_PROXY` (or `https_proxy`), else
+/// `ALL_PROXY` (or `all_proxy`), unless `NO_PROXY` covers the host, and none under CGI. The
+/// value is never shown: it may hold a password.
+fn check_proxy_environment(host: &str) -> Result<(), Error> {
+    if std::env::var_os("REQUEST_METHOD").is_some() {
+        return Ok(());
+    }
+    let candidates = [
+        first_set(["HTTPS_PROXY", "https_proxy"]),
+        first_set(["ALL_PROXY", "all_proxy"]),
+    ];
+    let set: Vec<(&str, String)> = candidates
+        .into_iter()
+        .flatten()
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    // The first usable one is used (the matcher falls back from HTTPS_PROXY to ALL_PROXY).
+    let mut problems = Vec::new();
+    for (name, value) in &set {
+        match env_proxy_problem(value) {
+            None => return Ok(()),
+            Some(ProxyProblem::Unsupported(problem)) => {
+                // The matcher takes it; only this client cannot use it.
+                problems.push((*name, problem));
+                break;
+            }
+            Some(ProxyProblem::Skipped(problem)) => problems.push((*name, problem)),
+        }
+    }
+    let Some((name, problem)) = problems.first() else {
+        return Ok(());
+    };
+    let bypassed = first_set(["NO_PROXY", "no_proxy"])
+        .is_some_and(|(_, no_proxy)| no_proxy_covers(&no_proxy, host));
+    if bypassed {
+        return Ok(());
+    }
+    Err(Error::invalid_config(format!(
+        "the {name} environment variable is not a usable proxy ({problem}): fix or unset it, \
+         or give the proxy option"
+    )))
+}
+
+/// Whether `NO_PROXY` exempts `host` from the proxy, in its common forms: `*`, a host name,
+/// a `.domain` suffix (or a bare domain, which covers its subdomains too), an IP address.
+/// CIDR ranges are not evaluated here: such a host counts as not covered (an unusable proxy
+/// variable is then refused, where the stack might not have used it).
+fn no_proxy_covers(no_proxy: &str, host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    no_proxy
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .any(|entry| {
+            let domain = entry.trim_start_matches('.');
+            let subdomain = host
+                .len()
+                .checked_sub(domain.len() + 1)
+                .and_then(|dot| host.get(dot..))
+                .and_then(|tail| tail.strip_prefix('.'))
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(domain));
+            entry == "*" || host.eq_ignore_ascii_case(domain) || subdomain
+        })
+}
+
+/// Why a proxy variable's value cannot serve this client.
+enum ProxyProblem {
+    /// The HTTP stack skips it, as if it were not set.
+    Skipped(&'static str),
+    /// The HTTP stack takes it, and then cannot connect through it.
+    Unsupported(&'static str),
+}
+
+/// What is wrong with `value` as a proxy from the environment, if anything.
+fn env_proxy_problem(value: &str) -> Option<ProxyProblem> {
     if value.trim() != value {
-        return Some("it has spaces around the URL");
+        return Some(ProxyProblem::Skipped("it has spaces around the URL"));
     }
     let Ok(uri) = value.parse::<http::Uri>() else {
-        return Some("it is not a valid URL");
+        return Some(ProxyProblem::Skipped("it is not a valid URL"));
     };
-    if !matches!(uri.scheme_str(), None | Some("http" | "https")) {
-        return Some("only http:// and https:// proxies are supported");
-    }
     if uri.host().is_none_or(str::is_empty) {
-        return Some("it names no host");
+        return Some(ProxyProblem::Skipped("it names no host"));
     }
-    None
+    match uri.scheme_str() {
+        None | Some("http" | "https") => None,
+        Some("socks4" | "socks4a" | "socks5" | "socks5h") => Some(ProxyProblem::Unsupported(
+            "only http:// and https:// proxies are supported",
+        )),
+        Some(_) => Some(ProxyProblem::Skipped(
+            "only http:// and https:// proxies are supported",
+        )),
+    }
 }
 
 /// A URL with any `user:password@` removed, for display.
@@ -686,10 +754,9 @@ fn endpoint(base: &Url, path: &str) -> Url {
 /// Headers that frame the message or steer the connection: the client sets them (or must
 /// not send them). Given by a caller they stall a call (a `Content-Length` longer than the
 /// body waits out every attempt's timeout), cut the body short, or mislabel it.
-const CLIENT_OWNED_HEADERS: [&str; 11] = [
+const CLIENT_OWNED_HEADERS: [&str; 10] = [
     "content-length",
     "transfer-encoding",
-    "content-type",
     "host",
     "connection",
     "keep-alive",
@@ -700,8 +767,8 @@ const CLIENT_OWNED_HEADERS: [&str; 11] = [
     "expect",
 ];
 
-/// A caller's header, checked: a valid name and value, never `Authorization` (the key's) and
-/// none of the [`CLIENT_OWNED_HEADERS`].
+/// A caller's header, checked: a valid name and value, never `Authorization` (the key's),
+/// none of the [`CLIENT_OWNED_HEADERS`], and a `Content-Type` only of JSON.
 pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
     let header = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("{name:?} is not a valid header name"))?;
@@ -716,6 +783,14 @@ pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue
             "the {name} header is set by the client (it frames the request or steers the \
              connection) and cannot be given as a header"
         ));
+    }
+    // The body is JSON: a Content-Type may restate that (a `Headers` made for fetch often
+    // does), not say otherwise.
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    if header == CONTENT_TYPE && !essence.eq_ignore_ascii_case("application/json") {
+        return Err(
+            "the request body is JSON: a Content-Type header must be application/json".to_owned(),
+        );
     }
     let value = HeaderValue::from_str(value).map_err(|_| {
         format!("the value of header {name:?} contains characters not allowed in a header")

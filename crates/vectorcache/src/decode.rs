@@ -230,7 +230,7 @@ fn detail_from_text(status: u16, text: &str) -> String {
         // A gzip body nobody asked for reads as garbage: say what it is instead.
         return format!("{reason} (binary response body)");
     }
-    let said = without_status_lines(&plain, status, reason);
+    let said = without_status_lines(&plain, status, reason, text.contains('<'));
     if said.is_empty() {
         let what = if plain.is_empty() {
             "empty"
@@ -243,10 +243,11 @@ fn detail_from_text(status: u16, text: &str) -> String {
 }
 
 /// `plain` without the status lines it starts with (`502 Bad Gateway`, once or more, or the
-/// reason alone, as "Unauthorized: go away" has it) and, when a whole status line went and
-/// only a word is left, without that too: a proxy page's server signature ("nginx",
-/// "cloudflare") tells the user nothing.
-fn without_status_lines<'a>(plain: &'a str, status: u16, reason: &str) -> &'a str {
+/// reason alone, as "Unauthorized: go away" has it). On a page (`markup`) whose status line
+/// went, a lone short ASCII word left over is the server's signature ("nginx",
+/// "nginx/1.18.0", "cloudflare") and tells the user nothing; anything else is kept: a plain
+/// text's "ECONNRESET", a path, a page in another script.
+fn without_status_lines<'a>(plain: &'a str, status: u16, reason: &str, markup: bool) -> &'a str {
     // Pages say it as "502 Bad Gateway", or "502 Error", or "Error 502".
     let status_lines = [
         format!("{status} {reason}"),
@@ -267,7 +268,12 @@ fn without_status_lines<'a>(plain: &'a str, status: u16, reason: &str) -> &'a st
             break;
         }
     }
-    if whole_line && !rest.contains(' ') {
+    let signature = rest.len() <= 30
+        && !rest.starts_with('/')
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
+    if markup && whole_line && signature {
         return "";
     }
     rest
@@ -472,9 +478,26 @@ mod tests {
         assert_eq!(
             detail(
                 502,
-                "<title>502 Error</title><h1>502 Error</h1><p>nginx</p>"
+                "<title>502 Error</title><h1>502 Error</h1><p>nginx/1.18.0</p>"
             ),
             "Bad Gateway (non-JSON response body)"
+        );
+        // What a reader needs is kept: a plain text's cause, a path, another script.
+        assert_eq!(
+            detail(502, "Error 502: ECONNRESET"),
+            "Bad Gateway: ECONNRESET"
+        );
+        assert_eq!(
+            detail(503, "503 service unavailable: maintenance"),
+            "Service Unavailable: maintenance"
+        );
+        assert_eq!(
+            detail(404, "<h1>404 Not Found</h1><p>/v2/cache/query</p>"),
+            "Not Found: /v2/cache/query"
+        );
+        assert_eq!(
+            detail(403, "<h1>403 Forbidden</h1><p>アクセスが拒否されました</p>"),
+            "Forbidden: アクセスが拒否されました"
         );
         assert_eq!(
             detail(401, "unauthorized"),

@@ -152,22 +152,20 @@ pub(crate) fn retry_after(
     }
     let limits = rate_limit(headers)?;
     if status == 429 || limits.remaining == Some(0) {
-        return limits
-            .reset
-            .map(|reset| reset_wait(reset).min(LONGEST_HINT))
-            .filter(|wait| !wait.is_zero());
+        return limits.reset.map(reset_wait).filter(|wait| !wait.is_zero());
     }
     None
 }
 
 /// How long until an `X-RateLimit-Reset` value: a Unix time, or (below `EPOCH_THRESHOLD`,
-/// as some proxies send) a number of seconds from now.
+/// as some proxies send) a number of seconds from now; at most [`LONGEST_HINT`].
 pub(crate) fn reset_wait(reset: u64) -> Duration {
-    if reset < EPOCH_THRESHOLD {
+    let wait = if reset < EPOCH_THRESHOLD {
         Duration::from_secs(reset)
     } else {
         until_epoch_secs(reset)
-    }
+    };
+    wait.min(LONGEST_HINT)
 }
 
 /// The wait until Unix second `epoch_secs`; a time too far out to represent (a hostile or
@@ -338,6 +336,10 @@ mod tests {
         ] {
             assert_eq!(retry_after(429, &absurd, None), Some(LONGEST_HINT));
         }
+        // The public `RateLimit::reset_after` reads it the same.
+        let far = headers(&[("x-ratelimit-reset", "99999999999")]);
+        assert_eq!(rate_limit(&far).unwrap().reset_after(), Some(LONGEST_HINT));
+        assert_eq!(reset_wait(u64::MAX), LONGEST_HINT);
     }
 
     #[test]

@@ -435,6 +435,65 @@ fn a_proxy_variable_the_client_would_skip_is_refused_without_showing_it() {
     unsafe { std::env::remove_var("HTTPS_PROXY") };
     loopback.unwrap();
     with_option.unwrap();
+    // What the HTTP stack would not use anyway is not refused: an https_proxy that works
+    // beside a SOCKS all_proxy (as proxy tools export them), a host NO_PROXY covers, CGI.
+    let with_env = |vars: &[(&str, &str)]| {
+        for (name, value) in vars {
+            unsafe { std::env::set_var(name, value) };
+        }
+        let built = build();
+        for (name, _) in vars {
+            unsafe { std::env::remove_var(name) };
+        }
+        built
+    };
+    for vars in [
+        &[
+            ("https_proxy", "http://127.0.0.1:7890"),
+            ("all_proxy", "socks5://127.0.0.1:7891"),
+        ][..],
+        &[
+            ("HTTPS_PROXY", "http://127.0.0.1:7890"),
+            ("https_proxy", "http://stale "),
+        ],
+        &[
+            ("HTTPS_PROXY", "htp://nowhere"),
+            ("ALL_PROXY", "http://127.0.0.1:7890"),
+        ],
+        &[
+            ("HTTPS_PROXY", "socks5://127.0.0.1:1080"),
+            ("NO_PROXY", "*"),
+        ],
+        &[
+            ("HTTPS_PROXY", "htp://nowhere"),
+            ("no_proxy", "localhost,.example.com"),
+        ],
+        &[
+            ("HTTPS_PROXY", "htp://nowhere"),
+            ("NO_PROXY", "example.com"),
+        ],
+        &[("HTTPS_PROXY", "htp://nowhere"), ("REQUEST_METHOD", "GET")],
+    ] {
+        with_env(vars).unwrap_or_else(|e| panic!("{vars:?}: {e}"));
+    }
+    for vars in [
+        &[
+            ("HTTPS_PROXY", "htp://nowhere"),
+            ("NO_PROXY", "other.com,xample.com"),
+        ][..],
+        &[
+            ("HTTPS_PROXY", "htp://nowhere"),
+            ("ALL_PROXY", "socks5://127.0.0.1:1080"),
+        ],
+    ] {
+        let error = with_env(vars).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("the HTTPS_PROXY environment variable"),
+            "{error}"
+        );
+    }
     // `host:port` alone is an http proxy, in the option as in HTTPS_PROXY.
     Client::builder()
         .api_key(KEY)

@@ -421,13 +421,7 @@ async fn success_bodies_up_to_16_mib_decode_and_larger_ones_are_refused() {
 async fn headers_the_client_owns_are_refused_and_nothing_is_sent() {
     let server = MockServer::start().await;
     let client = client(&server);
-    for name in [
-        "Content-Length",
-        "transfer-encoding",
-        "Host",
-        "Content-Type",
-        "Connection",
-    ] {
+    for name in ["Content-Length", "transfer-encoding", "Host", "Connection"] {
         let error = client
             .query(QueryRequest::new("p", "m").header(name, "1000"))
             .await
@@ -446,6 +440,16 @@ async fn headers_the_client_owns_are_refused_and_nothing_is_sent() {
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{name}");
     }
+    // A Content-Type may restate that the body is JSON, not say otherwise.
+    let error = client
+        .query(QueryRequest::new("p", "m").header("Content-Type", "text/plain"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid request: the request body is JSON: a Content-Type header must be \
+         application/json"
+    );
     assert!(server.received_requests().await.unwrap().is_empty());
     // Others, User-Agent and Accept among them, are the caller's to set.
     answer(
@@ -457,10 +461,16 @@ async fn headers_the_client_owns_are_refused_and_nothing_is_sent() {
         .query(
             QueryRequest::new("p", "m")
                 .header("Accept", "application/json")
+                .header("Content-Type", "application/json; charset=utf-8")
                 .header("X-Trace", "1"),
         )
         .await
         .unwrap();
+    let sent = &server.received_requests().await.unwrap()[0];
+    assert_eq!(
+        sent.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
 }
 
 /// `body` gzipped, as a compressing proxy or CDN sends it.
