@@ -522,41 +522,21 @@ impl Client {
             };
         }
         if proxy_wants_credentials(&error) {
-            return Error::Connection {
-                message: PROXY_WANTS_CREDENTIALS.into(),
-                attempts: 1,
-                source: Some(Box::new(error)),
-                retryable: false,
-            };
+            return connection_error(PROXY_WANTS_CREDENTIALS.into(), error, false);
         }
         if proxy_refused_tunnel(&error) {
             let host = self.inner.base_url.host_str().unwrap_or("the service");
-            return Error::Connection {
-                message: format!(
-                    "the proxy refused to open a tunnel to {host} (it answered the CONNECT \
-                     request with an error status, as a proxy does for a host its policy \
-                     blocks or cannot reach): check that the proxy lets this host through, \
-                     and the proxy setting"
-                ),
-                attempts: 1,
-                source: Some(Box::new(error)),
-                retryable: true,
-            };
+            let message = format!(
+                "the proxy refused to open a tunnel to {host} (it answered the CONNECT request \
+                 with an error status, as a proxy does for a host its policy blocks or cannot \
+                 reach): check that the proxy lets this host through, and the proxy setting"
+            );
+            return connection_error(message, error, true);
         }
         if peer_not_tls(&error) {
-            return Error::Connection {
-                message: NOT_TLS.into(),
-                attempts: 1,
-                source: Some(Box::new(error)),
-                retryable: false,
-            };
+            return connection_error(NOT_TLS.into(), error, false);
         }
-        Error::Connection {
-            message: error_chain(&error),
-            attempts: 1,
-            source: Some(Box::new(error)),
-            retryable: true,
-        }
+        connection_error(error_chain(&error), error, true)
     }
 
     /// One HTTP exchange, decoded; `opened` tells whether it opened a new connection.
@@ -664,6 +644,16 @@ struct Call {
 const PROXY_WANTS_CREDENTIALS: &str = "the proxy refused the tunnel for want of credentials \
      it accepts (407 Proxy Authentication Required): give them, or check the ones given, in \
      the proxy URL (http://user:password@host:port), in the proxy option or HTTPS_PROXY";
+
+/// A failed attempt's connection error (the caller records the attempt count).
+fn connection_error(message: String, source: reqwest::Error, retryable: bool) -> Error {
+    Error::Connection {
+        message,
+        attempts: 1,
+        source: Some(Box::new(source)),
+        retryable,
+    }
+}
 
 /// What a TLS handshake answered in plain text becomes: retrying cannot help.
 const NOT_TLS: &str = "the server did not answer in TLS: is it a plain http:// server behind an \

@@ -499,14 +499,6 @@ async fn gzipped_answers_are_decoded() {
     let sent = &server.received_requests().await.unwrap()[0];
     assert_eq!(sent.headers["accept-encoding"], "gzip");
 
-    let server = MockServer::start().await;
-    answer(&server, zipped(503, &json!({ "detail": "gzipped down" }))).await;
-    let error = builder(&server)
-        .max_retries(0)
-        .build()
-        .unwrap()
-        .query(QueryRequest::new("p", "m"))
-        .await
-        .unwrap_err();
+    let (error, _) = failed_query(zipped(503, &json!({ "detail": "gzipped down" })), 0).await;
     assert_eq!(error.detail(), Some("gzipped down"));
 }

@@ -30,17 +30,22 @@ async fn query_trusting(url: &str, ca_pem: &str) -> Result<vectorcache::QueryRes
         .await
 }
 
-#[tokio::test]
-async fn an_untrusted_certificate_fails_once_with_its_own_error() {
-    let (_, acceptor) = private_ca();
-    let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
-    let err = builder(&server.url)
-        .max_retries(3)
+/// The error of one query to `url` by a client that may retry `max_retries` times.
+async fn failing_query(url: &str, max_retries: u32) -> Error {
+    builder(url)
+        .max_retries(max_retries)
         .build()
         .unwrap()
         .query(QueryRequest::new("p", "m"))
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_once_with_its_own_error() {
+    let (_, acceptor) = private_ca();
+    let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
+    let err = failing_query(&server.url, 3).await;
     assert_eq!(err.kind(), ErrorKind::Certificate, "{err:?}");
     assert_eq!(err.category(), ErrorCategory::Connection);
     assert!(!err.is_retryable());
@@ -265,13 +270,7 @@ async fn plain_http_where_tls_was_expected_says_so_and_is_not_retried() {
     // A plain HTTP server (it answers anything with a 400) behind an https:// URL.
     let (addr, connections) =
         refusing_proxy(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
-    let err = builder(&format!("https://{addr}"))
-        .max_retries(2)
-        .build()
-        .unwrap()
-        .query(QueryRequest::new("p", "m"))
-        .await
-        .unwrap_err();
+    let err = failing_query(&format!("https://{addr}"), 2).await;
     assert_eq!(err.kind(), ErrorKind::Connection);
     assert!(!err.is_retryable());
     assert_eq!(err.attempts(), Some(1));
