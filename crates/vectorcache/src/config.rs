@@ -593,20 +593,23 @@ fn check_proxy_environment(host: &str) -> Result<(), Error> {
         .flatten()
         .filter(|(_, value)| !value.is_empty())
         .collect();
-    // The first usable one is used (the matcher falls back from HTTPS_PROXY to ALL_PROXY).
-    let mut problems = Vec::new();
+    // The first usable one is used (the matcher falls back from HTTPS_PROXY to ALL_PROXY);
+    // the first unusable one is the one to name.
+    let mut unusable = None;
     for (name, value) in &set {
         match env_proxy_problem(value) {
             None => return Ok(()),
+            Some(ProxyProblem::Skipped(problem)) => {
+                unusable.get_or_insert((*name, problem));
+            }
+            // The matcher takes it, so it goes no further; only this client cannot use it.
             Some(ProxyProblem::Unsupported(problem)) => {
-                // The matcher takes it; only this client cannot use it.
-                problems.push((*name, problem));
+                unusable.get_or_insert((*name, problem));
                 break;
             }
-            Some(ProxyProblem::Skipped(problem)) => problems.push((*name, problem)),
         }
     }
-    let Some((name, problem)) = problems.first() else {
+    let Some((name, problem)) = unusable else {
         return Ok(());
     };
     let bypassed = first_set(["NO_PROXY", "no_proxy"])
