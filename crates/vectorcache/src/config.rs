@@ -467,7 +467,8 @@ impl ClientBuilder {
                 .map(|p| parse_proxy(p, plain_http))
                 .transpose()?,
             trust_advice: trust_advice.unwrap_or_else(|| DEFAULT_TRUST_ADVICE.to_owned())
-                + &unusable_trust_variables(),
+                + &unusable_trust_variables()
+                + cas_given_advice(!root_certificates.is_empty() || ca_bundle.is_some()),
             shared: None,
             custom: self.http_client,
         };
@@ -532,6 +533,20 @@ fn unusable_trust_variables() -> String {
         return String::new();
     }
     format!(" (note: {})", problems.join("; "))
+}
+
+/// What the trust advice adds when CAs were given (an option, or Node's
+/// `NODE_EXTRA_CA_CERTS`) and a server's issuer is still unknown: the likeliest cause then is
+/// a server (or TLS-inspecting proxy) that sends its certificate without the intermediate one
+/// between it and the CA given. (`SSL_CERT_FILE` does not count: many systems set it to
+/// their own bundle.)
+fn cas_given_advice(given: bool) -> &'static str {
+    if given {
+        " (if its CA is among those given already, the server may be leaving out an \
+         intermediate certificate: it must send its whole chain)"
+    } else {
+        ""
+    }
 }
 
 /// The proxy option, checked. Its value is never quoted: it may hold a password.

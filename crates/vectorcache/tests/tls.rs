@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::ca::{ca_as_server, connect_proxy, private_ca, private_ca_expired, private_ca_for};
+use common::ca::{
+    ca_as_server, connect_proxy, private_ca, private_ca_expired, private_ca_for,
+    private_ca_without_intermediate,
+};
 use common::raw::{Behaviour, RawServer};
 use common::KEY;
 use tokio::io::AsyncWriteExt;
@@ -54,6 +57,8 @@ async fn an_untrusted_certificate_fails_once_with_its_own_error() {
     assert!(message.contains("not trusted"), "{message}");
     assert!(message.contains("UnknownIssuer"), "{message}");
     assert!(message.contains("add_root_certificate") && message.contains("SSL_CERT_FILE"));
+    // No CA was given: nothing hints at a missing intermediate.
+    assert!(!message.contains("intermediate"), "{message}");
     assert_eq!(
         server.counts.get(&server.counts.connections),
         1,
@@ -91,6 +96,24 @@ async fn a_certificate_that_trusting_a_ca_cannot_fix_says_what_can() {
         assert!(message.contains(advice), "{message}");
         assert!(!message.contains("add_root_certificate"), "{message}");
     }
+}
+
+#[tokio::test]
+async fn a_server_that_leaves_out_its_intermediate_is_told_apart() {
+    // The root is given, and the server sends its certificate without the intermediate one.
+    let (ca_pem, acceptor) = private_ca_without_intermediate();
+    let server = RawServer::start_tls(Behaviour::HitAfter(Duration::ZERO), acceptor).await;
+    let err = query_trusting(&server.url, &ca_pem).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Certificate, "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("(UnknownIssuer)"), "{message}");
+    assert!(
+        message.ends_with(
+            "(if its CA is among those given already, the server may be leaving out an \
+             intermediate certificate: it must send its whole chain)"
+        ),
+        "{message}"
+    );
 }
 
 #[tokio::test]

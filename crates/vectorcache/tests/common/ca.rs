@@ -42,31 +42,56 @@ fn acceptor(
 /// A CA and a certificate it issued for `names`: the CA's PEM, and an acceptor serving the
 /// certificate.
 pub fn private_ca_for(names: &[&str]) -> (String, tokio_rustls::TlsAcceptor) {
-    issued(names, |_| {})
+    issued(names, |_| {}, false)
+}
+
+/// A CA, and a certificate for 127.0.0.1 issued by an intermediate CA that the CA issued, served
+/// without the intermediate (a misconfigured server or proxy): the CA's PEM, and an acceptor.
+#[allow(dead_code)] // not every test binary uses it
+pub fn private_ca_without_intermediate() -> (String, tokio_rustls::TlsAcceptor) {
+    issued(&["127.0.0.1"], |_| {}, true)
 }
 
 /// A CA and a certificate it issued for 127.0.0.1 that expired at the start of 2021.
 #[allow(dead_code)] // not every test binary uses it
 pub fn private_ca_expired() -> (String, tokio_rustls::TlsAcceptor) {
-    issued(&["127.0.0.1"], |params| {
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-    })
+    issued(
+        &["127.0.0.1"],
+        |params| {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        },
+        false,
+    )
 }
 
-/// A CA and a certificate it issued for `names`, with `adjust` applied to its parameters.
+/// The parameters of a CA certificate named `name`.
+fn ca_parameters(name: &str) -> rcgen::CertificateParams {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    params
+}
+
+/// A CA and a certificate it issued for `names`, with `adjust` applied to its parameters;
+/// with `intermediate`, through an intermediate CA that is not served.
 fn issued(
     names: &[&str],
     adjust: impl FnOnce(&mut rcgen::CertificateParams),
+    intermediate: bool,
 ) -> (String, tokio_rustls::TlsAcceptor) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "vectorcache test CA");
+    let ca_params = ca_parameters("vectorcache test CA");
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let mut issuer = rcgen::Issuer::new(ca_params, ca_key);
+    if intermediate {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = ca_parameters("vectorcache test intermediate CA");
+        params.signed_by(&key, &issuer).unwrap();
+        issuer = rcgen::Issuer::new(params, key);
+    }
 
     let server_key = rcgen::KeyPair::generate().unwrap();
     let names = names
