@@ -336,12 +336,12 @@ impl ClientBuilder {
     /// beside the `tracing` events: for metrics or logs of one's own. A request may have a
     /// hook of its own too ([`QueryRequest::on_event`](crate::QueryRequest::on_event)).
     ///
-    /// ```
+    /// ```no_run
     /// use std::sync::Arc;
     /// use vectorcache::{Client, Event};
     ///
+    /// // The key comes from VECTORCACHE_API_KEY.
     /// let client = Client::builder()
-    ///     .api_key("vc_1234567890abcdef1234567890abcdef")
     ///     .on_event(Arc::new(|event: &Event| eprintln!("{event}")))
     ///     .build()?;
     /// # Ok::<(), vectorcache::Error>(())
