@@ -184,6 +184,14 @@ fn query_object(value: Unknown) -> Result<Object, String> {
     Ok(obj)
 }
 
+/// The outcome of a query the binding refused (`reason` says why), counted in the client's
+/// statistics as the core counts the queries it refuses.
+fn refusal(client: &Client, reason: String) -> Outcome {
+    let error = Error::invalid_request(reason);
+    client.count_refused(error.kind());
+    Outcome::Failed(error.into())
+}
+
 /// Sends the batch's valid requests, and merges their outcomes with the refused ones.
 async fn run_batch(
     client: Client,
@@ -206,11 +214,7 @@ async fn run_batch(
     let outcomes = refused
         .into_iter()
         .map(|refused| match refused {
-            Some(reason) => {
-                let error = Error::invalid_request(reason);
-                client.count_refused(error.kind());
-                Outcome::Failed(error.into())
-            }
+            Some(reason) => refusal(&client, reason),
             // query_many answers every request it was given.
             None => answers.next().map_or(Outcome::Aborted, Outcome::from),
         })
@@ -257,11 +261,7 @@ impl NativeClient {
                     Some(outcome) => outcome.into(),
                     None => Outcome::Aborted,
                 },
-                Err(reason) => {
-                    let error = Error::invalid_request(reason);
-                    client.count_refused(error.kind());
-                    Outcome::Failed(error.into())
-                }
+                Err(reason) => refusal(&client, reason),
             };
             // A cancelled call's events so far come too: the wrapper logs them late.
             ticket.deliver((outcome, log_events(log)))

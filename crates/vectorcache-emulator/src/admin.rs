@@ -76,7 +76,7 @@ async fn queue_faults(state: &State, req: Request<Incoming>) -> Response<Body> {
     let bytes = match read_body(body, parts.headers.get(CONTENT_LENGTH), MAX_ADMIN_BODY).await {
         Ok(ReadBody::Complete(bytes)) => bytes,
         Ok(ReadBody::TooLarge(_)) => {
-            return detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+            return detail(StatusCode::PAYLOAD_TOO_LARGE, crate::http::TOO_LARGE)
         }
         Err(_) => return detail(StatusCode::BAD_REQUEST, "Could not read the request body"),
     };

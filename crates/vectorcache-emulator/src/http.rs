@@ -27,9 +27,8 @@ pub fn new_request_id() -> String {
 pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
     // Serialising our own plain data structures cannot fail; fall back to a fixed body anyway
     // rather than panicking.
-    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| {
-        br#"{"detail":"Internal server error. Please try again or contact support."}"#.to_vec()
-    });
+    let bytes = serde_json::to_vec(value)
+        .unwrap_or_else(|_| format!(r#"{{"detail":"{INTERNAL_ERROR}"}}"#).into_bytes());
     let mut response = Response::new(Full::new(Bytes::from(bytes)));
     *response.status_mut() = status;
     response
@@ -37,6 +36,13 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Re
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
+
+/// The service's documented `detail` texts that more than one answer gives.
+pub const NOT_FOUND: &str = "Not Found";
+pub const TOO_LARGE: &str = "Request body too large";
+pub const NO_PERMISSION: &str = "API key does not have permission to access this project";
+pub const RATE_LIMITED: &str = "Rate limit exceeded. Please try again later.";
+pub const INTERNAL_ERROR: &str = "Internal server error. Please try again or contact support.";
 
 /// The documented error shape: `{"detail": "..."}`.
 pub fn detail(status: StatusCode, message: &str) -> Response<Body> {

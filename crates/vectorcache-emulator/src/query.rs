@@ -8,9 +8,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::auth::AuthError;
 use crate::embed::{embed_words, normalize_words};
 use crate::faults::Fault;
-use crate::http::{detail, json_response, read_body, Body, ReadBody};
+use crate::http::{
+    detail, json_response, read_body, Body, ReadBody, INTERNAL_ERROR, NOT_FOUND, NO_PERMISSION,
+    RATE_LIMITED, TOO_LARGE,
+};
 use crate::pricing::{cost_saved, provider_for};
 use crate::ratelimit::{RateLimitInfo, RateLimiter};
 use crate::reqlog::{loggable_body, loggable_headers, LoggedRequest};
@@ -208,20 +212,17 @@ fn canned(fault: &Fault, status: StatusCode) -> Response<Body> {
 fn service_detail(status: StatusCode) -> Option<&'static str> {
     Some(match status.as_u16() {
         400 => "Invalid JSON format",
-        401 => "Invalid API key",
-        403 => "API key does not have permission to access this project",
-        404 => "Not Found",
-        413 => "Request body too large",
+        401 => AuthError::UnknownOrRevoked.detail(),
+        403 => NO_PERMISSION,
+        404 => NOT_FOUND,
+        413 => TOO_LARGE,
         429 => RATE_LIMITED,
-        500 => "Internal server error. Please try again or contact support.",
+        500 => INTERNAL_ERROR,
         502 => "LLM provider error: Invalid API key",
         503 => "Service temporarily unavailable",
         _ => return None,
     })
 }
-
-/// The service's 429 `detail`.
-const RATE_LIMITED: &str = "Rate limit exceeded. Please try again later.";
 
 /// Sets each of `headers` on `response` (names are lowercase constants, values ASCII).
 fn insert_all(response: &mut Response<Body>, headers: Vec<(&'static str, String)>) {
@@ -265,10 +266,7 @@ fn process(
             .limiter
             .as_ref()
             .map(|l| l.check(&caller.key, false).1);
-        Some(detail(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request body too large",
-        ))
+        Some(detail(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE))
     } else if let Some(limiter) = &state.limiter {
         let (allowed, info) = limiter.check(&caller.key, true);
         rate_info = Some(info);
@@ -293,10 +291,7 @@ fn process(
                     .as_deref()
                     .is_some_and(|p| p != caller.project) =>
             {
-                detail(
-                    StatusCode::FORBIDDEN,
-                    "API key does not have permission to access this project",
-                )
+                detail(StatusCode::FORBIDDEN, NO_PERMISSION)
             }
             // 6. The cache.
             Ok(query) => json_response(

@@ -88,7 +88,7 @@ async fn dispatch(
     } else {
         let response = admin::handle(&state, req)
             .await
-            .unwrap_or_else(|| detail(StatusCode::NOT_FOUND, "Not Found"));
+            .unwrap_or_else(|| detail(StatusCode::NOT_FOUND, crate::http::NOT_FOUND));
         (Ok(response), "-".to_owned())
     };
 
