@@ -99,7 +99,7 @@ pub(crate) fn success(
             bounded(&printable(&e.to_string()), MAX_SNIPPET)
         ))
     })?;
-    response.rate_limit = headers.rate_limit(key);
+    response.rate_limit = headers.rate_limit();
     response.request_id = request_id;
     Ok(response)
 }
@@ -342,8 +342,9 @@ mod tests {
     ) -> Result<QueryResponse, Error> {
         // Made here, not written out: any key does, as the headers echo none.
         let key = crate::api_key::ApiKey::new(format!("vc_{}", "ab12".repeat(8))).unwrap();
-        let headers = Unscrubbed::new(headers.clone());
-        super::success(status, &headers, &Echoes::of(&key), body, request_id)
+        let echoes = Echoes::of(&key);
+        let headers = Unscrubbed::new(headers.clone(), &echoes);
+        super::success(status, &headers, &echoes, body, request_id)
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{HeaderMap, HeaderName, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use crate::response::RateLimit;
 use crate::scrub::{holds_leak, scrub, scrub_headers, Echoes};
@@ -44,63 +44,137 @@ const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset
 const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
 
 fn get<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
-    headers.get(name)?.to_str().ok().map(str::trim)
+    headers.get(name).and_then(text)
+}
+
+fn text(value: &HeaderValue) -> Option<&str> {
+    value.to_str().ok().map(str::trim)
+}
+
+/// The first value of each of `names`, in one pass over the headers: an answer has a few, and
+/// a lookup by name hashes the name.
+fn first_values<'a, const N: usize>(
+    headers: &'a HeaderMap,
+    names: [&HeaderName; N],
+) -> [Option<&'a HeaderValue>; N] {
+    let mut found = [None; N];
+    for (name, value) in headers {
+        if let Some(at) = names.iter().position(|wanted| *wanted == name) {
+            found[at].get_or_insert(value);
+        }
+    }
+    found
 }
 
 /// The request id, from `x-request-id` or `request-id`.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    [X_REQUEST_ID, REQUEST_ID]
-        .iter()
-        .find_map(|name| get(headers, name))
+    let [x_request_id, request_id] = first_values(headers, [&X_REQUEST_ID, &REQUEST_ID]);
+    request_id_of(x_request_id, request_id)
+}
+
+fn request_id_of(
+    x_request_id: Option<&HeaderValue>,
+    request_id: Option<&HeaderValue>,
+) -> Option<String> {
+    x_request_id
+        .and_then(text)
+        .or_else(|| request_id.and_then(text))
         .map(str::to_owned)
 }
 
 /// The `X-RateLimit-*` state, if any of the three headers is present and numeric.
 pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
-    rate_limit_from(|name| get(headers, name))
+    let [limit, remaining, reset] = first_values(
+        headers,
+        [
+            &X_RATELIMIT_LIMIT,
+            &X_RATELIMIT_REMAINING,
+            &X_RATELIMIT_RESET,
+        ],
+    );
+    rate_limit_of([limit, remaining, reset])
 }
 
-/// [`rate_limit`] from the values `read` gives.
-fn rate_limit_from<'a>(read: impl Fn(&HeaderName) -> Option<&'a str>) -> Option<RateLimit> {
-    let num = |name| read(name).and_then(parse_whole_seconds);
+/// [`rate_limit`] from the three headers' values (limit, remaining, reset).
+fn rate_limit_of(values: [Option<&HeaderValue>; 3]) -> Option<RateLimit> {
+    let [limit, remaining, reset] = values.map(|value| value.and_then(whole_seconds));
     let state = RateLimit {
-        limit: num(&X_RATELIMIT_LIMIT),
-        remaining: num(&X_RATELIMIT_REMAINING),
-        reset: num(&X_RATELIMIT_RESET),
+        limit,
+        remaining,
+        reset,
     };
     (state != RateLimit::default()).then_some(state)
 }
 
 /// An answer's headers as they came, which may echo the key (a proxy that reflects the
 /// request's `Authorization`, a debug header). Nothing leaves them unscrubbed: a successful
-/// answer passes on only its request id and rate limit, each scrubbed on its own (scrubbing
-/// every header of every answer was a third of the instructions the SDK added to a query, over
-/// reqwest's own); an error carries every header, scrubbed.
-pub(crate) struct Unscrubbed(HeaderMap);
+/// answer passes on only its request id and rate limit, read in one pass and each scrubbed on
+/// its own (scrubbing every header of every answer was a third of the instructions the SDK
+/// added to a query, over reqwest's own); an error carries every header, scrubbed.
+pub(crate) struct Unscrubbed {
+    headers: HeaderMap,
+    request_id: Option<String>,
+    rate_limit: Option<RateLimit>,
+}
 
 impl Unscrubbed {
-    pub fn new(headers: HeaderMap) -> Self {
-        Self(headers)
+    pub fn new(headers: HeaderMap, key: &Echoes) -> Self {
+        let [x_request_id, request_id, limit, remaining, reset] = first_values(
+            &headers,
+            [
+                &X_REQUEST_ID,
+                &REQUEST_ID,
+                &X_RATELIMIT_LIMIT,
+                &X_RATELIMIT_REMAINING,
+                &X_RATELIMIT_RESET,
+            ],
+        );
+        let request_id = request_id_of(x_request_id, request_id).map(|mut id| {
+            scrub(&mut id, key);
+            id
+        });
+        // A value that echoes the key counts as absent.
+        let rate_limit = rate_limit_of(
+            [limit, remaining, reset].map(|value| value.filter(|v| !holds_leak(v.as_bytes(), key))),
+        );
+        Self {
+            headers,
+            request_id,
+            rate_limit,
+        }
     }
 
     /// The request id (see [`request_id`]), any echo of the key in it redacted.
-    pub fn request_id(&self, key: &Echoes) -> Option<String> {
-        let mut id = request_id(&self.0)?;
-        scrub(&mut id, key);
-        Some(id)
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 
     /// The rate limit (see [`rate_limit`]); a value that echoes the key counts as absent.
-    pub fn rate_limit(&self, key: &Echoes) -> Option<RateLimit> {
-        rate_limit_from(|name| get(&self.0, name).filter(|v| !holds_leak(v.as_bytes(), key)))
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
     }
 
     /// Every header, scrubbed (see [`scrub_headers`]).
     pub fn scrubbed(&self, key: &Echoes) -> HeaderMap {
-        let mut headers = self.0.clone();
+        let mut headers = self.headers.clone();
         scrub_headers(&mut headers, key);
         headers
     }
+}
+
+/// A rate-limit value (see [`parse_whole_seconds`]); a plain integer, what every answer
+/// carries, is read without going through `str`.
+fn whole_seconds(value: &HeaderValue) -> Option<u64> {
+    let digits = value.as_bytes().trim_ascii();
+    // 19 digits always fit a u64.
+    if (1..=19).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
+        return Some(
+            digits
+                .iter()
+                .fold(0, |n, digit| n * 10 + u64::from(digit - b'0')),
+        );
+    }
+    parse_whole_seconds(text(value)?)
 }
 
 /// Integers, and the fractional forms some servers send (`"1.5"` reads as 1).
@@ -200,18 +274,15 @@ mod tests {
         let key = format!("vc_{}", "1234".repeat(8));
         let echoes = Echoes::of(&crate::api_key::ApiKey::new(&key).unwrap());
         let secret = &key[3..];
-        let answer = |pairs: &[(&str, &str)]| Unscrubbed::new(headers(pairs));
+        let answer = |pairs: &[(&str, &str)]| Unscrubbed::new(headers(pairs), &echoes);
         let echoing = answer(&[
             ("x-request-id", &format!("req_{}", &secret[4..20])),
             ("x-ratelimit-limit", &secret[..16]),
             ("x-ratelimit-remaining", "7"),
             ("x-debug", &format!("Bearer {key}")),
         ]);
-        assert_eq!(
-            echoing.request_id(&echoes).as_deref(),
-            Some("req_[redacted]")
-        );
-        let limits = echoing.rate_limit(&echoes).unwrap();
+        assert_eq!(echoing.request_id(), Some("req_[redacted]"));
+        let limits = echoing.rate_limit().unwrap();
         assert_eq!((limits.limit, limits.remaining), (None, Some(7)));
         let scrubbed = echoing.scrubbed(&echoes);
         assert_eq!(scrubbed["x-debug"], "Bearer [redacted]");
@@ -224,12 +295,67 @@ mod tests {
             ("x-ratelimit-limit", &secret[..15]),
             ("x-ratelimit-reset", "30"),
         ]);
-        assert_eq!(clean.request_id(&echoes).as_deref(), Some("req_1"));
-        let limits = clean.rate_limit(&echoes).unwrap();
+        assert_eq!(clean.request_id(), Some("req_1"));
+        let limits = clean.rate_limit().unwrap();
         assert_eq!(limits.limit, Some(secret[..15].parse().unwrap()));
         assert_eq!((limits.remaining, limits.reset), (None, Some(30)));
         assert_eq!(clean.scrubbed(&echoes)["x-ratelimit-reset"], "30");
-        assert_eq!(answer(&[]).request_id(&echoes), None);
+        assert_eq!(answer(&[]).request_id(), None);
+    }
+
+    #[test]
+    fn integers_read_fast_read_as_any_number_does() {
+        let mut values: Vec<String> = [
+            "0",
+            " 12\t",
+            "007",
+            "1.5",
+            "+5",
+            "",
+            " ",
+            "1e3",
+            "-1",
+            "١٢",
+            "12 13",
+            "18446744073709551615",
+            "18446744073709551616",
+            "9999999999999999999",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let mut rng = fastrand::Rng::with_seed(3);
+        values.extend((0..500).map(|_| {
+            (0..rng.usize(1..24))
+                .map(|_| char::from(b'0' + rng.u8(0..10)))
+                .collect()
+        }));
+        for value in values {
+            let header = HeaderValue::from_str(&value).unwrap();
+            assert_eq!(
+                whole_seconds(&header),
+                header
+                    .to_str()
+                    .ok()
+                    .and_then(|v| parse_whole_seconds(v.trim())),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_value_of_each_header_is_read() {
+        let mut answer = headers(&[("request-id", "req_2"), ("x-ratelimit-limit", "10")]);
+        answer.append("x-ratelimit-limit", "20".parse().unwrap());
+        assert_eq!(request_id(&answer).as_deref(), Some("req_2"));
+        assert_eq!(rate_limit(&answer).unwrap().limit, Some(10));
+        // `x-request-id` first, wherever it is; one that is not text gives way.
+        answer.append("x-request-id", "req_1".parse().unwrap());
+        assert_eq!(request_id(&answer).as_deref(), Some("req_1"));
+        answer.insert(
+            "x-request-id",
+            HeaderValue::from_bytes(b"req_\xff").unwrap(),
+        );
+        assert_eq!(request_id(&answer).as_deref(), Some("req_2"));
     }
 
     #[test]
