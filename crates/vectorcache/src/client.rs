@@ -382,6 +382,7 @@ impl Client {
                 timeout: call.timeout,
                 attempts: attempts.load(Ordering::Relaxed).max(1),
                 total: Some(total),
+                connect: None,
             }),
         }
     }
@@ -507,6 +508,10 @@ impl Client {
                 timeout,
                 attempts: 1,
                 total: None,
+                // reqwest's connect timeout is a connect error too.
+                connect: error
+                    .is_connect()
+                    .then_some(self.inner.http_settings.connect_timeout),
             };
         }
         if let Some(problem) = untrusted_certificate(&error) {

@@ -64,9 +64,10 @@ pub enum Error {
     /// Any other non-success status (408, 409, 413, 504, 3xx, ...).
     #[error("{0}")]
     Status(Box<ApiError>),
-    /// An attempt did not complete within the per-attempt timeout, or the whole call ran past
-    /// its total timeout (then `total` is set).
-    #[error("{}", timeout_message(*timeout, *attempts, *total))]
+    /// An attempt did not complete within the per-attempt timeout (or, still connecting,
+    /// within the connect timeout: then `connect` is set), or the whole call ran past its
+    /// total timeout (then `total` is set).
+    #[error("{}", timeout_message(*timeout, *attempts, *total, *connect))]
     #[non_exhaustive]
     Timeout {
         /// The per-attempt timeout in force.
@@ -75,6 +76,10 @@ pub enum Error {
         attempts: u32,
         /// The total timeout the call exceeded, if that is what ended it.
         total: Option<Duration>,
+        /// The connect timeout, if the last attempt was still connecting when it ran out (a
+        /// firewall that drops the packets, a host that is down): the message names it
+        /// rather than the per-attempt timeout, which did not run out.
+        connect: Option<Duration>,
     },
     /// The connection could not be made or broke (refused, reset, DNS, TLS).
     #[error("connection error after {attempts} attempt(s): {message}")]
@@ -140,13 +145,23 @@ pub enum Error {
     },
 }
 
-fn timeout_message(timeout: Duration, attempts: u32, total: Option<Duration>) -> String {
-    match total {
-        Some(total) => format!(
+fn timeout_message(
+    timeout: Duration,
+    attempts: u32,
+    total: Option<Duration>,
+    connect: Option<Duration>,
+) -> String {
+    match (total, connect) {
+        (Some(total), _) => format!(
             "the call exceeded its total timeout of {total:?} after {attempts} attempt(s) \
              (timeout per attempt: {timeout:?})"
         ),
-        None => format!(
+        (None, Some(connect)) => format!(
+            "request timed out after {attempts} attempt(s): connecting to the server took \
+             longer than the connect timeout of {connect:?} (is a firewall dropping the \
+             packets, or the host down?)"
+        ),
+        (None, None) => format!(
             "request timed out after {attempts} attempt(s) (timeout per attempt: {timeout:?})"
         ),
     }
@@ -688,6 +703,7 @@ mod tests {
                     timeout: Duration::from_secs(1),
                     attempts: 1,
                     total: None,
+                    connect: None,
                 },
                 ErrorCategory::Timeout,
             ),

@@ -66,6 +66,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             attempts: 1,
             total: None,
+            connect: None,
         };
         for (retry, nominal) in [
             (0, 500),

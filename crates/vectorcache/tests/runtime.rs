@@ -37,7 +37,7 @@ async fn a_request_timeout_beats_the_clients() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { timeout, total: None, .. } if timeout == Duration::from_millis(100)),
+        matches!(err, Error::Timeout { timeout, total: None, connect: None, .. } if timeout == Duration::from_millis(100)),
         "{err:?}"
     );
     assert!(
@@ -47,6 +47,41 @@ async fn a_request_timeout_beats_the_clients() {
     );
     // And the client's own timeout still applies to requests that set none.
     client.query(QueryRequest::new("p", "m")).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_connect_that_runs_out_names_the_connect_timeout() {
+    // A listener that never accepts, its queue full: connecting hangs, as it does when a
+    // firewall drops the packets.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _queued = std::net::TcpStream::connect(addr).unwrap();
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("http://{addr}"))
+        .connect_timeout(Duration::from_millis(200))
+        .timeout(Duration::from_secs(30))
+        .max_retries(1)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout { timeout, attempts: 2, total: None, connect: Some(connect), .. }
+                if timeout == Duration::from_secs(30) && connect == Duration::from_millis(200)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "request timed out after 2 attempt(s): connecting to the server took longer than the \
+         connect timeout of 200ms (is a firewall dropping the packets, or the host down?)"
+    );
+    assert_eq!(client.stats().errors.get(&ErrorKind::Timeout), Some(&1));
 }
 
 #[tokio::test]
