@@ -573,7 +573,7 @@ impl Client {
         let status = response.status().as_u16();
         let keeps_alive = keeps_alive(response.version(), response.headers());
         // They may echo the key: what leaves them is scrubbed.
-        let headers = Unscrubbed::new(std::mem::take(response.headers_mut()), echoes);
+        let mut headers = Unscrubbed::new(std::mem::take(response.headers_mut()), echoes);
         let success = response.status().is_success();
         let limit = if success {
             MAX_SUCCESS_BODY
@@ -584,7 +584,7 @@ impl Client {
         if failure.is_none() && !truncated {
             transport.handovers.exchange_ended(keeps_alive);
         }
-        let request_id = headers.request_id().map(str::to_owned);
+        let request_id = headers.take_request_id();
         let duration = started.map_or(Duration::ZERO, |started| started.elapsed());
         tracing::debug!(
             target: "vectorcache",

@@ -144,9 +144,10 @@ impl Unscrubbed {
         }
     }
 
-    /// The request id (see [`request_id`]), any echo of the key in it redacted.
-    pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+    /// The request id (see [`request_id`]), any echo of the key in it redacted: handed
+    /// over, not copied (an answer's error or result keeps it).
+    pub fn take_request_id(&mut self) -> Option<String> {
+        self.request_id.take()
     }
 
     /// The rate limit (see [`rate_limit`]); a value that echoes the key counts as absent.
@@ -275,13 +276,13 @@ mod tests {
         let echoes = Echoes::of(&crate::api_key::ApiKey::new(&key).unwrap());
         let secret = &key[3..];
         let answer = |pairs: &[(&str, &str)]| Unscrubbed::new(headers(pairs), &echoes);
-        let echoing = answer(&[
+        let mut echoing = answer(&[
             ("x-request-id", &format!("req_{}", &secret[4..20])),
             ("x-ratelimit-limit", &secret[..16]),
             ("x-ratelimit-remaining", "7"),
             ("x-debug", &format!("Bearer {key}")),
         ]);
-        assert_eq!(echoing.request_id(), Some("req_[redacted]"));
+        assert_eq!(echoing.take_request_id().as_deref(), Some("req_[redacted]"));
         let limits = echoing.rate_limit().unwrap();
         assert_eq!((limits.limit, limits.remaining), (None, Some(7)));
         let scrubbed = echoing.scrubbed(&echoes);
@@ -290,17 +291,17 @@ mod tests {
         assert_eq!(rate_limit(&scrubbed), Some(limits));
 
         // What echoes nothing comes out as it came, 15 digits of the secret included.
-        let clean = answer(&[
+        let mut clean = answer(&[
             ("request-id", " req_1 "),
             ("x-ratelimit-limit", &secret[..15]),
             ("x-ratelimit-reset", "30"),
         ]);
-        assert_eq!(clean.request_id(), Some("req_1"));
+        assert_eq!(clean.take_request_id().as_deref(), Some("req_1"));
         let limits = clean.rate_limit().unwrap();
         assert_eq!(limits.limit, Some(secret[..15].parse().unwrap()));
         assert_eq!((limits.remaining, limits.reset), (None, Some(30)));
         assert_eq!(clean.scrubbed(&echoes)["x-ratelimit-reset"], "30");
-        assert_eq!(answer(&[]).request_id(), None);
+        assert_eq!(answer(&[]).take_request_id(), None);
     }
 
     #[test]
