@@ -37,6 +37,11 @@ export interface VectorcacheConfig {
    */
   totalTimeout?: number
   /**
+   * Milliseconds opening a connection may take: behind a firewall that drops the packets, an
+   * attempt fails after this rather than after `timeout`. @default 10000
+   */
+  connectTimeout?: number
+  /**
    * CA certificates to trust beside the system's: PEM text, a `Buffer` holding it, or an array
    * of them, as Node's own `https` options take them. `NODE_EXTRA_CA_CERTS` adds a file too.
    * @example ca: fs.readFileSync('corp-ca.pem')

@@ -1,5 +1,7 @@
 // Timeouts and broken connections: typed errors without a status.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
 
@@ -101,6 +103,40 @@ test('nothing listening is a VectorcacheNetworkError', async () => {
   assert.equal(error.statusCode, undefined)
   assert.match(error.message, /^connection error after 1 attempt\(s\): ./)
   assert.ok(!error.message.includes(API_KEY))
+})
+
+test('a connect that runs out names the connect timeout, not the per-attempt one', async () => {
+  // A listener that never accepts, its queue full, so connecting hangs as it does when a
+  // firewall drops the packets. Node's own servers always accept: Python holds this one.
+  const holder = spawn('python3', ['-c', [
+    'import socket, sys',
+    'listener = socket.socket(); listener.bind(("127.0.0.1", 0)); listener.listen(0)',
+    'queued = socket.create_connection(listener.getsockname())',
+    'print(listener.getsockname()[1], flush=True)',
+    'sys.stdin.read()',
+  ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] })
+  try {
+    const [port] = await once(holder.stdout, 'data')
+    const { VectorcacheClient } = await import('vectorcache')
+    const client = new VectorcacheClient({
+      apiKey: API_KEY, baseUrl: `http://127.0.0.1:${Number(port)}`, connectTimeout: 300, timeout: 30000, maxRetries: 0,
+    })
+    const started = Date.now()
+    const error = await rejection(client.query({ prompt: 'p', model: 'gpt-4o' }))
+    const elapsed = Date.now() - started
+    assert.ok(error instanceof VectorcacheTimeoutError, error.name)
+    assert.equal(error.kind, 'timeout')
+    assert.equal(error.attempts, 1)
+    assert.equal(error.message, 'request timed out after 1 attempt(s): connecting to the server took longer than '
+      + 'the connect timeout of 300ms (is a firewall dropping the packets, or the host down?)')
+    assert.ok(elapsed >= 250 && elapsed < 5000, `timed out after ${elapsed} ms`)
+    // Refused like the other durations, in JavaScript's spelling.
+    for (const connectTimeout of [0, -1]) {
+      assert.throws(() => new VectorcacheClient({ apiKey: API_KEY, connectTimeout }), /`connectTimeout`/)
+    }
+  } finally {
+    holder.kill()
+  }
 })
 
 test('clients with the same settings share their connections: one made per query opens none', async () => {

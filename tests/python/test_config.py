@@ -83,6 +83,8 @@ def test_settings_are_read_only_properties() -> None:
         {"timeout": float("nan")},
         {"timeout": float("inf")},
         {"timeout": 10**400},  # too big for a float: still the typed error, not OverflowError
+        {"connect_timeout": 0},
+        {"connect_timeout": -0.5},
         {"max_retries": -1},
         {"max_retries": 101},
         {"max_retries": 10**30},  # too big for i64: still the typed error
@@ -114,6 +116,7 @@ def test_malformed_key_is_a_configuration_error(key) -> None:
     ("settings", "message"),
     [({"api_key": 123}, "`api_key` must be a str, got int"),
      ({"timeout": "30"}, "`timeout` must be a number of seconds, got str"),
+     ({"connect_timeout": "5"}, "`connect_timeout` must be a number of seconds, got str"),
      ({"max_retries": 2.0}, "`max_retries` must be an int, got float"),
      ({"max_retries": True}, "`max_retries` must be an int, got bool"),
      ({"base_url": b"http://localhost"}, "`base_url` must be a str, got bytes")],

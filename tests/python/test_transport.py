@@ -26,6 +26,27 @@ def test_timeout(make_client, emulator) -> None:
     assert emulator.pending_faults() == 0  # the request reached the emulator and took the delay
 
 
+def test_a_connect_that_runs_out_names_the_connect_timeout() -> None:
+    # A listener that never accepts, its queue full: connecting hangs, as it does when a
+    # firewall drops the packets. The 0.3 s connect timeout ends the attempt, not the 30 s one.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        host, port = listener.getsockname()
+        with socket.create_connection((host, port)):
+            client = VectorcacheClient(API_KEY, base_url=f"http://{host}:{port}",
+                                       connect_timeout=0.3, timeout=30, max_retries=0)
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError) as raised:
+                client.query(prompt="p", model="gpt-4o")
+            elapsed = time.monotonic() - started
+    assert 0.29 <= elapsed < 5, elapsed
+    assert raised.value.kind == "timeout" and raised.value.attempts == 1
+    assert str(raised.value) == (
+        "request timed out after 1 attempt(s): connecting to the server took longer than the "
+        "connect timeout of 300ms (is a firewall dropping the packets, or the host down?)")
+
+
 def test_timeout_is_retried(make_client, emulator) -> None:
     # The first attempt times out (its answer would come after 2 s); the retry is answered.
     emulator.fault({"delay_ms": 2000})

@@ -29,6 +29,9 @@ pub struct ClientOptions {
     /// Milliseconds every call may take as a whole: waiting for a connection, every attempt,
     /// every wait between attempts (default: no bound beyond `timeout` and the retries).
     pub total_timeout: Option<f64>,
+    /// Milliseconds opening a connection may take (default 10000): behind a firewall that
+    /// drops the packets, an attempt fails after this rather than after `timeout`.
+    pub connect_timeout: Option<f64>,
     /// CA certificates to trust beside the system's (PEM text or Buffer, or an array of them),
     /// as Node's own `https` options take them. `NODE_EXTRA_CA_CERTS` adds a file too.
     #[napi(ts_type = "string | Buffer | Array<string | Buffer>")]
@@ -88,6 +91,12 @@ impl ClientOptions {
             .map(|ms| duration_from_millis_f64("totalTimeout", ms))
             .transpose()
             .map_err(Error::invalid_config)?;
+        options.connect_timeout = fields
+            .get("connectTimeout", ValueType::Number)
+            .map_err(Error::invalid_config)?
+            .map(|ms| duration_from_millis_f64("connectTimeout", ms))
+            .transpose()
+            .map_err(Error::invalid_config)?;
         options.root_certificates = fields.pem_list("ca").map_err(Error::invalid_config)?;
         options.proxy = fields.text("proxy").map_err(Error::invalid_config)?;
         Ok(options)
@@ -104,6 +113,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "projectId",
     "maxConnections",
     "totalTimeout",
+    "connectTimeout",
     "ca",
     "proxy",
 ];

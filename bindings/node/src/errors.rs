@@ -77,6 +77,7 @@ const JS_NAMES: &[(&str, &str)] = &[
     ("`base_url`", "`baseUrl`"),
     ("`max_retries`", "`maxRetries`"),
     ("`total_timeout`", "`totalTimeout`"),
+    ("`connect_timeout`", "`connectTimeout`"),
     ("`project_id`", "`projectId`"),
     ("`max_connections`", "`maxConnections`"),
     ("`similarity_threshold`", "`similarityThreshold`"),

@@ -205,7 +205,7 @@ pub struct Client {}
 impl Client {
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None, ca_bundle = None, proxy = None))]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None, connect_timeout = None, ca_bundle = None, proxy = None))]
     fn new<'py>(
         py: Python<'py>,
         api_key: Option<Bound<'py, PyAny>>,
@@ -215,6 +215,7 @@ impl Client {
         project_id: Option<Bound<'py, PyAny>>,
         max_connections: Option<Bound<'py, PyAny>>,
         total_timeout: Option<Bound<'py, PyAny>>,
+        connect_timeout: Option<Bound<'py, PyAny>>,
         ca_bundle: Option<PathBuf>,
         proxy: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
@@ -226,6 +227,7 @@ impl Client {
             project_id,
             max_connections,
             total_timeout,
+            connect_timeout,
             ca_bundle,
             proxy,
         };
@@ -303,7 +305,7 @@ pub struct AsyncClient {}
 impl AsyncClient {
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None, ca_bundle = None, proxy = None))]
+    #[pyo3(signature = (api_key = None, *, base_url = None, timeout = None, max_retries = None, project_id = None, max_connections = None, total_timeout = None, connect_timeout = None, ca_bundle = None, proxy = None))]
     fn new<'py>(
         py: Python<'py>,
         api_key: Option<Bound<'py, PyAny>>,
@@ -313,6 +315,7 @@ impl AsyncClient {
         project_id: Option<Bound<'py, PyAny>>,
         max_connections: Option<Bound<'py, PyAny>>,
         total_timeout: Option<Bound<'py, PyAny>>,
+        connect_timeout: Option<Bound<'py, PyAny>>,
         ca_bundle: Option<PathBuf>,
         proxy: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
@@ -324,6 +327,7 @@ impl AsyncClient {
             project_id,
             max_connections,
             total_timeout,
+            connect_timeout,
             ca_bundle,
             proxy,
         };

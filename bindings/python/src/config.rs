@@ -40,6 +40,7 @@ pub struct ClientArgs<'py> {
     pub project_id: Option<Bound<'py, PyAny>>,
     pub max_connections: Option<Bound<'py, PyAny>>,
     pub total_timeout: Option<Bound<'py, PyAny>>,
+    pub connect_timeout: Option<Bound<'py, PyAny>>,
     pub ca_bundle: Option<PathBuf>,
     pub proxy: Option<Bound<'py, PyAny>>,
 }
@@ -67,6 +68,11 @@ impl ClientArgs<'_> {
         )?);
         options.total_timeout =
             ok_or_return!(duration("total_timeout", self.total_timeout.as_ref(), bad)?);
+        options.connect_timeout = ok_or_return!(duration(
+            "connect_timeout",
+            self.connect_timeout.as_ref(),
+            bad
+        )?);
         options.ca_bundle = self.ca_bundle;
         options.proxy = ok_or_return!(optional_text("proxy", self.proxy.as_ref(), bad)?);
         options.trust_advice = Some(TRUST_ADVICE.to_owned());

@@ -21,7 +21,8 @@ class VectorcacheClient(_NativeClient):
     explicit arguments win. ``max_connections`` (default 100) bounds the sockets open at once
     in the pool shared by the process's clients of the same connection settings (queries
     beyond wait their turn); ``total_timeout`` (seconds, default none) bounds every
-    call as a whole. Safe across ``os.fork()``: a forked child (gunicorn ``--preload``,
+    call as a whole; ``connect_timeout`` (seconds, default 10) bounds opening a connection, so
+    that a firewall that drops packets fails an attempt before ``timeout`` does. Safe across ``os.fork()``: a forked child (gunicorn ``--preload``,
     Celery, ``multiprocessing``) gets its own runtime and connections on first use::
 
         with VectorcacheClient(api_key="vc_...", timeout=10.0) as client:

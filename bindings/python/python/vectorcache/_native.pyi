@@ -160,6 +160,7 @@ class Client(ClientBase):
         project_id: Optional[str] = None,
         max_connections: Optional[int] = None,
         total_timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
         ca_bundle: Optional[Union[str, os.PathLike[str]]] = None,
         proxy: Optional[str] = None,
     ) -> Self: ...
@@ -258,6 +259,7 @@ class AsyncClient(ClientBase):
         project_id: Optional[str] = None,
         max_connections: Optional[int] = None,
         total_timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
         ca_bundle: Optional[Union[str, os.PathLike[str]]] = None,
         proxy: Optional[str] = None,
     ) -> Self: ...
