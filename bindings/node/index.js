@@ -185,7 +185,7 @@ class VectorcacheClient {
     // `signal: null` is "not given", as `undefined` and `null` are for every option.
     if (options != null && options.signal != null) {
       ;({ signal, ...settings } = options)
-      if (!isAbortSignal(signal)) throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
+      if (!isAbortSignal(signal)) throw fromNative(this.#native.refuse('`signal` must be an AbortSignal'))
       // An aborted signal sends nothing.
       if (signal.aborted) throw abortError(signal)
     }
@@ -219,6 +219,7 @@ class VectorcacheClient {
     // The options (`concurrency`, unknown keys) are read natively; the signal is JavaScript's.
     const signal = options?.signal ?? undefined
     if (signal !== undefined && !isAbortSignal(signal)) {
+      // A batch refused whole counts nothing, as the core's own refusals of one do.
       throw fromNative(invalidRequest('`signal` must be an AbortSignal'))
     }
     if (signal?.aborted) throw abortError(signal)

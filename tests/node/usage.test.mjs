@@ -188,13 +188,19 @@ test('a query whose field cannot be read fails alone, as an invalid request', as
 test('a refused call counts the same whichever layer refused it', async () => {
   const client = env.emulator.client()
   // Refused by the core (a blank prompt), by the binding's conversion (a bound of the core's
-  // types), and in a batch by both: each is one failed query.
+  // types), by the JavaScript wrapper (a signal that is no AbortSignal), and in a batch by
+  // the first two: each is one failed query.
   const request = { prompt: 'p', model: 'gpt-4o' }
-  for (const [query, options] of [[{ ...request, prompt: ' ' }], [request, { maxRetries: 101 }], [request, { timeout: -1 }]]) {
+  const refused = [[{ ...request, prompt: ' ' }], [request, { maxRetries: 101 }], [request, { timeout: -1 }], [request, { signal: 'stop' }]]
+  for (const [query, options] of refused) {
     assert.equal((await rejection(client.query(query, options))).kind, 'invalid_request')
   }
   const outcomes = await client.queryMany([{ ...request, prompt: ' ' }, { ...request, maxRetries: 101 }, request])
   assert.deepEqual(outcomes.map((o) => o.error?.kind ?? 'result'), ['invalid_request', 'invalid_request', 'result'])
   const stats = client.stats()
-  assert.deepEqual([stats.queries, stats.errors], [6, { invalid_request: 5 }])
+  assert.deepEqual([stats.queries, stats.errors], [7, { invalid_request: 6 }])
+  // A batch refused whole counts nothing, as the core's refusals of one do.
+  assert.equal((await rejection(client.queryMany([request], { signal: 'stop' }))).kind, 'invalid_request')
+  assert.equal((await rejection(client.queryMany([request], { concurrency: 0 }))).kind, 'invalid_request')
+  assert.deepEqual([client.stats().queries, client.stats().errors], [7, { invalid_request: 6 }])
 })

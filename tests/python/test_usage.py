@@ -238,10 +238,13 @@ def test_a_refused_call_counts_the_same_whichever_layer_refused_it(make_client) 
         {"prompt": " ", "model": "gpt-4o"},
         {"prompt": "p", "model": "gpt-4o", "max_retries": 101},
         {"prompt": "p", "model": "gpt-4o"},
+        {"prompt": None, "model": "gpt-4o"},
     ])
-    assert [type(o).__name__ for o in outcomes] == ["InvalidRequestError", "InvalidRequestError", "QueryResponse"]
-    # A TypeError (a value of the wrong type, Python's own way of refusing) is not a query.
+    assert [type(o).__name__ for o in outcomes] == [
+        "InvalidRequestError", "InvalidRequestError", "QueryResponse", "TypeError"]
+    # A TypeError (a value of the wrong type, Python's own way of refusing it) is a failed
+    # query too, an invalid request as Node counts the same value.
     with pytest.raises(TypeError):
         client.query(prompt=None, model="gpt-4o")  # type: ignore[arg-type]
     stats = client.stats()
-    assert (stats.queries, stats.errors) == (6, {"invalid_request": 5})
+    assert (stats.queries, stats.errors) == (8, {"invalid_request": 7})

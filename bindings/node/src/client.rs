@@ -310,6 +310,15 @@ impl NativeClient {
         UsageStats::from(self.inner.stats())
     }
 
+    /// The error of a call the wrapper refused before handing it over (a `signal` that is no
+    /// AbortSignal), counted in the statistics as the core counts its own refusals.
+    #[napi]
+    pub fn refuse(&self, reason: String) -> NativeError {
+        let error = Error::invalid_request(reason);
+        self.inner.count_refused(error.kind());
+        error.into()
+    }
+
     /// Starts the statistics afresh.
     #[napi]
     pub fn reset_stats(&self) {

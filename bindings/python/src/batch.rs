@@ -6,7 +6,7 @@ use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyMapping, PyString};
 use vectorcache::bindings::without_key_shapes;
-use vectorcache::{Error, QueryRequest, QueryResponse};
+use vectorcache::{Error, ErrorKind, QueryRequest, QueryResponse};
 
 use crate::config::{type_name, QueryArgs};
 use crate::errors::to_py_err;
@@ -76,7 +76,11 @@ pub fn prepare(requests: &Bound<'_, PyAny>) -> PyResult<Prepared> {
             // Ctrl-C (or SystemExit) while reading an item's mapping stops the whole call:
             // an item's outcome is only ever an `Exception`, as the stubs say.
             Err(error) if !error.is_instance_of::<PyException>(py) => return Err(error),
-            Err(error) => prepared.refused.push(Some(error)),
+            // A value of the wrong type: a failed query, counted as Node counts it.
+            Err(error) => {
+                prepared.refused_kinds.push(ErrorKind::InvalidRequest);
+                prepared.refused.push(Some(error));
+            }
         }
     }
     Ok(prepared)

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use vectorcache::{ApiKey, QueryRequest};
+use vectorcache::{ApiKey, ErrorKind, QueryRequest};
 
 use crate::batch::{Outcomes, Prepared};
 use crate::bridge::into_awaitable;
@@ -92,7 +93,14 @@ impl ClientBase {
         args: QueryArgs<'_>,
     ) -> PyResult<(vectorcache::Client, QueryRequest, Option<Arc<CallLog>>)> {
         let client = self.open_client(py)?;
-        let mut request = args.into_request()?.map_err(|e| {
+        let converted = args.into_request().inspect_err(|error| {
+            // A value of the wrong type (Python's TypeError) is refused as a failed query, as
+            // Node refuses it (an invalid request); Ctrl-C while converting is not one.
+            if error.is_instance_of::<PyException>(py) {
+                client.count_refused(ErrorKind::InvalidRequest);
+            }
+        })?;
+        let mut request = converted.map_err(|e| {
             client.count_refused(e.kind());
             to_py_err(py, &e)
         })?;
