@@ -166,14 +166,17 @@ impl Unscrubbed {
 /// A rate-limit value (see [`parse_whole_seconds`]); a plain integer, what every answer
 /// carries, is read without going through `str`.
 fn whole_seconds(value: &HeaderValue) -> Option<u64> {
-    let digits = value.as_bytes().trim_ascii();
+    let digits = value.as_bytes();
     // 19 digits always fit a u64.
-    if (1..=19).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
-        return Some(
-            digits
-                .iter()
-                .fold(0, |n, digit| n * 10 + u64::from(digit - b'0')),
-        );
+    if (1..=19).contains(&digits.len()) {
+        let mut seconds = 0;
+        for digit in digits {
+            match digit.wrapping_sub(b'0') {
+                digit @ 0..=9 => seconds = seconds * 10 + u64::from(digit),
+                _ => return parse_whole_seconds(text(value)?),
+            }
+        }
+        return Some(seconds);
     }
     parse_whole_seconds(text(value)?)
 }

@@ -103,15 +103,15 @@ fn without_leaks(bytes: &[u8], key: &Echoes) -> Option<Vec<u8>> {
     while let Some(run) = next_run(bytes, at, LEAK_RUN, is_echo_char) {
         at = run.end;
         let text = &bytes[run.clone()];
-        // Shorter than a base64 echo, a run echoes only in hexadecimal digits or escapes: JSON's
-        // field names (`similarity_score`) and most words are done with here.
-        if text.len() < BASE64_RUN
-            && memchr::memchr3(b'\\', b'%', b'&', text).is_none()
-            && next_run(text, 0, LEAK_RUN, is_hex).is_none()
+        // Shorter than a base64 echo and without escapes, a run echoes only in hexadecimal
+        // digits: JSON's field names (`similarity_score`), most words and request ids are done
+        // with here.
+        let found = if text.len() < BASE64_RUN && memchr::memchr3(b'\\', b'%', b'&', text).is_none()
         {
-            continue;
-        }
-        let found = echoes_in(text, key);
+            leaked_runs(text, key)
+        } else {
+            echoes_in(text, key)
+        };
         runs.extend(
             found
                 .into_iter()
@@ -455,56 +455,44 @@ fn number(digits: &[u8], radix: u32) -> Option<u32> {
 }
 
 /// The first run of at least `min` (16 or more) bytes that are all `part`s (hexadecimal
-/// digits, base64 characters) in `bytes[from..]`, its start cut at `from`. Any such run covers
-/// one of every `min` consecutive positions, so only those are probed, and only around a probe
-/// are neighbours read: a shorter run around one ends before the next probe.
+/// digits, base64 characters) in `bytes[from..]`, its start cut at `from`.
+///
+/// Any such run holds one of the words of [`WORD`] bytes at `from`, `from + 8`, ... whole
+/// (fifteen bytes in a row do), so only those words are looked at, each at once (see
+/// [`all_in_part_range`]); a run is measured only around a word that may be in one. Every
+/// answer goes through here: most of its words hold a space or a quote.
 fn next_run(
     bytes: &[u8],
     from: usize,
     min: usize,
     part: impl Fn(&u8) -> bool + Copy,
 ) -> Option<Range<usize>> {
-    debug_assert!(min >= 2 * NEIGHBOURS);
-    let mut probe = from + min - 1;
-    while probe < bytes.len() {
-        if part(&bytes[probe]) && may_be_in_run(bytes, from, probe) {
-            let mut start = probe;
-            while start > from && part(&bytes[start - 1]) {
-                start -= 1;
-            }
-            let mut end = probe + 1;
-            while end < bytes.len() && part(&bytes[end]) {
-                end += 1;
-            }
-            if end - start >= min {
-                return Some(start..end);
-            }
+    debug_assert!(min >= 2 * WORD);
+    let mut at = from;
+    while let Some(word) = bytes.get(at..at + WORD) {
+        if !all_in_part_range(word) || !word.iter().all(part) {
+            at += WORD;
+            continue;
         }
-        probe += min;
+        let mut start = at;
+        while start > from && part(&bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at + WORD;
+        while end < bytes.len() && part(&bytes[end]) {
+            end += 1;
+        }
+        if end - start >= min {
+            return Some(start..end);
+        }
+        // A later run starts past the part that ends this one, and holds a word from there whole.
+        at = end + 1;
     }
     None
 }
 
-/// The bytes on either side of a probe that [`may_be_in_run`] looks at, eight at a time.
-const NEIGHBOURS: usize = 8;
-
-/// Whether the probe at `probe` may be in a run of 16 or more `part`s: if it is, the run holds
-/// the [`NEIGHBOURS`] bytes before it or those after it, all in `' ' + 3..='z'` (every kind of
-/// part is). Most probes of words and JSON are given up here, on a space or a quote, eight
-/// bytes at a time instead of one by one (every answer goes through here).
-fn may_be_in_run(bytes: &[u8], from: usize, probe: usize) -> bool {
-    let (Some(before), Some(after)) = (
-        probe
-            .checked_sub(NEIGHBOURS)
-            .filter(|start| *start >= from)
-            .and_then(|start| bytes.get(start..probe)),
-        bytes.get(probe + 1..probe + 1 + NEIGHBOURS),
-    ) else {
-        // At an edge: the probe's run is measured.
-        return true;
-    };
-    all_in_part_range(before) || all_in_part_range(after)
-}
+/// The bytes [`next_run`] looks at at once.
+const WORD: usize = 8;
 
 /// Whether all 8 `bytes` are in `'#'..='z'`, the range that holds every character of a key's
 /// spellings (and not the space, the quote, `!` or anything outside ASCII), worked out on the
@@ -850,6 +838,50 @@ mod tests {
             );
         }
         assert!(echoing > 2_000, "only {echoing} texts held an echo");
+    }
+
+    #[test]
+    fn runs_found_a_word_at_a_time_are_those_found_byte_by_byte() {
+        // The first maximal run of at least `min` parts in bytes[from..], its start cut there.
+        fn byte_by_byte(bytes: &[u8], from: usize, min: usize, part: Part) -> Option<Range<usize>> {
+            let mut start = from;
+            while start < bytes.len() {
+                let len = bytes[start..].iter().take_while(|b| part(b)).count();
+                if len >= min {
+                    return Some(start..start + len);
+                }
+                start += len + 1;
+            }
+            None
+        }
+        // Parts of each kind, characters in the word test's range that are no part, and
+        // characters outside it (a byte from 0x80 up among them).
+        let alphabet = b"0123456789abcdefABCDEFxyzXYZ+/-_\\%&#;$.@[`z\" {\x80\xff";
+        type Part = fn(&u8) -> bool;
+        let kinds: [(usize, Part); 3] = [(16, is_echo_char), (16, is_hex), (24, is_base64)];
+        let mut rng = fastrand::Rng::with_seed(13);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            // Mostly long stretches of one character class, so that long runs are common.
+            let mut bytes = Vec::new();
+            while bytes.len() < 70 {
+                let class = &alphabet[..[16, 22, 32, 37, alphabet.len()][rng.usize(..5)]];
+                (0..rng.usize(1..30)).for_each(|_| bytes.push(class[rng.usize(..class.len())]));
+            }
+            bytes.truncate(rng.usize(..=70));
+            for from in 0..=bytes.len() {
+                for (min, part) in kinds {
+                    let expected = byte_by_byte(&bytes, from, min, part);
+                    found += usize::from(expected.is_some());
+                    assert_eq!(
+                        next_run(&bytes, from, min, part),
+                        expected,
+                        "{bytes:x?} from {from}, min {min}"
+                    );
+                }
+            }
+        }
+        assert!(found > 100_000, "only {found} runs");
     }
 
     #[test]
