@@ -30,8 +30,8 @@ const QUERY_KEYWORDS: &[&str] = &[
 pub struct Prepared {
     pub requests: Vec<QueryRequest>,
     pub refused: Vec<Option<PyErr>>,
-    /// The kinds of the core errors among `refused`, for the client's statistics (a
-    /// `TypeError` of Python's is not one).
+    /// The kinds of the errors among `refused`, for the client's statistics (a `TypeError`
+    /// counts as an invalid request, as Node counts the same mistake).
     pub refused_kinds: Vec<vectorcache::ErrorKind>,
 }
 

@@ -382,6 +382,7 @@ impl Client {
                 timeout: call.timeout,
                 attempts: attempts.load(Ordering::Relaxed).max(1),
                 total: Some(total),
+                connecting: false,
                 connect: None,
             }),
         }
@@ -503,15 +504,19 @@ impl Client {
 
     /// A transport failure as the crate's error (one attempt; the caller records the count).
     fn transport_error(&self, error: reqwest::Error, timeout: Duration) -> Error {
-        if error.is_timeout() {
+        // The system gave up connecting (ETIMEDOUT, after its own SYN retries): no timeout of
+        // the SDK's or the client's ran out, and the error says what did.
+        if error.is_timeout() && !system_timed_out(&error) {
+            // reqwest's connect timeout is a connect error too.
+            let connecting = error.is_connect();
+            let settings = &self.inner.http_settings;
             return Error::Timeout {
                 timeout,
                 attempts: 1,
                 total: None,
-                // reqwest's connect timeout is a connect error too.
-                connect: error
-                    .is_connect()
-                    .then_some(self.inner.http_settings.connect_timeout),
+                connecting,
+                connect: (connecting && settings.custom.is_none())
+                    .then_some(settings.connect_timeout),
             };
         }
         if let Some(problem) = untrusted_certificate(&error) {
@@ -675,6 +680,17 @@ fn proxy_wants_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
 /// by policy, a 502 when it cannot reach the host); hyper-util says only "unsuccessful".
 fn proxy_refused_tunnel(error: &(dyn std::error::Error + 'static)) -> bool {
     causes(error).any(|cause| cause.to_string() == "tunnel error: unsuccessful")
+}
+
+/// Whether the system's own timeout ended the attempt (ETIMEDOUT: a connect left unanswered
+/// through every SYN retry, or a connection whose peer stopped acknowledging), rather than a
+/// timer of the SDK's or reqwest's, whose errors carry no OS error code.
+fn system_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    causes(error).any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.raw_os_error().is_some())
+    })
 }
 
 /// Whether the peer answered the TLS handshake with something else than TLS: plain HTTP (an
@@ -895,5 +911,22 @@ impl fmt::Debug for Client {
             .field("max_retries", &self.inner.retry.max_retries)
             .field("project_id", &self.inner.project_id)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_with_a_system_code_are_the_systems_timeouts() {
+        // ETIMEDOUT, wrapped as hyper-util wraps a connect error.
+        let system = std::io::Error::other(std::io::Error::from_raw_os_error(110));
+        assert!(system_timed_out(&system));
+        // hyper-util's own connect timeout, and a timer's error without any io::Error.
+        let timer = std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timeout");
+        assert!(!system_timed_out(&timer));
+        let elapsed: Box<dyn std::error::Error> = "operation timed out".into();
+        assert!(!system_timed_out(elapsed.as_ref()));
     }
 }

@@ -67,7 +67,7 @@ pub enum Error {
     /// An attempt did not complete within the per-attempt timeout (or, still connecting,
     /// within the connect timeout: then `connect` is set), or the whole call ran past its
     /// total timeout (then `total` is set).
-    #[error("{}", timeout_message(*timeout, *attempts, *total, *connect))]
+    #[error("{}", timeout_message(*timeout, *attempts, *total, *connecting, *connect))]
     #[non_exhaustive]
     Timeout {
         /// The per-attempt timeout in force.
@@ -76,9 +76,12 @@ pub enum Error {
         attempts: u32,
         /// The total timeout the call exceeded, if that is what ended it.
         total: Option<Duration>,
-        /// The connect timeout, if the last attempt was still connecting when it ran out (a
-        /// firewall that drops the packets, a host that is down): the message names it
-        /// rather than the per-attempt timeout, which did not run out.
+        /// Whether the last attempt was still connecting when its connect timeout ran out (a
+        /// firewall that drops the packets, a host that is down): the message names that
+        /// timeout rather than the per-attempt one, which did not run out.
+        connecting: bool,
+        /// That connect timeout, when the SDK set it (not when the client was given its own
+        /// `reqwest::Client`, whose settings it cannot read).
         connect: Option<Duration>,
     },
     /// The connection could not be made or broke (refused, reset, DNS, TLS).
@@ -149,19 +152,24 @@ fn timeout_message(
     timeout: Duration,
     attempts: u32,
     total: Option<Duration>,
+    connecting: bool,
     connect: Option<Duration>,
 ) -> String {
-    match (total, connect) {
-        (Some(total), _) => format!(
+    const WHY: &str = "(is a firewall dropping the packets, or the host down?)";
+    match (total, connecting, connect) {
+        (Some(total), _, _) => format!(
             "the call exceeded its total timeout of {total:?} after {attempts} attempt(s) \
              (timeout per attempt: {timeout:?})"
         ),
-        (None, Some(connect)) => format!(
+        (None, true, Some(connect)) => format!(
             "request timed out after {attempts} attempt(s): connecting to the server took \
-             longer than the connect timeout of {connect:?} (is a firewall dropping the \
-             packets, or the host down?)"
+             longer than the connect timeout of {connect:?} {WHY}"
         ),
-        (None, None) => format!(
+        (None, true, None) => format!(
+            "request timed out after {attempts} attempt(s): connecting to the server took \
+             longer than the connect timeout of the HTTP client given to the SDK {WHY}"
+        ),
+        (None, false, _) => format!(
             "request timed out after {attempts} attempt(s) (timeout per attempt: {timeout:?})"
         ),
     }
@@ -703,6 +711,7 @@ mod tests {
                     timeout: Duration::from_secs(1),
                     attempts: 1,
                     total: None,
+                    connecting: false,
                     connect: None,
                 },
                 ErrorCategory::Timeout,

@@ -66,6 +66,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             attempts: 1,
             total: None,
+            connecting: false,
             connect: None,
         };
         for (retry, nominal) in [

@@ -198,6 +198,7 @@ impl Transport {
         let handovers = Arc::new(Handovers::new());
         let layer_permits = permits.clone();
         let layer_handovers = handovers.clone();
+        let handover_grace = handover_grace(settings.connect_timeout);
         let http = match &settings.custom {
             Some(http) => http.clone(),
             None => {
@@ -210,6 +211,7 @@ impl Transport {
                             inner,
                             permits: layer_permits.clone(),
                             handovers: layer_handovers.clone(),
+                            handover_grace,
                         }),
                     }))
                     // A redirect could carry the key elsewhere; the API never redirects.
@@ -343,6 +345,14 @@ struct Bound<S> {
     inner: S,
     permits: Arc<Semaphore>,
     handovers: Arc<Handovers>,
+    /// See [`handover_grace`].
+    handover_grace: Duration,
+}
+
+/// How long a connect at the bound waits for a pooled connection on its way back: reqwest's
+/// connect timeout counts that wait too, so a short one leaves the connect at least half.
+fn handover_grace(connect_timeout: Duration) -> Duration {
+    HANDOVER_GRACE.min(connect_timeout / 2)
 }
 
 impl<S, R> tower::Service<R> for NewConnections<S>
@@ -372,6 +382,7 @@ where
         let bound = &*self.shared;
         let at_the_bound = bound.permits.available_permits() == 0;
         let handover_expected = at_the_bound && bound.handovers.expected();
+        let grace = bound.handover_grace;
         let connect = tower::ServiceExt::oneshot(bound.inner.clone(), request);
         Box::pin(async move {
             if handover_expected {
@@ -381,7 +392,7 @@ where
                         tokio::time::sleep(HANDOVER_POLL).await;
                     }
                 };
-                if tokio::time::timeout(HANDOVER_GRACE, served).await.is_ok() {
+                if tokio::time::timeout(grace, served).await.is_ok() {
                     return Err("the pool served the request meanwhile".into());
                 }
             }
@@ -408,6 +419,15 @@ fn still_wanted(watcher: Option<&Arc<AtomicBool>>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_connect_timeout_keeps_half_of_it_for_connecting() {
+        assert_eq!(handover_grace(Duration::from_secs(10)), HANDOVER_GRACE);
+        assert_eq!(
+            handover_grace(Duration::from_millis(60)),
+            Duration::from_millis(30)
+        );
+    }
     use reqwest::header::HeaderValue;
 
     fn says(values: &[&str]) -> HeaderMap {

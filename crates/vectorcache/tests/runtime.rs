@@ -37,7 +37,7 @@ async fn a_request_timeout_beats_the_clients() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { timeout, total: None, connect: None, .. } if timeout == Duration::from_millis(100)),
+        matches!(err, Error::Timeout { timeout, total: None, connecting: false, connect: None, .. } if timeout == Duration::from_millis(100)),
         "{err:?}"
     );
     assert!(
@@ -49,15 +49,20 @@ async fn a_request_timeout_beats_the_clients() {
     client.query(QueryRequest::new("p", "m")).await.unwrap();
 }
 
-#[tokio::test]
-async fn a_connect_that_runs_out_names_the_connect_timeout() {
-    // A listener that never accepts, its queue full: connecting hangs, as it does when a
-    // firewall drops the packets.
+/// A listener that never accepts, its queue full: connecting to it hangs, as it does when a
+/// firewall drops the packets. Connecting works again once both are dropped.
+fn unanswered_listener() -> (tokio::net::TcpListener, std::net::TcpStream) {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let listener = socket.listen(0).unwrap();
+    let queued = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    (listener, queued)
+}
+
+#[tokio::test]
+async fn a_connect_that_runs_out_names_the_connect_timeout() {
+    let (listener, _queued) = unanswered_listener();
     let addr = listener.local_addr().unwrap();
-    let _queued = std::net::TcpStream::connect(addr).unwrap();
     let client = Client::builder()
         .api_key(KEY)
         .base_url(format!("http://{addr}"))
@@ -71,7 +76,7 @@ async fn a_connect_that_runs_out_names_the_connect_timeout() {
     assert!(
         matches!(
             err,
-            Error::Timeout { timeout, attempts: 2, total: None, connect: Some(connect), .. }
+            Error::Timeout { timeout, attempts: 2, total: None, connecting: true, connect: Some(connect), .. }
                 if timeout == Duration::from_secs(30) && connect == Duration::from_millis(200)
         ),
         "{err:?}"
@@ -82,6 +87,46 @@ async fn a_connect_that_runs_out_names_the_connect_timeout() {
          connect timeout of 200ms (is a firewall dropping the packets, or the host down?)"
     );
     assert_eq!(client.stats().errors.get(&ErrorKind::Timeout), Some(&1));
+}
+
+#[tokio::test]
+async fn a_given_http_clients_connect_timeout_is_not_named_as_the_sdks() {
+    // The SDK's connect timeout (10 s by default) does not apply to a client given its own
+    // reqwest::Client, and that client's setting cannot be read back.
+    let (listener, _queued) = unanswered_listener();
+    let addr = listener.local_addr().unwrap();
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("http://{addr}"))
+        .http_client(http)
+        .timeout(Duration::from_secs(30))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                attempts: 1,
+                total: None,
+                connecting: true,
+                connect: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "request timed out after 1 attempt(s): connecting to the server took longer than the \
+         connect timeout of the HTTP client given to the SDK (is a firewall dropping the \
+         packets, or the host down?)"
+    );
 }
 
 #[tokio::test]
