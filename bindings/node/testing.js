@@ -3,6 +3,8 @@
 // else installed. The emulator is the SDK's own server of the Vectorcache API (a semantic cache,
 // the documented errors, fault injection, a request log), started inside this process.
 
+const http = require('node:http')
+
 const native = require('./loader.js').load()
 const { VectorcacheClient } = require('./index.js')
 
@@ -95,17 +97,34 @@ class Emulator {
   }
 
   async #call(method, route, payload) {
-    const answer = await fetch(this.baseUrl + route, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    })
-    const text = await answer.text()
-    if (!answer.ok) {
-      throw Object.assign(new Error(`${method} ${route}: ${answer.status} ${text}`), { status: answer.status, body: text })
+    const { status, text } = await exchange(method, this.baseUrl + route, payload === undefined ? undefined : JSON.stringify(payload))
+    if (status < 200 || status > 299) {
+      throw Object.assign(new Error(`${method} ${route}: ${status} ${text}`), { status, body: text })
     }
     return text ? JSON.parse(text) : null
   }
+}
+
+/**
+ * One request on a connection of its own, closed after it. Not `fetch`: Node's keeps a pool
+ * for every origin it met, for good, and each emulator is a new origin (about 26 kB each,
+ * so a suite of thousands of tests grew by tens of megabytes).
+ */
+function exchange(method, url, body) {
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+    const request = http.request(url, { method, headers, agent: false }, (response) => {
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk) => {
+        text += chunk
+      })
+      response.on('end', () => resolve({ status: response.statusCode, text }))
+      response.on('error', reject)
+    })
+    request.on('error', reject)
+    request.end(body)
+  })
 }
 
 /** The `detail` of the emulator's error answer, or the answer as text. */

@@ -179,3 +179,39 @@ test('an emulator runs until close(), even when no longer referenced', async () 
   assert.equal(code, 0, stderr)
   assert.equal(stdout, 'kept true\nanswered false 1\nclosed and let go true\n')
 })
+
+// A suite that starts an emulator per test (a new port, so a new origin each time) keeps no
+// memory per emulator once it is closed: the admin calls keep no connection pool behind.
+const CHURN_SCRIPT = `
+const { Emulator } = require('vectorcache/testing')
+const heap = async () => {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    gc()
+  }
+  return process.memoryUsage().heapUsed
+}
+async function churn(times) {
+  for (let i = 0; i < times; i++) {
+    const emulator = await Emulator.start()
+    await emulator.addFault({ status: 503 })
+    await emulator.reset()
+    await emulator.requests()
+    await emulator.close()
+  }
+}
+;(async () => {
+  await churn(50)
+  const before = await heap()
+  await churn(300)
+  console.log(JSON.stringify({ perEmulator: ((await heap()) - before) / 300 }))
+})()
+`
+
+test('emulators started and closed one after another keep no memory each', async () => {
+  const { code, stdout, stderr } = await runNode(['--expose-gc', '-e', CHURN_SCRIPT], { timeoutMs: 60_000 })
+  assert.equal(code, 0, stderr)
+  const { perEmulator } = JSON.parse(stdout)
+  // Node's fetch kept about 26 kB per emulator (a pool per origin, for good).
+  assert.ok(perEmulator < 5_000, `${perEmulator} bytes of heap per emulator`)
+})

@@ -123,7 +123,37 @@ struct Registered {
 
 impl Registered {
     fn wanted(&self, now: Instant) -> bool {
-        Arc::strong_count(&self.pool) > 1 || now.duration_since(self.handed_out) < self.linger
+        self.held() || now.duration_since(self.handed_out) < self.linger
+    }
+
+    /// Whether a client holds the pool (the registry's own reference aside).
+    fn held(&self) -> bool {
+        Arc::strong_count(&self.pool) > 1
+    }
+}
+
+/// Pools kept for their idle timeout with no client holding them, at most: each is a whole
+/// reqwest client (about 120 kB, and its idle sockets). A program that makes clients with
+/// ever new settings (a connect timeout per call, say) made one a client, kept them all
+/// until their idle timeout and forgot them only when the next client was made.
+const MAX_UNHELD_POOLS: usize = 16;
+
+/// Forgets the pools no client holds, the longest unused first, until `kept` are left.
+fn forget_the_oldest_unheld<K>(pools: &mut HashMap<K, Registered>, kept: usize)
+where
+    K: Clone + Eq + std::hash::Hash,
+{
+    let mut unheld: Vec<(Instant, K)> = pools
+        .iter()
+        .filter(|(_, registered)| !registered.held())
+        .map(|(key, registered)| (registered.handed_out, key.clone()))
+        .collect();
+    if unheld.len() <= kept {
+        return;
+    }
+    unheld.sort_by_key(|(handed_out, _)| *handed_out);
+    for (_, key) in &unheld[..unheld.len() - kept] {
+        pools.remove(key);
     }
 }
 
@@ -176,6 +206,7 @@ impl Transport {
         }
         let now = Instant::now();
         pools.retain(|_, registered| registered.wanted(now));
+        forget_the_oldest_unheld(pools, MAX_UNHELD_POOLS - 1);
         if !fresh {
             if let Some(registered) = pools.get_mut(&key) {
                 registered.handed_out = now;
@@ -478,6 +509,10 @@ mod tests {
         settings
     }
 
+    /// Held by the tests that count on what the registry keeps: the others' pools could
+    /// push theirs out.
+    static REGISTRY_TESTS: Mutex<()> = Mutex::new(());
+
     fn registered(settings: &HttpSettings) -> bool {
         let registry = SHARED_POOLS.lock().unwrap();
         let key = (settings.shared.clone().unwrap(), None);
@@ -488,6 +523,9 @@ mod tests {
 
     #[test]
     fn a_pool_without_clients_is_kept_for_its_idle_timeout_then_forgotten() {
+        let _alone = REGISTRY_TESTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         // Bounds of their own, so that no other test shares these pools.
         let linger = Duration::from_millis(200);
         let (gone, other) = (
@@ -515,6 +553,9 @@ mod tests {
 
     #[test]
     fn a_pool_a_client_holds_is_kept_however_long() {
+        let _alone = REGISTRY_TESTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let linger = Duration::from_millis(50);
         let (held, other) = (
             shared_settings(90_003, linger),
@@ -528,6 +569,33 @@ mod tests {
             &pool,
             &Transport::for_client(&held, None).unwrap()
         ));
+    }
+
+    #[test]
+    fn only_the_last_unheld_pools_are_kept() {
+        let _alone = REGISTRY_TESTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Settings of their own for each client, each client gone at once.
+        let linger = Duration::from_secs(60);
+        let settings: Vec<HttpSettings> = (0..MAX_UNHELD_POOLS + 10)
+            .map(|i| shared_settings(91_000 + i, linger))
+            .collect();
+        let held = Transport::for_client(&shared_settings(90_999, linger), None).unwrap();
+        let pools: Vec<_> = settings
+            .iter()
+            .map(|s| Arc::downgrade(&Transport::for_client(s, None).unwrap()))
+            .collect();
+        let kept: Vec<bool> = settings.iter().map(registered).collect();
+        // The last one was made after the others were counted: up to 16 are kept with it.
+        let (forgotten, remembered) = kept.split_at(settings.len() - MAX_UNHELD_POOLS);
+        assert!(forgotten.iter().all(|kept| !kept), "{kept:?}");
+        assert!(remembered.iter().all(|kept| *kept), "{kept:?}");
+        let alive = pools.iter().filter(|pool| pool.strong_count() > 0).count();
+        assert_eq!(alive, MAX_UNHELD_POOLS);
+        // A pool a client holds is never pushed out.
+        assert!(registered(&shared_settings(90_999, linger)));
+        drop(held);
     }
 
     #[test]
