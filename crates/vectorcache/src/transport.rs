@@ -513,6 +513,12 @@ mod tests {
     /// push theirs out.
     static REGISTRY_TESTS: Mutex<()> = Mutex::new(());
 
+    fn alone() -> std::sync::MutexGuard<'static, ()> {
+        REGISTRY_TESTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn registered(settings: &HttpSettings) -> bool {
         let registry = SHARED_POOLS.lock().unwrap();
         let key = (settings.shared.clone().unwrap(), None);
@@ -523,9 +529,7 @@ mod tests {
 
     #[test]
     fn a_pool_without_clients_is_kept_for_its_idle_timeout_then_forgotten() {
-        let _alone = REGISTRY_TESTS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let _alone = alone();
         // Bounds of their own, so that no other test shares these pools.
         let linger = Duration::from_millis(200);
         let (gone, other) = (
@@ -553,9 +557,7 @@ mod tests {
 
     #[test]
     fn a_pool_a_client_holds_is_kept_however_long() {
-        let _alone = REGISTRY_TESTS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let _alone = alone();
         let linger = Duration::from_millis(50);
         let (held, other) = (
             shared_settings(90_003, linger),
@@ -573,9 +575,7 @@ mod tests {
 
     #[test]
     fn only_the_last_unheld_pools_are_kept() {
-        let _alone = REGISTRY_TESTS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let _alone = alone();
         // Settings of their own for each client, each client gone at once.
         let linger = Duration::from_secs(60);
         let settings: Vec<HttpSettings> = (0..MAX_UNHELD_POOLS + 10)

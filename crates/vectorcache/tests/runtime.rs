@@ -59,20 +59,31 @@ fn unanswered_listener() -> (tokio::net::TcpListener, std::net::TcpStream) {
     (listener, queued)
 }
 
-#[tokio::test]
-async fn a_connect_that_runs_out_names_the_connect_timeout() {
+/// A client made by `configure` (with a 30 s timeout per attempt), and its error for a query
+/// to an [`unanswered_listener`].
+async fn connecting_fails(
+    configure: impl FnOnce(vectorcache::ClientBuilder) -> vectorcache::ClientBuilder,
+) -> (Client, Error) {
     let (listener, _queued) = unanswered_listener();
     let addr = listener.local_addr().unwrap();
-    let client = Client::builder()
+    let builder = Client::builder()
         .api_key(KEY)
         .base_url(format!("http://{addr}"))
-        .connect_timeout(Duration::from_millis(200))
-        .timeout(Duration::from_secs(30))
-        .max_retries(1)
-        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .build()
-        .unwrap();
+        .timeout(Duration::from_secs(30));
+    let client = configure(builder).build().unwrap();
     let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    (client, err)
+}
+
+#[tokio::test]
+async fn a_connect_that_runs_out_names_the_connect_timeout() {
+    let (client, err) = connecting_fails(|builder| {
+        builder
+            .connect_timeout(Duration::from_millis(200))
+            .max_retries(1)
+            .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+    })
+    .await;
     assert!(
         matches!(
             err,
@@ -93,21 +104,11 @@ async fn a_connect_that_runs_out_names_the_connect_timeout() {
 async fn a_given_http_clients_connect_timeout_is_not_named_as_the_sdks() {
     // The SDK's connect timeout (10 s by default) does not apply to a client given its own
     // reqwest::Client, and that client's setting cannot be read back.
-    let (listener, _queued) = unanswered_listener();
-    let addr = listener.local_addr().unwrap();
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    let client = Client::builder()
-        .api_key(KEY)
-        .base_url(format!("http://{addr}"))
-        .http_client(http)
-        .timeout(Duration::from_secs(30))
-        .max_retries(0)
-        .build()
-        .unwrap();
-    let err = client.query(QueryRequest::new("p", "m")).await.unwrap_err();
+    let (_, err) = connecting_fails(|builder| builder.http_client(http).max_retries(0)).await;
     assert!(
         matches!(
             err,
