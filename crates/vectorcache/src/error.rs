@@ -65,7 +65,7 @@ pub enum Error {
     #[error("{0}")]
     Status(Box<ApiError>),
     /// An attempt did not complete within the per-attempt timeout (or, still connecting,
-    /// within the connect timeout: then `connect` is set), or the whole call ran past its
+    /// within the connect timeout: then `connecting` is set), or the whole call ran past its
     /// total timeout (then `total` is set).
     #[error("{}", timeout_message(*timeout, *attempts, *total, *connecting, *connect))]
     #[non_exhaustive]

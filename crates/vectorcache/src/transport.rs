@@ -134,8 +134,8 @@ impl Registered {
 
 /// Pools kept for their idle timeout with no client holding them, at most: each is a whole
 /// reqwest client (about 120 kB, and its idle sockets). A program that makes clients with
-/// ever new settings (a connect timeout per call, say) made one a client, kept them all
-/// until their idle timeout and forgot them only when the next client was made.
+/// ever new settings (a connect timeout per call, say) gets a pool for each; without a bound
+/// they piled up until their idle timeout ran out and the next client was made.
 const MAX_UNHELD_POOLS: usize = 16;
 
 /// Forgets the pools no client holds, the longest unused first, until `kept` are left.
