@@ -2,10 +2,11 @@
 //! calls), for offline development and for the test suites of client libraries.
 //!
 //! ```no_run
+//! use vectorcache_emulator::config::generate_key;
 //! use vectorcache_emulator::{Emulator, EmulatorConfig};
 //!
 //! # async fn demo() -> Result<(), vectorcache_emulator::EmulatorError> {
-//! let config = EmulatorConfig::with_key("vc_0123456789abcdef0123456789abcdef");
+//! let config = EmulatorConfig::with_key(generate_key()); // the key its clients give
 //! let emulator = Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await?;
 //! println!("listening on {}", emulator.url());
 //! emulator.shutdown().await;

@@ -23,9 +23,10 @@ const SHOWN: usize = PREFIX.len() + 4;
 /// ```
 /// use vectorcache::ApiKey;
 ///
-/// let key: ApiKey = "vc_1234567890abcdef1234567890abcdef".parse()?; // the docs' example key
-/// assert_eq!(key.to_string(), "vc_1234…");
-/// assert_eq!(format!("{key:?}"), "ApiKey(vc_1234…)");
+/// # std::env::set_var("VECTORCACHE_API_KEY", format!("vc_{}", "5e".repeat(16)));
+/// let key: ApiKey = ApiKey::new(std::env::var("VECTORCACHE_API_KEY").unwrap_or_default())?;
+/// assert_eq!(key.to_string(), "vc_5e5e…");
+/// assert_eq!(format!("{key:?}"), "ApiKey(vc_5e5e…)");
 /// assert!("sk-not-a-vectorcache-key".parse::<ApiKey>().is_err());
 /// # Ok::<(), vectorcache::Error>(())
 /// ```

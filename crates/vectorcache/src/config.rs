@@ -67,8 +67,9 @@ pub(crate) const USER_AGENT_BASE: &str = concat!("vectorcache-rust/", env!("CARG
 /// use std::time::Duration;
 /// use vectorcache::{ClientBuilder, ClientOptions};
 ///
+/// # std::env::set_var("VECTORCACHE_API_KEY", format!("vc_{}", "5e".repeat(16)));
 /// let mut options = ClientOptions::default();
-/// options.api_key = Some("vc_1234567890abcdef1234567890abcdef".into()); // the docs' example key
+/// options.api_key = std::env::var("VECTORCACHE_API_KEY").ok(); // never a key in the code
 /// options.base_url = Some("http://127.0.0.1:8787".into());
 /// options.timeout = Some(Duration::from_secs(5));
 /// let client = ClientBuilder::from(options).build()?;
@@ -185,14 +186,15 @@ fn shown_base_url(url: &str) -> &str {
 /// ```
 /// use std::time::Duration;
 ///
+/// # std::env::set_var("VECTORCACHE_API_KEY", format!("vc_{}", "5e".repeat(16)));
+/// // The key comes from VECTORCACHE_API_KEY (`.api_key(...)` sets another).
 /// let client = vectorcache::Client::builder()
-///     .api_key("vc_1234567890abcdef1234567890abcdef") // the docs' example key
 ///     .base_url("http://127.0.0.1:8787")
 ///     .timeout(Duration::from_secs(10))
 ///     .max_retries(3)
 ///     .project_id("proj_123")
 ///     .build()?;
-/// assert!(!format!("{client:?}").contains("567890abcdef"));
+/// assert!(!format!("{client:?}").contains(&"5e".repeat(16)));
 /// # Ok::<(), vectorcache::Error>(())
 /// ```
 #[derive(Clone, Default)]
