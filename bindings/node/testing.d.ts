@@ -58,8 +58,11 @@ export declare class Emulator {
   readonly baseUrl: string
   readonly apiKey: string
   client(options?: VectorcacheConfig): VectorcacheClient
-  /** Queues a fault; rejects with a `TypeError` when the emulator cannot make it. */
-  addFault(fault: EmulatorFault): Promise<unknown>
+  /**
+   * Queues a fault; resolves to `queued` (1) and `pending`, the queries the queued faults will
+   * affect. Rejects with a `TypeError` when the emulator cannot make it.
+   */
+  addFault(fault: EmulatorFault): Promise<{ queued: number; pending: number }>
   /** The queries it received, oldest first: the last 1,000. */
   requests(): Promise<EmulatorRequest[]>
   reset(): Promise<void>

@@ -3,8 +3,6 @@
 // else installed. The emulator is the SDK's own server of the Vectorcache API (a semantic cache,
 // the documented errors, fault injection, a request log), started inside this process.
 
-const http = require('node:http')
-
 const native = require('./loader.js').load()
 const { VectorcacheClient } = require('./index.js')
 
@@ -57,28 +55,30 @@ class Emulator {
 
   /**
    * Queues a fault for the next query: `{ status, body, headers, delayMs, dropConnection, count }`
-   * (the emulator's own `delay_ms` and `drop_connection` work too). A fault the emulator cannot
-   * make rejects with a `TypeError` that says why.
+   * (the emulator's own `delay_ms` and `drop_connection` work too). Resolves to
+   * `{ queued: 1, pending }`, `pending` the queries the queue will affect. A fault the emulator
+   * cannot make rejects with a `TypeError` that says why.
    */
   async addFault(fault) {
-    const wire = wireFault(fault)
+    const server = this.#running()
+    const json = JSON.stringify(wireFault(fault)) ?? 'null'
     try {
-      return await this.#call('POST', '/_emulator/faults', [wire])
+      return { queued: 1, pending: server.addFault(json) }
     } catch (error) {
-      // A 400 is the emulator refusing the fault: a bad argument, as Node's own APIs say it.
-      if (error.status === 400) throw new TypeError(`the emulator refused the fault: ${detailOf(error.body)}`)
+      // The emulator refusing the fault: a bad argument, as Node's own APIs say it.
+      if (error?.code === 'InvalidArg') throw new TypeError(error.message)
       throw error
     }
   }
 
   /** The queries it received, oldest first (the last 1,000; `Authorization` redacted). */
-  requests() {
-    return this.#call('GET', '/_emulator/requests')
+  async requests() {
+    return JSON.parse(this.#running().requests())
   }
 
   /** Forgets the cache, the queued faults and the request log. */
-  reset() {
-    return this.#call('POST', '/_emulator/reset', {}).then(() => undefined)
+  async reset() {
+    this.#running().reset()
   }
 
   /** Stops the server (idempotent). */
@@ -94,45 +94,6 @@ class Emulator {
   #running() {
     if (!this.#server) throw new Error('the emulator is closed')
     return this.#server
-  }
-
-  async #call(method, route, payload) {
-    const { status, text } = await exchange(method, this.baseUrl + route, payload === undefined ? undefined : JSON.stringify(payload))
-    if (status < 200 || status > 299) {
-      throw Object.assign(new Error(`${method} ${route}: ${status} ${text}`), { status, body: text })
-    }
-    return text ? JSON.parse(text) : null
-  }
-}
-
-/**
- * One request on a connection of its own, closed after it. Not `fetch`: Node's keeps a pool
- * for every origin it met, for good, and each emulator is a new origin (about 26 kB each,
- * so a suite of thousands of tests grew by tens of megabytes).
- */
-function exchange(method, url, body) {
-  return new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-    const request = http.request(url, { method, headers, agent: false }, (response) => {
-      let text = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk) => {
-        text += chunk
-      })
-      response.on('end', () => resolve({ status: response.statusCode, text }))
-      response.on('error', reject)
-    })
-    request.on('error', reject)
-    request.end(body)
-  })
-}
-
-/** The `detail` of the emulator's error answer, or the answer as text. */
-function detailOf(body) {
-  try {
-    return JSON.parse(body).detail ?? body
-  } catch {
-    return body
   }
 }
 

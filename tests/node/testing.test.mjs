@@ -54,6 +54,9 @@ test('a chosen key; require works; closing is idempotent', async () => {
   await emulator.close()
   await emulator.close()
   assert.throws(() => emulator.baseUrl, /closed/)
+  for (const call of [() => emulator.addFault({ status: 503 }), () => emulator.requests(), () => emulator.reset()]) {
+    await assert.rejects(call(), /^Error: the emulator is closed$/)
+  }
   const { VectorcacheClient } = await import('vectorcache')
   const error = await rejection(new VectorcacheClient({ apiKey: key, baseUrl: url, maxRetries: 0 }).query({ prompt: 'p', model: 'gpt-4o' }))
   // Nothing listens there any more: a connection failure, not an answer.
@@ -78,11 +81,15 @@ test('faults in camelCase; a fault the emulator cannot make rejects with its rea
       [{ status: 'x' }, /^the emulator refused the fault: .*status/],
       [{ stauts: 503 }, /^the emulator refused the fault: .*stauts/],
       [{ delayMs: 1, delay_ms: 1 }, /give `delayMs` or `delay_ms`, not both/],
+      [null, /^the emulator refused the fault: a fault must be a JSON object$/],
+      [undefined, /^the emulator refused the fault: a fault must be a JSON object$/],
+      [[{ status: 503 }], /^the emulator refused the fault: a fault must be a JSON object$/],
     ]) {
       await assert.rejects(emulator.addFault(fault), (e) => e instanceof TypeError && message.test(e.message), JSON.stringify(fault))
     }
     // Accepted, it answers what the emulator said; nothing was queued by the refused ones.
     assert.deepEqual(await emulator.addFault({ status: 500 }), { queued: 1, pending: 1 })
+    assert.deepEqual(await emulator.addFault({ status: 502, count: 2 }), { queued: 1, pending: 3 })
     await emulator.reset()
     assert.equal((await client.query({ prompt: 'p', model: 'gpt-4o' })).cache_hit, false)
   } finally {
@@ -181,7 +188,8 @@ test('an emulator runs until close(), even when no longer referenced', async () 
 })
 
 // A suite that starts an emulator per test (a new port, so a new origin each time) keeps no
-// memory per emulator once it is closed: the admin calls keep no connection pool behind.
+// memory per emulator once it is closed: nothing of a closed emulator is kept (the admin calls,
+// in process, hold no connection; when they went over fetch, its pool per origin stayed).
 const CHURN_SCRIPT = `
 const { Emulator } = require('vectorcache/testing')
 const heap = async () => {

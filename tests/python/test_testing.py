@@ -173,7 +173,7 @@ def test_an_emulator_runs_until_stopped_even_when_no_longer_referenced() -> None
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
-def test_stopping_an_emulator_in_a_forked_child_leaves_the_parents_running() -> None:
+def test_a_forked_child_leaves_the_parents_emulator_running_and_alone() -> None:
     import os
     import time
 
@@ -185,6 +185,14 @@ def test_stopping_an_emulator_in_a_forked_child_leaves_the_parents_running() -> 
             code = 1
             try:
                 client.query(prompt="from the child", model="gpt-4o")
+                # The child's copy of the emulator's state is not what the parent's serves.
+                for call in (lambda: emulator.add_fault(status=503), emulator.requests, emulator.reset):
+                    try:
+                        call()
+                    except RuntimeError as refused:
+                        assert f"process that started it (pid {os.getppid()})" in str(refused)
+                    else:
+                        raise AssertionError("an admin call in the child was not refused")
                 emulator.stop()
                 code = 0
             finally:
@@ -201,3 +209,31 @@ def test_stopping_an_emulator_in_a_forked_child_leaves_the_parents_running() -> 
         assert client.query(prompt="after the child", model="gpt-4o").cache_hit is False
         prompts = [e["body"]["prompt"] for e in emulator.requests()]
         assert prompts == ["before the fork", "from the child", "after the child"]
+
+
+def test_faults_the_log_and_reset_never_go_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind a corporate proxy (`HTTP_PROXY` set, loopback not in `NO_PROXY`) the emulator is
+    driven in process, as the client reaches it directly: nothing goes to the proxy."""
+    import socket
+
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen(8)
+    proxy.setblocking(False)
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.getsockname()[1]}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        with Emulator() as emulator:
+            emulator.add_fault(status=503, headers={"retry-after-ms": "1"})
+            client = emulator.client(max_retries=1)
+            assert client.query(prompt="p", model="gpt-4o").cache_hit is False
+            assert [(e["status"], e["fault"]) for e in emulator.requests()] == [
+                (503, True), (200, False)]
+            emulator.reset()
+            assert emulator.requests() == []
+        with pytest.raises(BlockingIOError):
+            proxy.accept()  # nobody connected to the proxy
+    finally:
+        proxy.close()

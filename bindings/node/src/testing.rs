@@ -113,6 +113,32 @@ impl EmulatorServer {
         self.api_key.clone()
     }
 
+    /// Queues one fault given as the JSON of a fault object (`{"status": 503, "count": 2}`) and
+    /// returns how many queries the queue will affect. A fault the emulator cannot make
+    /// throws with code `InvalidArg` and the emulator's reason.
+    #[napi]
+    pub fn add_fault(&self, fault: String) -> napi::Result<f64> {
+        self.with_running(|running| {
+            running
+                .add_fault_json(fault.as_bytes())
+                .map(|()| running.pending_faults() as f64)
+                .map_err(|refused| napi::Error::new(Status::InvalidArg, refused.to_string()))
+        })?
+    }
+
+    /// The request log as JSON, oldest first (the `Authorization` header redacted).
+    #[napi]
+    pub fn requests(&self) -> napi::Result<String> {
+        let log = self.with_running(|running| running.requests())?;
+        serde_json::to_string(&log).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    /// Forgets the cache, the queued faults, the request log and the rate-limit buckets.
+    #[napi]
+    pub fn reset(&self) -> napi::Result<()> {
+        self.with_running(|running| running.reset())
+    }
+
     /// Stops the server and waits (up to 5 s) for requests in flight. Idempotent.
     #[napi]
     pub async fn stop(&self) {
@@ -124,5 +150,16 @@ impl EmulatorServer {
         if let Some(running) = running {
             running.shutdown().await;
         }
+    }
+}
+
+impl EmulatorServer {
+    /// `call` on the running server; a stopped one is an error.
+    fn with_running<T>(&self, call: impl FnOnce(&RunningEmulator) -> T) -> napi::Result<T> {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let running = running
+            .as_ref()
+            .ok_or_else(|| napi::Error::from_reason("the emulator is closed"))?;
+        Ok(call(running))
     }
 }

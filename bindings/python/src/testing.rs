@@ -40,6 +40,25 @@ impl EmulatorServer {
     }
 }
 
+impl EmulatorServer {
+    /// `call` on the running server. A stopped one, or one in a forked child (whose copy of
+    /// the server's state no longer is what the parent's server serves), is a `RuntimeError`.
+    fn with_running<T>(&self, call: impl FnOnce(&RunningEmulator) -> T) -> PyResult<T> {
+        if std::process::id() != self.pid {
+            return Err(PyRuntimeError::new_err(format!(
+                "the emulator runs in the process that started it (pid {}), not in this forked \
+                 child: add faults, read requests and reset there",
+                self.pid
+            )));
+        }
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let running = running
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("the emulator is stopped"))?;
+        Ok(call(running))
+    }
+}
+
 impl Drop for EmulatorServer {
     fn drop(&mut self) {
         drop(self.take());
@@ -99,6 +118,24 @@ impl EmulatorServer {
             wait_detached(py, running.shutdown())?;
         }
         Ok(())
+    }
+
+    /// Queues one fault given as the JSON of a fault object (`{"status": 503, "count": 2}`);
+    /// `ValueError` with the emulator's reason when it cannot make it.
+    fn add_fault(&self, fault: &str) -> PyResult<()> {
+        self.with_running(|running| running.add_fault_json(fault.as_bytes()))?
+            .map_err(|refused| PyValueError::new_err(refused.to_string()))
+    }
+
+    /// The request log as JSON, oldest first (the `Authorization` header redacted).
+    fn requests(&self) -> PyResult<String> {
+        let log = self.with_running(|running| running.requests())?;
+        serde_json::to_string(&log).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// Forgets the cache, the queued faults, the request log and the rate-limit buckets.
+    fn reset(&self) -> PyResult<()> {
+        self.with_running(|running| running.reset())
     }
 
     fn __repr__(&self) -> String {

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use vectorcache::{Client, Error, ErrorKind, QueryRequest};
 use vectorcache_emulator::{
-    Emulator, EmulatorConfig, KeyConfig, ProjectConfig, RateLimitConfig, RunningEmulator,
+    Emulator, EmulatorConfig, Fault, KeyConfig, ProjectConfig, RateLimitConfig, RunningEmulator,
     DEMO_SIMILAR_PROMPTS,
 };
 
@@ -51,24 +51,6 @@ fn client(emulator: &RunningEmulator, key: &str) -> Client {
         .unwrap()
 }
 
-async fn admin(emulator: &RunningEmulator, method: &str, path: &str, body: Option<Value>) -> Value {
-    let http = reqwest::Client::new();
-    let url = format!("{}{path}", emulator.url());
-    let request = match method {
-        "POST" => http.post(url).json(&body.unwrap_or(json!({}))),
-        _ => http.get(url),
-    };
-    request.send().await.unwrap().json().await.unwrap()
-}
-
-async fn log(emulator: &RunningEmulator) -> Vec<Value> {
-    admin(emulator, "GET", "/_emulator/requests", None)
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 #[tokio::test]
 async fn auth_cases_as_documented() {
     let emulator = start(None).await;
@@ -99,17 +81,14 @@ async fn auth_cases_as_documented() {
         .await
         .unwrap();
 
-    let sent = log(&emulator).await;
+    let sent = emulator.requests();
     assert_eq!(sent.len(), 4, "auth failures are not retried");
-    let shown = serde_json::to_string(&sent).unwrap();
+    let shown = format!("{sent:?}");
     for key in [KEY_A, REVOKED_A, UNKNOWN] {
         assert!(!shown.contains(key), "the request log shows a key");
     }
-    assert_eq!(sent[3]["headers"]["authorization"], "Bearer vc_aaaa…");
-    assert!(sent[3]["headers"]["user-agent"]
-        .as_str()
-        .unwrap()
-        .starts_with("vectorcache-rust/"));
+    assert_eq!(sent[3].headers["authorization"], "Bearer vc_aaaa…");
+    assert!(sent[3].headers["user-agent"].starts_with("vectorcache-rust/"));
 }
 
 #[tokio::test]
@@ -276,7 +255,7 @@ async fn rate_limits_headers_and_the_client_waiting_them_out() {
     );
 
     // The default client waits as asked and then succeeds.
-    admin(&emulator, "POST", "/_emulator/reset", None).await;
+    emulator.reset();
     let patient = client(&emulator, KEY_A);
     patient.query(ask()).await.unwrap();
     patient.query(ask()).await.unwrap();
@@ -287,12 +266,8 @@ async fn rate_limits_headers_and_the_client_waiting_them_out() {
         "waited {:?}",
         started.elapsed()
     );
-    let statuses: Vec<Value> = log(&emulator)
-        .await
-        .iter()
-        .map(|r| r["status"].clone())
-        .collect();
-    assert_eq!(statuses, [json!(200), json!(200), json!(429), json!(200)]);
+    let statuses: Vec<Option<u16>> = emulator.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(200), Some(200), Some(429), Some(200)]);
 
     // A wait longer than the client's cap: give up at once with the typed error.
     let capped = Client::builder()
@@ -317,49 +292,53 @@ async fn every_fault_kind_reaches_the_client_typed() {
         .build()
         .unwrap();
     let ask = || QueryRequest::new("What is AI?", "gpt-4o");
+    let proxy_page = "<html><body><h1>502 Bad Gateway</h1></body></html>";
     let cases = [
         (
-            json!({"status": 500, "body": {"detail": "Internal server error. Please try again or contact support."}}),
+            Fault::status(500).body(json!({"detail": "Internal server error. Please try again or contact support."})),
             ErrorKind::InternalServer,
         ),
         (
-            json!({"status": 502, "body": "<html><body><h1>502 Bad Gateway</h1></body></html>", "headers": {"Content-Type": "text/html"}}),
+            Fault::status(502).body(proxy_page).header("Content-Type", "text/html"),
             ErrorKind::BadGateway,
         ),
         (
-            json!({"status": 503, "headers": {"Retry-After": "1"}}),
+            Fault::status(503).header("Retry-After", "1"),
             ErrorKind::ServiceUnavailable,
         ),
         (
-            json!({"status": 422, "body": {"detail": [{"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}]}}),
+            Fault::status(422).body(json!({"detail": [{"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}]})),
             ErrorKind::UnprocessableEntity,
         ),
         (
-            json!({"status": 200, "body": "{\"cache_hit\": tr"}),
+            Fault::status(200).body("{\"cache_hit\": tr"),
             ErrorKind::Decode,
         ),
-        (json!({"delay_ms": 1500}), ErrorKind::Timeout),
-        (json!({"drop_connection": true}), ErrorKind::Connection),
+        (Fault::delay(Duration::from_millis(1500)), ErrorKind::Timeout),
+        (Fault::drop_connection(), ErrorKind::Connection),
     ];
     for (fault, kind) in cases {
-        admin(&emulator, "POST", "/_emulator/faults", Some(fault.clone())).await;
+        emulator.add_fault(fault.clone()).unwrap();
         let err = strict.query(ask()).await.unwrap_err();
-        assert_eq!(err.kind(), kind, "{fault}: {err:?}");
+        assert_eq!(err.kind(), kind, "{fault:?}: {err:?}");
     }
-    let err = {
-        admin(&emulator, "POST", "/_emulator/faults", Some(json!({"status": 502, "body": "<html><body><h1>502 Bad Gateway</h1></body></html>"}))).await;
-        strict.query(ask()).await.unwrap_err()
-    };
+    emulator
+        .add_fault(Fault::status(502).body(proxy_page))
+        .unwrap();
+    let err = strict.query(ask()).await.unwrap_err();
     assert_eq!(err.detail(), Some("Bad Gateway (non-JSON response body)"));
 
     // Faults with a count are consumed by the client's retries; then the real answer.
-    admin(&emulator, "POST", "/_emulator/reset", None).await;
-    admin(&emulator, "POST", "/_emulator/faults", Some(json!({"status": 503, "body": {"detail": "Service temporarily unavailable"}, "count": 2}))).await;
+    emulator.reset();
+    let outage = Fault::status(503).body(json!({"detail": "Service temporarily unavailable"}));
+    emulator.add_fault(outage.times(2)).unwrap();
+    assert_eq!(emulator.pending_faults(), 2);
     let answer = client(&emulator, KEY_A).query(ask()).await.unwrap();
     assert!(!answer.cache_hit);
-    let sent = log(&emulator).await;
+    let sent = emulator.requests();
     assert_eq!(sent.len(), 3);
-    assert_eq!(sent.iter().filter(|r| r["fault"] == true).count(), 2);
+    assert_eq!(sent.iter().filter(|r| r.fault).count(), 2);
+    assert_eq!(emulator.pending_faults(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -387,5 +366,5 @@ async fn many_concurrent_clients() {
         hits += usize::from(task.await.unwrap().unwrap().cache_hit);
     }
     assert!(hits >= 200 - 2 * 20 * 2, "most repeats hit: {hits}");
-    assert_eq!(log(&emulator).await.len(), 200);
+    assert_eq!(emulator.requests().len(), 200);
 }

@@ -48,12 +48,7 @@ pub async fn handle(state: &State, req: Request<Incoming>) -> Option<Response<Bo
         },
         "/_emulator/reset" => match method {
             Method::POST => {
-                state.store.clear();
-                state.faults.clear();
-                state.log.clear();
-                if let Some(limiter) = &state.limiter {
-                    limiter.reset();
-                }
+                state.reset();
                 json_response(StatusCode::OK, &json!({ "reset": true }))
             }
             _ => wrong_method("POST"),

@@ -1,9 +1,11 @@
-//! The crate's error type (for configuration and start-up; request errors are HTTP answers).
+//! The crate's error type (for configuration, start-up and faults; request errors are HTTP
+//! answers).
 
 use std::path::PathBuf;
 
 /// Everything that can go wrong when configuring or starting the emulator.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmulatorError {
     /// The configuration is syntactically or semantically invalid.
     #[error("invalid emulator configuration: {0}")]
@@ -24,6 +26,10 @@ pub enum EmulatorError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// A fault given to [`RunningEmulator::add_fault`](crate::RunningEmulator::add_fault) that
+    /// the emulator cannot make (the text says why); nothing was queued.
+    #[error("the emulator refused the fault: {0}")]
+    Fault(String),
     /// Any other I/O error.
     #[error(transparent)]
     Io(#[from] std::io::Error),

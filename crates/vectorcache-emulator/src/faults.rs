@@ -1,7 +1,8 @@
 //! Fault injection: canned failures that the next `/v1/cache/query` requests receive.
 //!
-//! A fault is queued with `POST /_emulator/faults` and consumed, in order, one per request
-//! (`count` repeats it). See the crate docs for the JSON shape.
+//! A fault is queued with `POST /_emulator/faults` (see the crate docs for the JSON shape) or
+//! with [`RunningEmulator::add_fault`](crate::RunningEmulator::add_fault) (a [`Fault`]), and
+//! consumed, in order, one per request (`count` repeats it). Both are checked by one parser.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
@@ -16,9 +17,96 @@ const MAX_DELAY_MS: u64 = 300_000;
 /// The most answers one fault object may repeat.
 const MAX_COUNT: u64 = 1_000_000;
 
-/// What should happen to one request.
+/// A fault to queue with [`RunningEmulator::add_fault`](crate::RunningEmulator::add_fault):
+/// what the next queries get instead of the cache's answer. It holds the fields of
+/// `POST /_emulator/faults` and is checked as that route checks them, when it is added.
+///
+/// ```
+/// use std::time::Duration;
+/// use vectorcache_emulator::Fault;
+///
+/// let outage = Fault::status(503).times(3); // the service's own 503 body, three times
+/// let proxy_page = Fault::status(502).body("<html><h1>502 Bad Gateway</h1></html>");
+/// let throttled = Fault::status(429).header("Retry-After", "2");
+/// let slow = Fault::delay(Duration::from_millis(500)); // then the normal answer
+/// let slow_outage = Fault::status(503).delayed(Duration::from_millis(200));
+/// let reset = Fault::drop_connection();
+/// ```
 #[derive(Clone, Debug, PartialEq)]
+#[must_use]
 pub struct Fault {
+    fields: Map<String, Value>,
+}
+
+impl Fault {
+    /// Answer `status` (200–599) instead of the cache. Without [`body`](Self::body) it is the
+    /// service's own answer for the status: its documented `detail`, and for a 429 its
+    /// `X-RateLimit-*` headers and `Retry-After: 1`.
+    pub fn status(status: u16) -> Self {
+        Self::with("status", status.into())
+    }
+
+    /// Wait `delay` (at most 5 minutes), then answer normally.
+    pub fn delay(delay: Duration) -> Self {
+        Self::with("delay_ms", whole_millis(delay).into())
+    }
+
+    /// Close the connection without any answer.
+    pub fn drop_connection() -> Self {
+        Self::with("drop_connection", true.into())
+    }
+
+    /// The answer's body: a string is sent verbatim, other JSON serialised, `Value::Null` or
+    /// `""` sends an empty one.
+    pub fn body(self, body: impl Into<Value>) -> Self {
+        self.and("body", body.into())
+    }
+
+    /// A header of the answer (it wins over the emulator's own of that name).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let headers = self
+            .fields
+            .entry("headers")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(headers) = headers {
+            headers.insert(name.to_owned(), value.into());
+        }
+        self
+    }
+
+    /// Wait `delay` before answering (or dropping the connection).
+    pub fn delayed(self, delay: Duration) -> Self {
+        self.and("delay_ms", whole_millis(delay).into())
+    }
+
+    /// Apply it to the next `count` queries (1 to 1,000,000) instead of one.
+    pub fn times(self, count: u64) -> Self {
+        self.and("count", count.into())
+    }
+
+    fn with(name: &str, value: Value) -> Self {
+        Self { fields: Map::new() }.and(name, value)
+    }
+
+    fn and(mut self, name: &str, value: Value) -> Self {
+        self.fields.insert(name.to_owned(), value);
+        self
+    }
+
+    /// What it asks for, checked.
+    pub(crate) fn plan(&self) -> Result<(PlannedFault, u64), String> {
+        parse_one(&self.fields)
+    }
+}
+
+/// A duration in whole milliseconds, saturating (the parser refuses what is too long).
+fn whole_millis(delay: Duration) -> u64 {
+    u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// What should happen to one request: a queued fault, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedFault {
     /// Answer this status instead of processing the request; `None` = process normally
     /// (after the delay).
     pub status: Option<StatusCode>,
@@ -33,7 +121,7 @@ pub struct Fault {
     pub drop_connection: bool,
 }
 
-impl Fault {
+impl PlannedFault {
     /// The canned body as bytes.
     pub fn body_bytes(&self) -> Vec<u8> {
         match &self.body {
@@ -45,7 +133,7 @@ impl Fault {
 }
 
 struct Queued {
-    fault: Fault,
+    fault: PlannedFault,
     remaining: u64,
 }
 
@@ -57,7 +145,7 @@ pub struct FaultQueue {
 
 impl FaultQueue {
     /// Appends faults (each with its repeat count).
-    pub fn push(&self, faults: Vec<(Fault, u64)>) {
+    pub fn push(&self, faults: Vec<(PlannedFault, u64)>) {
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         queue.extend(
             faults
@@ -67,7 +155,7 @@ impl FaultQueue {
     }
 
     /// Takes the fault for the next request, if any.
-    pub fn next(&self) -> Option<Fault> {
+    pub fn next(&self) -> Option<PlannedFault> {
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let front = queue.front_mut()?;
         front.remaining = front.remaining.saturating_sub(1);
@@ -99,7 +187,7 @@ impl FaultQueue {
 
 /// Parses the body of `POST /_emulator/faults`: one fault object or an array of them.
 /// The error is a message for a 400 answer.
-pub fn parse_faults(body: &[u8]) -> Result<Vec<(Fault, u64)>, String> {
+pub fn parse_faults(body: &[u8]) -> Result<Vec<(PlannedFault, u64)>, String> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("Invalid JSON format: {e}"))?;
     match value {
@@ -116,7 +204,16 @@ pub fn parse_faults(body: &[u8]) -> Result<Vec<(Fault, u64)>, String> {
     }
 }
 
-fn parse_one(map: &Map<String, Value>) -> Result<(Fault, u64), String> {
+/// Parses one fault object (JSON text), as [`parse_faults`] parses each; the error says what
+/// is wrong with it.
+pub fn parse_fault(json: &[u8]) -> Result<(PlannedFault, u64), String> {
+    match serde_json::from_slice(json).map_err(|e| format!("Invalid JSON format: {e}"))? {
+        Value::Object(map) => parse_one(&map),
+        _ => Err("a fault must be a JSON object".into()),
+    }
+}
+
+fn parse_one(map: &Map<String, Value>) -> Result<(PlannedFault, u64), String> {
     const FIELDS: [&str; 6] = [
         "status",
         "body",
@@ -191,7 +288,7 @@ fn parse_one(map: &Map<String, Value>) -> Result<(Fault, u64), String> {
         }
     }
     Ok((
-        Fault {
+        PlannedFault {
             status,
             body,
             headers,

@@ -14,6 +14,43 @@
 //! # }
 //! ```
 //!
+//! # Testing your own code
+//!
+//! Start one per test, on a free loopback port, and point the client at it. A test queues
+//! faults ([`RunningEmulator::add_fault`]), reads what the code sent
+//! ([`RunningEmulator::requests`]) and starts over ([`RunningEmulator::reset`]), in process:
+//!
+//! ```
+//! use vectorcache::{Client, QueryRequest};
+//! use vectorcache_emulator::config::generate_key;
+//! use vectorcache_emulator::{Emulator, EmulatorConfig, Fault};
+//!
+//! /// The code under test: the cache's answer, or a fallback when the cache is down.
+//! async fn answer(client: &Client, prompt: &str) -> String {
+//!     match client.query(QueryRequest::new(prompt, "gpt-4o")).await {
+//!         Ok(result) => result.response,
+//!         Err(_) => "answered by the LLM directly".to_owned(),
+//!     }
+//! }
+//!
+//! // In your crate: `#[tokio::test] async fn falls_back_when_the_cache_is_down() { … }`
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let key = generate_key();
+//! let emulator = Emulator::start_local(EmulatorConfig::with_key(key.clone()), 0).await.unwrap();
+//! let client = Client::builder()
+//!     .api_key(key)
+//!     .base_url(emulator.url())
+//!     .max_retries(0)
+//!     .build()
+//!     .unwrap();
+//! emulator.add_fault(Fault::status(503)).unwrap();
+//! assert_eq!(answer(&client, "What is AI?").await, "answered by the LLM directly");
+//! assert_eq!(emulator.requests().len(), 1);
+//! emulator.shutdown().await;
+//! # }
+//! ```
+//!
 //! # The API it emulates
 //!
 //! - `GET /health` → `{"status":"ok","version":"…"}` (no auth).
@@ -85,6 +122,8 @@ use tokio::task::JoinHandle;
 pub use config::{EmulatorConfig, KeyConfig, ProjectConfig, RateLimitConfig};
 pub use embed::DEMO_SIMILAR_PROMPTS;
 pub use errors::EmulatorError;
+pub use faults::Fault;
+pub use reqlog::LoggedRequest;
 
 /// Starts emulator servers.
 pub struct Emulator;
@@ -103,11 +142,12 @@ impl Emulator {
         let local = listener.local_addr()?;
         let state = Arc::new(server::State::new(config.clone()));
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(server::accept_loop(listener, state, stopped));
+        let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state), stopped));
         tracing::info!(addr = %local, "vectorcache emulator listening");
         Ok(RunningEmulator {
             addr: local,
             config,
+            state,
             stop,
             task: Some(task),
         })
@@ -126,6 +166,8 @@ impl Emulator {
 pub struct RunningEmulator {
     addr: SocketAddr,
     config: EmulatorConfig,
+    /// What its handlers share: faults, the request log, the cache.
+    state: Arc<server::State>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -150,6 +192,47 @@ impl RunningEmulator {
     /// The configuration it serves.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
+    }
+
+    /// Queues `fault` for the next queries, after those already queued (as
+    /// `POST /_emulator/faults` does). Faults apply before authentication: they emulate
+    /// whatever stands in front of the service.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Fault`] when the emulator cannot make it (a status outside 200–599, a
+    /// delay over 5 minutes, a body or header without a status, …); nothing is queued then.
+    pub fn add_fault(&self, fault: Fault) -> Result<(), EmulatorError> {
+        let planned = fault.plan().map_err(EmulatorError::Fault)?;
+        self.state.faults.push(vec![planned]);
+        Ok(())
+    }
+
+    /// [`add_fault`](Self::add_fault) for one fault object in the JSON of
+    /// `POST /_emulator/faults` (`{"status": 503, "count": 2}`), for callers that hold JSON.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Fault`] for JSON that is not a fault the emulator can make.
+    pub fn add_fault_json(&self, fault: &[u8]) -> Result<(), EmulatorError> {
+        let planned = faults::parse_fault(fault).map_err(EmulatorError::Fault)?;
+        self.state.faults.push(vec![planned]);
+        Ok(())
+    }
+
+    /// How many queries the queued faults will still affect.
+    pub fn pending_faults(&self) -> u64 {
+        self.state.faults.pending()
+    }
+
+    /// The queries it received, oldest first: the last [`reqlog::LOG_CAPACITY`], with the
+    /// `Authorization` header redacted (as `GET /_emulator/requests` shows them).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.log.snapshot()
+    }
+
+    /// Forgets the cache, the queued faults, the request log and the rate-limit buckets (as
+    /// `POST /_emulator/reset` does).
+    pub fn reset(&self) {
+        self.state.reset();
     }
 
     /// Stops accepting connections and waits (up to 5 s) for in-flight requests to finish.

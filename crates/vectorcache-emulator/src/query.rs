@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::auth::AuthError;
 use crate::embed::{embed_words, normalize_words};
-use crate::faults::Fault;
+use crate::faults::PlannedFault;
 use crate::http::{
     detail, json_response, read_body, Body, ReadBody, INTERNAL_ERROR, NOT_FOUND, NO_PERMISSION,
     RATE_LIMITED, TOO_LARGE,
@@ -137,7 +137,7 @@ async fn respond(
     headers: &hyper::HeaderMap,
     body: &[u8],
     too_large: bool,
-    fault: Option<&Fault>,
+    fault: Option<&PlannedFault>,
     started: Instant,
 ) -> (Result<Response<Body>, ConnectionDropped>, String) {
     if let Some(fault) = fault {
@@ -164,7 +164,7 @@ async fn respond(
 /// status; `"body": null` or `""` sends an empty body, as proxies do. The fault's own headers
 /// win.
 fn fault_response(
-    fault: &Fault,
+    fault: &PlannedFault,
     status: StatusCode,
     limiter: Option<&RateLimiter>,
 ) -> Response<Body> {
@@ -187,7 +187,7 @@ fn fault_response(
 }
 
 /// The fault's body as given (none: empty).
-fn canned(fault: &Fault, status: StatusCode) -> Response<Body> {
+fn canned(fault: &PlannedFault, status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::new(Bytes::from(fault.body_bytes())));
     *response.status_mut() = status;
     // A text body is labelled by what it looks like: markup is a proxy's or a load balancer's

@@ -58,6 +58,16 @@ impl State {
             config,
         }
     }
+
+    /// Forgets the cache, the queued faults, the request log and the rate-limit buckets.
+    pub fn reset(&self) {
+        self.store.clear();
+        self.faults.clear();
+        self.log.clear();
+        if let Some(limiter) = &self.limiter {
+            limiter.reset();
+        }
+    }
 }
 
 /// The service error that makes hyper close the connection without answering.

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{json, Value};
-use vectorcache_emulator::{EmulatorConfig, RateLimitConfig, DEMO_SIMILAR_PROMPTS};
+use vectorcache_emulator::{
+    EmulatorConfig, EmulatorError, Fault, RateLimitConfig, DEMO_SIMILAR_PROMPTS,
+};
 
 fn assert_common_headers(a: &Answer) {
     let id = a.header("x-request-id").expect("x-request-id");
@@ -745,6 +747,114 @@ async fn reset_clears_everything() {
     let a = query(&emu, q("remember me")).await;
     assert_eq!(a.status, 200, "faults cleared");
     assert_eq!(a.json()["cache_hit"], false, "cache cleared");
+}
+
+/// The in-process calls a test makes on its emulator: the same checks and effects as the
+/// admin routes.
+#[tokio::test]
+async fn faults_the_log_and_reset_in_process() {
+    let emu = start().await;
+    query(&emu, q("remember me")).await;
+    let page = "<html><body>Service Unavailable</body></html>";
+    emu.add_fault(
+        Fault::status(503)
+            .body(page)
+            .header("Retry-After", "7")
+            .times(2),
+    )
+    .expect("a fault it can make");
+    emu.add_fault_json(br#"{"status": 502, "body": {"error": "bad_gateway"}}"#)
+        .expect("a fault in JSON");
+    emu.add_fault(Fault::status(504).delayed(Duration::from_millis(200)))
+        .expect("a delayed status");
+    assert_eq!(emu.pending_faults(), 4);
+    for _ in 0..2 {
+        let a = query(&emu, q("hi")).await;
+        assert_eq!((a.status.as_u16(), a.text.as_str()), (503, page));
+        assert_eq!(a.header("retry-after"), Some("7"));
+    }
+    let a = query(&emu, q("hi")).await;
+    assert_eq!(a.status, 502);
+    assert_eq!(a.json(), json!({"error": "bad_gateway"}));
+    let started = Instant::now();
+    assert_eq!(query(&emu, q("hi")).await.status, 504);
+    assert!(
+        started.elapsed() >= Duration::from_millis(190),
+        "the delay was applied"
+    );
+
+    // What it cannot make is refused with the route's reason, and nothing is queued.
+    for (bad, reason) in [
+        (
+            Fault::status(42),
+            "status must be an integer between 200 and 599",
+        ),
+        (Fault::status(101), "status must be"),
+        (Fault::delay(Duration::from_secs(301)), "delay_ms must be"),
+        (Fault::status(500).times(0), "count must be"),
+        (
+            Fault::status(500).header("bad name", "x"),
+            "invalid header name",
+        ),
+    ] {
+        let refused = emu.add_fault(bad.clone()).expect_err("refused");
+        assert!(
+            matches!(&refused, EmulatorError::Fault(why) if why.contains(reason)),
+            "{bad:?}: {refused}"
+        );
+        assert!(refused
+            .to_string()
+            .starts_with("the emulator refused the fault: "));
+    }
+    for (bad, reason) in [
+        (&b"{\"stauts\": 503}"[..], "unknown field \"stauts\""),
+        (b"{\"body\": \"x\"}", "body and headers need a status"),
+        (b"[{\"status\": 503}]", "must be a JSON object"),
+        (b"{\"status\": 5", "Invalid JSON"),
+    ] {
+        let refused = emu.add_fault_json(bad).expect_err("refused");
+        assert!(refused.to_string().contains(reason), "{refused}");
+    }
+    assert_eq!(emu.pending_faults(), 0);
+    emu.add_fault(Fault::drop_connection()).expect("a drop");
+    assert!(client()
+        .post(format!("{}/v1/cache/query", emu.url()))
+        .bearer_auth(KEY)
+        .json(&q("hi"))
+        .send()
+        .await
+        .is_err());
+
+    // The log, as the route shows it (the key redacted), then reset forgets everything.
+    let log = emu.requests();
+    let statuses: Vec<_> = log.iter().map(|r| (r.status, r.fault)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (Some(200), false),
+            (Some(503), true),
+            (Some(503), true),
+            (Some(502), true),
+            (Some(504), true),
+            (None, true)
+        ]
+    );
+    assert_eq!(log[0].headers["authorization"], "Bearer vc_0123…");
+    assert!(!format!("{log:?}").contains(KEY));
+    assert_eq!(
+        serde_json::to_value(&log).expect("serialises"),
+        requests_log(&emu).await.json()
+    );
+    emu.add_fault(Fault::status(500)).expect("a fault");
+    emu.reset();
+    assert!(emu.requests().is_empty());
+    assert_eq!(emu.pending_faults(), 0);
+    let a = query(&emu, q("remember me")).await;
+    assert_eq!(
+        (a.status.as_u16(), &a.json()["cache_hit"]),
+        (200, &json!(false)),
+        "faults and cache cleared"
+    );
 }
 
 #[tokio::test]

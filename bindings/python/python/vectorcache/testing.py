@@ -22,8 +22,6 @@ plugin there (``pytest_plugins = ["vectorcache.testing"]``).
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from types import TracebackType
 from typing import Any, Iterator, Mapping, Optional, Type, Union
 
@@ -106,34 +104,21 @@ class Emulator:
         Raises:
             ValueError: the emulator refused the fault (its message says why).
         """
-        try:
-            self._call("POST", "/_emulator/faults", [fault])
-        except urllib.error.HTTPError as refused:
-            if refused.code != 400:
-                raise
-            raise ValueError(f"the emulator refused the fault: {_detail(refused.read())}") from None
+        self._running().add_fault(json.dumps(fault))
 
     def requests(self) -> list[dict[str, Any]]:
         """The queries it received, oldest first (the last 1,000; ``Authorization`` redacted)."""
-        answer: list[dict[str, Any]] = self._call("GET", "/_emulator/requests")
-        return answer
+        log: list[dict[str, Any]] = json.loads(self._running().requests())
+        return log
 
     def reset(self) -> None:
         """Forgets the cache, the queued faults and the request log."""
-        self._call("POST", "/_emulator/reset", {})
+        self._running().reset()
 
     def _running(self) -> EmulatorServer:
         if self._server is None:
             raise RuntimeError("the emulator is not running: use `with Emulator() as emulator`")
         return self._server
-
-    def _call(self, method: str, path: str, payload: Any = None) -> Any:
-        data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            body = answer.read()
-        return json.loads(body) if body else None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -149,15 +134,6 @@ class Emulator:
     def __repr__(self) -> str:
         state = f"base_url={self._server.url!r}" if self._server else "stopped"
         return f"Emulator({state})"
-
-
-def _detail(body: bytes) -> str:
-    """The `detail` of the emulator's error answer, or the answer as text."""
-    text = body.decode(errors="replace")
-    try:
-        return str(json.loads(text)["detail"])
-    except (ValueError, TypeError, KeyError):
-        return text
 
 
 try:
