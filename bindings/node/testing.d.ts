@@ -32,6 +32,8 @@ export interface EmulatorRequest {
   headers: Record<string, string>
   body: unknown
   fault: boolean
+  /** The connection it came on, numbered from 1 (queries on one kept-alive connection share it). */
+  connection: number
 }
 
 /** Options of `Emulator.start`. */

@@ -61,7 +61,7 @@ class Emulator {
    */
   async addFault(fault) {
     const server = this.#running()
-    const json = JSON.stringify(wireFault(fault)) ?? 'null'
+    const json = JSON.stringify(wireFault(fault), finiteNumbers) ?? 'null'
     try {
       return { queued: 1, pending: server.addFault(json) }
     } catch (error) {
@@ -95,6 +95,17 @@ class Emulator {
     if (!this.#server) throw new Error('the emulator is closed')
     return this.#server
   }
+}
+
+/**
+ * A `JSON.stringify` replacer refusing NaN and the infinities, which it would write as `null`
+ * (a `count: NaN` queued once, a `delayMs: Infinity` no delay), as Python's package refuses them.
+ */
+function finiteNumbers(_name, value) {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new TypeError('the emulator refused the fault: it holds a number JSON cannot carry (NaN or an infinity)')
+  }
+  return value
 }
 
 // The emulator's field names for the camelCase ones this package speaks.

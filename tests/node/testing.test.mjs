@@ -81,6 +81,8 @@ test('faults in camelCase; a fault the emulator cannot make rejects with its rea
       [{ status: 'x' }, /^the emulator refused the fault: .*status/],
       [{ stauts: 503 }, /^the emulator refused the fault: .*stauts/],
       [{ delayMs: 1, delay_ms: 1 }, /give `delayMs` or `delay_ms`, not both/],
+      [{ status: 503, count: NaN }, /^the emulator refused the fault: it holds a number JSON cannot carry \(NaN or an infinity\)$/],
+      [{ delayMs: Infinity }, /^the emulator refused the fault: .*NaN or an infinity/],
       [null, /^the emulator refused the fault: a fault must be a JSON object$/],
       [undefined, /^the emulator refused the fault: a fault must be a JSON object$/],
       [[{ status: 503 }], /^the emulator refused the fault: a fault must be a JSON object$/],

@@ -23,6 +23,9 @@ import pytest
 import vectorcache
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The emulator's admin routes, on loopback: never through a proxy the environment names.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 ERROR_CASES = json.loads((REPO / "tests" / "fixtures" / "error_cases.json").read_text())
 API_KEY: str = ERROR_CASES["api_key"]
 # Well-formed, but not a key the emulator accepts.
@@ -44,7 +47,7 @@ class Emulator:
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with _DIRECT.open(request, timeout=10) as answer:
             body = answer.read()
         return json.loads(body) if body else None
 

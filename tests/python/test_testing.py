@@ -136,6 +136,8 @@ def test_a_fault_the_emulator_cannot_make_raises_its_reason() -> None:
             ({"status": "x"}, "status"),
             ({"stauts": 503}, "stauts"),
             ({"count": 0}, "count"),
+            ({"status": 503, "count": float("nan")}, "NaN"),
+            ({"delay_ms": float("inf")}, "infinity"),
         ]:
             with pytest.raises(ValueError, match=message) as refused:
                 emulator.add_fault(**fault)
@@ -173,7 +175,7 @@ def test_an_emulator_runs_until_stopped_even_when_no_longer_referenced() -> None
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
-def test_a_forked_child_leaves_the_parents_emulator_running_and_alone() -> None:
+def test_a_forked_child_drives_the_parents_emulator_and_leaves_it_running() -> None:
     import os
     import time
 
@@ -185,14 +187,23 @@ def test_a_forked_child_leaves_the_parents_emulator_running_and_alone() -> None:
             code = 1
             try:
                 client.query(prompt="from the child", model="gpt-4o")
-                # The child's copy of the emulator's state is not what the parent's serves.
-                for call in (lambda: emulator.add_fault(status=503), emulator.requests, emulator.reset):
-                    try:
-                        call()
-                    except RuntimeError as refused:
-                        assert f"process that started it (pid {os.getppid()})" in str(refused)
-                    else:
-                        raise AssertionError("an admin call in the child was not refused")
+                # The child's calls reach the parent's server (its own copy of the state is not
+                # what that server serves), directly, whatever proxy the environment names.
+                os.environ["http_proxy"] = "http://127.0.0.1:9"
+                emulator.add_fault(status=503)
+                try:
+                    client.query(prompt="faulted in the child", model="gpt-4o")
+                except APIError as error:
+                    assert error.status_code == 503
+                else:
+                    raise AssertionError("the child's fault was not served")
+                assert [e["fault"] for e in emulator.requests()] == [False, False, True]
+                try:
+                    emulator.add_fault(status=42)
+                except ValueError as refused:
+                    assert str(refused).startswith("the emulator refused the fault: status must")
+                else:
+                    raise AssertionError("a bad fault from the child was not refused")
                 emulator.stop()
                 code = 0
             finally:
@@ -208,7 +219,7 @@ def test_a_forked_child_leaves_the_parents_emulator_running_and_alone() -> None:
         # The parent's emulator still serves, and it saw the child's query.
         assert client.query(prompt="after the child", model="gpt-4o").cache_hit is False
         prompts = [e["body"]["prompt"] for e in emulator.requests()]
-        assert prompts == ["before the fork", "from the child", "after the child"]
+        assert prompts == ["before the fork", "from the child", "faulted in the child", "after the child"]
 
 
 def test_faults_the_log_and_reset_never_go_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,9 +45,10 @@ impl EmulatorServer {
     /// the server's state no longer is what the parent's server serves), is a `RuntimeError`.
     fn with_running<T>(&self, call: impl FnOnce(&RunningEmulator) -> T) -> PyResult<T> {
         if std::process::id() != self.pid {
+            // `vectorcache.testing` asks the parent's server over HTTP from a child instead.
             return Err(PyRuntimeError::new_err(format!(
                 "the emulator runs in the process that started it (pid {}), not in this forked \
-                 child: add faults, read requests and reset there",
+                 child",
                 self.pid
             )));
         }
@@ -128,9 +129,12 @@ impl EmulatorServer {
     }
 
     /// The request log as JSON, oldest first (the `Authorization` header redacted).
-    fn requests(&self) -> PyResult<String> {
-        let log = self.with_running(|running| running.requests())?;
-        serde_json::to_string(&log).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    fn requests(&self, py: Python<'_>) -> PyResult<String> {
+        // Up to 1,000 entries with their bodies: other threads run meanwhile.
+        py.detach(|| {
+            let log = self.with_running(|running| running.requests())?;
+            serde_json::to_string(&log).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+        })
     }
 
     /// Forgets the cache, the queued faults, the request log and the rate-limit buckets.

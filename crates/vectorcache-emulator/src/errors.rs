@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong when configuring or starting the emulator.
+/// Everything that can go wrong when configuring or starting the emulator, or queueing a fault.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EmulatorError {

@@ -46,7 +46,8 @@ impl Fault {
         Self::with("status", status.into())
     }
 
-    /// Wait `delay` (at most 5 minutes), then answer normally.
+    /// Wait `delay` (at most 5 minutes, in whole milliseconds rounded up), then answer
+    /// normally.
     pub fn delay(delay: Duration) -> Self {
         Self::with("delay_ms", whole_millis(delay).into())
     }
@@ -74,7 +75,7 @@ impl Fault {
         self
     }
 
-    /// Wait `delay` before answering (or dropping the connection).
+    /// Wait `delay` (as for [`Fault::delay`]) before answering (or dropping the connection).
     pub fn delayed(self, delay: Duration) -> Self {
         self.and("delay_ms", whole_millis(delay).into())
     }
@@ -99,9 +100,10 @@ impl Fault {
     }
 }
 
-/// A duration in whole milliseconds, saturating (the parser refuses what is too long).
+/// A duration in milliseconds, rounded up (so that a delay under a millisecond is still one)
+/// and saturating (the parser refuses what is too long).
 fn whole_millis(delay: Duration) -> u64 {
-    u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
+    u64::try_from(delay.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
 }
 
 /// What should happen to one request: a queued fault, checked.
@@ -191,7 +193,7 @@ pub fn parse_faults(body: &[u8]) -> Result<Vec<(PlannedFault, u64)>, String> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("Invalid JSON format: {e}"))?;
     match value {
-        Value::Object(map) => Ok(vec![parse_one(&map).map_err(|e| format!("fault: {e}"))?]),
+        Value::Object(map) => Ok(vec![parse_one(&map)?]),
         Value::Array(items) => items
             .iter()
             .enumerate()
@@ -206,7 +208,7 @@ pub fn parse_faults(body: &[u8]) -> Result<Vec<(PlannedFault, u64)>, String> {
 
 /// Parses one fault object (JSON text), as [`parse_faults`] parses each; the error says what
 /// is wrong with it.
-pub fn parse_fault(json: &[u8]) -> Result<(PlannedFault, u64), String> {
+pub(crate) fn parse_fault(json: &[u8]) -> Result<(PlannedFault, u64), String> {
     match serde_json::from_slice(json).map_err(|e| format!("Invalid JSON format: {e}"))? {
         Value::Object(map) => parse_one(&map),
         _ => Err("a fault must be a JSON object".into()),
@@ -338,6 +340,23 @@ mod tests {
             queue.push(parse_faults(max.as_bytes()).expect("the cap itself is fine"));
         }
         assert_eq!(queue.pending(), 3 * MAX_COUNT);
+    }
+
+    #[test]
+    fn a_built_fault_is_what_its_json_says_and_delays_round_up_to_a_millisecond() {
+        let built = Fault::status(503)
+            .body("<html>")
+            .header("Retry-After", "1")
+            .delayed(Duration::from_micros(1_001))
+            .times(2);
+        let json = br#"{"status": 503, "body": "<html>", "headers": {"Retry-After": "1"},
+                        "delay_ms": 2, "count": 2}"#;
+        assert_eq!(built.plan(), parse_fault(json));
+        let (short, _) = Fault::delay(Duration::from_micros(500))
+            .plan()
+            .expect("a delay under a millisecond is still a delay");
+        assert_eq!(short.delay, Duration::from_millis(1));
+        assert!(Fault::delay(Duration::MAX).plan().is_err());
     }
 
     #[test]

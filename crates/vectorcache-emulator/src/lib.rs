@@ -200,7 +200,9 @@ impl RunningEmulator {
     ///
     /// # Errors
     /// [`EmulatorError::Fault`] when the emulator cannot make it (a status outside 200–599, a
-    /// delay over 5 minutes, a body or header without a status, …); nothing is queued then.
+    /// delay over 5 minutes, `times(0)`, a body or header without a status, …); nothing is
+    /// queued then. The reason names the field as the fault route spells it (`delay_ms` for
+    /// [`Fault::delay`] and [`Fault::delayed`], `count` for [`Fault::times`]).
     pub fn add_fault(&self, fault: Fault) -> Result<(), EmulatorError> {
         let planned = fault.plan().map_err(EmulatorError::Fault)?;
         self.state.faults.push(vec![planned]);

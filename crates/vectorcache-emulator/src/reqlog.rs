@@ -18,7 +18,8 @@ pub const LOG_CAPACITY: usize = 1000;
 const MAX_LOGGED_BODY_CHARS: usize = 4096;
 
 /// One logged request.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct LoggedRequest {
     /// The `X-Request-Id` of the answer.
     pub request_id: String,

@@ -22,6 +22,9 @@ plugin there (``pytest_plugins = ["vectorcache.testing"]``).
 from __future__ import annotations
 
 import json
+import os
+import urllib.error
+import urllib.request
 from types import TracebackType
 from typing import Any, Iterator, Mapping, Optional, Type, Union
 
@@ -29,6 +32,12 @@ from ._client import AsyncVectorcacheClient, VectorcacheClient
 from ._native import EmulatorServer
 
 __all__ = ["Emulator", "vectorcache_emulator"]
+
+# What a refused fault's message starts with, as the native module words it.
+_REFUSED = "the emulator refused the fault: "
+
+# Requests that go straight to the address, whatever proxy the environment names.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # Every emulator started and not stopped. An emulator runs until ``stop()``: one the program no
 # longer references must not stop when its native server is freed (a client given its URL still
@@ -59,11 +68,13 @@ class Emulator:
         self._port = port
         self._rate_limit = rate_limit
         self._server: Optional[EmulatorServer] = None
+        self._pid = os.getpid()
 
     def start(self) -> Emulator:
         """Starts the server (``with Emulator() as emulator`` does it for you)."""
         if self._server is None:
             self._server = EmulatorServer(self._api_key, self._port, self._rate_limit)
+            self._pid = os.getpid()
             _started.add(self)
         return self
 
@@ -104,21 +115,57 @@ class Emulator:
         Raises:
             ValueError: the emulator refused the fault (its message says why).
         """
-        self._running().add_fault(json.dumps(fault))
+        try:
+            text = json.dumps(fault, allow_nan=False)
+        except ValueError:  # NaN or an infinity: `json.dumps` would write what JSON has not
+            raise ValueError(
+                f"{_REFUSED}it holds a number JSON cannot carry (NaN or an infinity)") from None
+        if self._in_forked_child():
+            self._over_http("POST", "/_emulator/faults", text)
+        else:
+            self._running().add_fault(text)
 
     def requests(self) -> list[dict[str, Any]]:
         """The queries it received, oldest first (the last 1,000; ``Authorization`` redacted)."""
-        log: list[dict[str, Any]] = json.loads(self._running().requests())
+        if self._in_forked_child():
+            text = self._over_http("GET", "/_emulator/requests")
+        else:
+            text = self._running().requests()
+        log: list[dict[str, Any]] = json.loads(text)
         return log
 
     def reset(self) -> None:
         """Forgets the cache, the queued faults and the request log."""
-        self._running().reset()
+        if self._in_forked_child():
+            self._over_http("POST", "/_emulator/reset", "{}")
+        else:
+            self._running().reset()
 
     def _running(self) -> EmulatorServer:
         if self._server is None:
             raise RuntimeError("the emulator is not running: use `with Emulator() as emulator`")
         return self._server
+
+    def _in_forked_child(self) -> bool:
+        # The server runs in the process that started it: a forked child's copy of its state
+        # is not what that server serves, so the child asks the server itself.
+        self._running()
+        return os.getpid() != self._pid
+
+    def _over_http(self, method: str, route: str, body: Optional[str] = None) -> str:
+        """An admin route of the parent's server, from a forked child. Loopback, so never
+        through a proxy the environment names (``urllib`` would use ``HTTP_PROXY`` for it)."""
+        request = urllib.request.Request(
+            self.base_url + route, method=method, data=None if body is None else body.encode(),
+            headers={"Content-Type": "application/json"})
+        try:
+            with _DIRECT.open(request, timeout=10) as answer:
+                return str(answer.read().decode())
+        except urllib.error.HTTPError as refused:
+            if refused.code != 400:
+                raise
+            detail = json.loads(refused.read()).get("detail")
+            raise ValueError(f"{_REFUSED}{detail}") from None
 
     def __enter__(self) -> Emulator:
         return self.start()
