@@ -82,4 +82,8 @@ pub struct EmulatorArgs {
     /// No rate limiting and no X-RateLimit-* headers (overrides the file).
     #[arg(long, conflicts_with_all = ["rate_limit", "burst"])]
     pub no_rate_limit: bool,
+    /// The most entries the cache holds; beyond it the oldest is forgotten (overrides the
+    /// file; default 100000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_cache_entries: Option<u64>,
 }

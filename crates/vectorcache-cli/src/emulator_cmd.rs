@@ -38,6 +38,9 @@ pub async fn run(args: EmulatorArgs) -> u8 {
     if args.no_rate_limit {
         config.rate_limit = None;
     }
+    if let Some(entries) = args.max_cache_entries {
+        config.max_cache_entries = usize::try_from(entries).unwrap_or(usize::MAX);
+    }
     if !args.host.is_loopback() {
         tracing::warn!(host = %args.host, "binding beyond loopback: the /_emulator admin routes have no authentication");
     }

@@ -16,7 +16,8 @@ const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 struct Server {
     emulator: RunningEmulator,
-    runtime: tokio::runtime::Runtime,
+    /// The emulator's tasks run on it: it lives as long as the server.
+    _runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
@@ -25,7 +26,10 @@ impl Server {
         let emulator = runtime
             .block_on(Emulator::start_local(EmulatorConfig::with_key(KEY), 0))
             .unwrap();
-        Self { emulator, runtime }
+        Self {
+            emulator,
+            _runtime: runtime,
+        }
     }
 
     fn url(&self) -> String {
@@ -33,24 +37,13 @@ impl Server {
     }
 
     fn fault(&self, fault: Value) {
-        let url = format!("{}/_emulator/faults", self.url());
-        self.runtime.block_on(async {
-            let response = reqwest::Client::new()
-                .post(url)
-                .json(&fault)
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success());
-        });
+        self.emulator
+            .add_fault_json(fault.to_string().as_bytes())
+            .unwrap();
     }
 
     fn logged_requests(&self) -> usize {
-        let url = format!("{}/_emulator/requests", self.url());
-        self.runtime.block_on(async {
-            let log: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-            log.as_array().unwrap().len()
-        })
+        self.emulator.requests().len()
     }
 
     /// `vectorcache query <args>` against this server with the test key.
@@ -577,6 +570,39 @@ fn emulator_rate_limit_flags() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn emulator_max_cache_entries_flag() {
+    // `_lines` keeps the pipe open: the emulator still prints its banner.
+    let (mut child, url, _, _lines) = spawn_emulator(&["--max-cache-entries", "2"]);
+    let ask = |prompt: &str| -> bool {
+        let out = vectorcache()
+            .env("VECTORCACHE_API_KEY", KEY)
+            .env("VECTORCACHE_BASE_URL", &url)
+            .args(["query", prompt, "-m", "gpt-4o", "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["cache_hit"] == true
+    };
+    let prompts = [
+        "What is machine learning?",
+        "Best sourdough recipe",
+        "How do tides work?",
+    ];
+    let first_time: Vec<bool> = prompts.iter().map(|p| ask(p)).collect();
+    // Two entries at most: the first prompt was forgotten, the last two are still there.
+    let again = [ask(prompts[2]), ask(prompts[1]), ask(prompts[0])];
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(first_time, [false, false, false]);
+    assert_eq!(again, [true, true, false]);
+    let zero = vectorcache()
+        .args(["emulator", "--port", "0", "--max-cache-entries", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(zero.status.code(), Some(2), "{}", text(&zero.stderr));
 }
 
 #[test]

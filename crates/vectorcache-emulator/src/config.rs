@@ -1,9 +1,11 @@
-//! Emulator configuration: projects, their API keys, rate limiting, body size limit.
+//! Emulator configuration: projects, their API keys, rate limiting, body size limit, cache
+//! size.
 //!
 //! A TOML file looks like this:
 //!
 //! ```toml
 //! max_body_bytes = 1048576          # optional, default 1 MiB
+//! max_cache_entries = 100000        # optional; beyond it the oldest entry is forgotten
 //!
 //! [rate_limit]                      # optional; default 100000 per minute, burst 100000
 //! per_minute = 100                  # X-RateLimit-Limit
@@ -29,6 +31,9 @@ use crate::errors::EmulatorError;
 /// The default maximum request body size: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The default bound of the cache: 100,000 entries (about 200 MB).
+pub const DEFAULT_MAX_CACHE_ENTRIES: usize = crate::store::DEFAULT_MAX_ENTRIES;
+
 /// The environment variable [`EmulatorConfig::from_env_or_generated`] reads.
 pub const API_KEY_ENV: &str = "VECTORCACHE_API_KEY";
 
@@ -52,6 +57,10 @@ pub struct EmulatorConfig {
     /// Requests with a larger body are answered 413.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// The most entries the cache holds; beyond it the oldest is forgotten first
+    /// ([`DEFAULT_MAX_CACHE_ENTRIES`] by default).
+    #[serde(default = "default_max_cache_entries")]
+    pub max_cache_entries: usize,
 }
 
 /// One project.
@@ -117,6 +126,10 @@ impl RateLimitConfig {
 
 fn default_max_body_bytes() -> usize {
     DEFAULT_MAX_BODY_BYTES
+}
+
+fn default_max_cache_entries() -> usize {
+    DEFAULT_MAX_CACHE_ENTRIES
 }
 
 fn default_rate_limit() -> Option<RateLimitConfig> {
@@ -212,6 +225,7 @@ impl EmulatorConfig {
             }],
             rate_limit: default_rate_limit(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_cache_entries: DEFAULT_MAX_CACHE_ENTRIES,
         }
     }
 
@@ -266,6 +280,9 @@ impl EmulatorConfig {
         }
         if self.max_body_bytes == 0 {
             return err("max_body_bytes must be greater than 0".into());
+        }
+        if self.max_cache_entries == 0 {
+            return err("max_cache_entries must be greater than 0".into());
         }
         if let Some(rl) = self.rate_limit {
             if rl.per_minute == 0 {
@@ -345,6 +362,7 @@ mod tests {
         let text = format!(
             r#"
 max_body_bytes = 2048
+max_cache_entries = 500
 [rate_limit]
 per_minute = 100
 burst = 120
@@ -355,6 +373,7 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
         );
         let config = EmulatorConfig::from_toml_str(&text).expect("valid config");
         assert_eq!(config.max_body_bytes, 2048);
+        assert_eq!(config.max_cache_entries, 500);
         assert_eq!(
             config.rate_limit,
             Some(RateLimitConfig {
@@ -372,6 +391,7 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
         let text = format!("[[projects]]\nid = \"p\"\nkeys = [{{ key = \"{K1}\" }}]\n");
         let config = EmulatorConfig::from_toml_str(&text).expect("valid config");
         assert_eq!(config.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        assert_eq!(config.max_cache_entries, DEFAULT_MAX_CACHE_ENTRIES);
         assert_eq!(config.rate_limit, Some(RateLimitConfig::GENEROUS));
         assert_eq!(
             config,
@@ -418,6 +438,10 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
             "[rate_limit]\nper_minute = 0\nburst = 1\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
         ));
         assert!(zero_rate.contains("per_minute"), "{zero_rate}");
+        let no_cache = error_of(&format!(
+            "max_cache_entries = 0\n[[projects]]\nid = \"a\"\nkeys = [{{ key = \"{K1}\" }}]\n"
+        ));
+        assert!(no_cache.contains("max_cache_entries"), "{no_cache}");
     }
 
     #[test]

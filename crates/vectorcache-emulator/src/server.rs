@@ -52,7 +52,7 @@ impl State {
         State {
             keys: KeyRegistry::new(&config),
             limiter: config.rate_limit.map(RateLimiter::new),
-            store: Store::default(),
+            store: Store::with_capacity(config.max_cache_entries),
             faults: FaultQueue::default(),
             log: RequestLog::default(),
             config,

@@ -2,9 +2,11 @@
 //!
 //! Each segment keeps its embeddings in one contiguous `Vec<f32>` so a search is a single
 //! cache-friendly linear scan, and a map from the canonical prompt text to its entry so an
-//! identical prompt (up to case and punctuation) is found without scanning at all.
+//! identical prompt (up to case and punctuation) is found without scanning at all. The store
+//! is bounded: a long-running emulator fed ever new prompts forgets its oldest entries instead
+//! of growing (and slowing) without end.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{PoisonError, RwLock};
 
 use crate::embed::{dot, round_score, Embedding, DIM};
@@ -49,19 +51,81 @@ pub struct SearchResult {
     pub entry_count: usize,
 }
 
+/// One segment's entries, oldest first. Eviction takes from the front, so the embeddings of
+/// evicted entries are only skipped (`dead`), and dropped once they are a quarter of the vector.
 #[derive(Default)]
 struct Segment {
-    /// `entries.len() * DIM` floats: entry `i` owns `embeddings[i * DIM..(i + 1) * DIM]`.
+    /// `dead * DIM` floats of evicted entries, then `entries.len() * DIM` floats: live entry
+    /// `i` owns `embeddings[(dead + i) * DIM..(dead + i + 1) * DIM]`.
     embeddings: Vec<f32>,
-    entries: Vec<Entry>,
-    /// Canonical prompt text -> index of the first entry with it.
-    exact: HashMap<String, usize>,
+    dead: usize,
+    entries: VecDeque<Entry>,
+    /// Each live entry's canonical prompt text, in the same order.
+    canonicals: VecDeque<String>,
+    /// Canonical prompt text -> number of the first live entry with it.
+    exact: HashMap<String, u64>,
+    /// The number of `entries[0]`: entries are numbered from 0 in the order they came.
+    first: u64,
 }
 
-/// The whole cache. Safe to share between threads; searches only take a read lock.
-#[derive(Default)]
+impl Segment {
+    fn live_embeddings(&self) -> &[f32] {
+        &self.embeddings[self.dead * DIM..]
+    }
+
+    fn entry(&self, number: u64) -> Option<&Entry> {
+        self.entries
+            .get(usize::try_from(number.checked_sub(self.first)?).ok()?)
+    }
+
+    fn push(&mut self, canonical: String, embedding: &Embedding, entry: Entry) {
+        let number = self.first + self.entries.len() as u64;
+        self.embeddings.extend_from_slice(embedding);
+        self.entries.push_back(entry);
+        self.exact.entry(canonical.clone()).or_insert(number);
+        self.canonicals.push_back(canonical);
+    }
+
+    fn evict_oldest(&mut self) {
+        if self.entries.pop_front().is_none() {
+            return;
+        }
+        if let Some(canonical) = self.canonicals.pop_front() {
+            if self.exact.get(&canonical) == Some(&self.first) {
+                self.exact.remove(&canonical);
+            }
+        }
+        self.first += 1;
+        self.dead += 1;
+        // A quarter dead: moving the live ones costs 3 embeddings per eviction, amortised.
+        if self.dead * 4 >= self.dead + self.entries.len() {
+            self.embeddings.drain(..self.dead * DIM);
+            self.dead = 0;
+        }
+    }
+}
+
+/// The default bound of [`Store::with_capacity`]: 100,000 entries (about 200 MB).
+pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
+
+/// The whole cache. Safe to share between threads; searches only take a read lock. It holds
+/// at most its capacity of entries: beyond it the oldest, in any segment, is forgotten first.
 pub struct Store {
-    segments: RwLock<HashMap<SegmentKey, Segment>>,
+    inner: RwLock<Inner>,
+    capacity: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    segments: HashMap<SegmentKey, Segment>,
+    /// The segment of every entry, oldest first (the next to evict is at the front).
+    order: VecDeque<SegmentKey>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_MAX_ENTRIES)
+    }
 }
 
 /// A random version-4 UUID in its usual text form.
@@ -81,21 +145,29 @@ pub fn new_uuid() -> String {
 }
 
 impl Store {
+    /// An empty cache of at most `capacity` entries (at least 1).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Store {
+            inner: RwLock::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
     /// Finds the entry most similar to a prompt in one segment.
     pub fn search(&self, key: &SegmentKey, canonical: &str, embedding: &Embedding) -> SearchResult {
         // A poisoned lock only means another request panicked mid-operation; the data is
         // still usable for an emulator, so carry on rather than failing every later request.
-        let segments = self.segments.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(segment) = segments.get(key) else {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(segment) = inner.segments.get(key) else {
             return SearchResult {
                 best: None,
                 entry_count: 0,
             };
         };
         let entry_count = segment.entries.len();
-        if let Some(&index) = segment.exact.get(canonical) {
+        if let Some(&number) = segment.exact.get(canonical) {
             return SearchResult {
-                best: segment.entries.get(index).map(|entry| Match {
+                best: segment.entry(number).map(|entry| Match {
                     entry: entry.clone(),
                     score: 1.0,
                 }),
@@ -103,7 +175,7 @@ impl Store {
             };
         }
         let mut best: Option<(usize, f32)> = None;
-        for (index, stored) in segment.embeddings.chunks_exact(DIM).enumerate() {
+        for (index, stored) in segment.live_embeddings().chunks_exact(DIM).enumerate() {
             let score = dot(stored, embedding);
             if best.is_none_or(|(_, b)| score > b) {
                 best = Some((index, score));
@@ -120,7 +192,8 @@ impl Store {
         }
     }
 
-    /// Adds an entry to a segment and returns its id.
+    /// Adds an entry to a segment, forgetting the oldest entry beyond the capacity, and
+    /// returns its id.
     pub fn insert(
         &self,
         key: SegmentKey,
@@ -131,44 +204,56 @@ impl Store {
         model: &str,
     ) -> String {
         let id = new_uuid();
-        let mut segments = self
-            .segments
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let segment = segments.entry(key).or_default();
-        let index = segment.entries.len();
-        segment.embeddings.extend_from_slice(embedding);
-        segment.entries.push(Entry {
+        let entry = Entry {
             id: id.clone(),
             prompt: prompt.to_owned(),
             response: response.to_owned(),
             model: model.to_owned(),
-        });
-        segment.exact.entry(canonical).or_insert(index);
+        };
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let inner = &mut *inner;
+        inner.order.push_back(key.clone());
+        inner
+            .segments
+            .entry(key)
+            .or_default()
+            .push(canonical, embedding, entry);
+        while inner.order.len() > self.capacity {
+            let Some(oldest) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(segment) = inner.segments.get_mut(&oldest) {
+                segment.evict_oldest();
+                if segment.entries.is_empty() {
+                    inner.segments.remove(&oldest);
+                }
+            }
+        }
         id
     }
 
     /// Removes every entry of every segment.
     pub fn clear(&self) {
-        self.segments
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Inner::default();
     }
 
     /// Total number of entries across all segments.
     pub fn len(&self) -> usize {
-        self.segments
+        self.inner
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .map(|s| s.entries.len())
-            .sum()
+            .order
+            .len()
     }
 
     /// Whether the cache holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The most entries it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 }
 
@@ -222,6 +307,76 @@ mod tests {
         assert_eq!(store.len(), 1);
         store.clear();
         assert!(store.is_empty());
+    }
+
+    /// Whether `prompt` is still cached in `k`: its exact match, and the scan's best.
+    fn cached(store: &Store, k: &SegmentKey, prompt: &str) -> (bool, bool) {
+        let exact = store.search(k, &canonical(prompt), &embed(prompt));
+        let exact = exact.best.is_some_and(|m| m.entry.prompt == prompt);
+        let scanned = store.search(k, "not the canonical text", &embed(prompt));
+        let scanned = scanned
+            .best
+            .is_some_and(|m| m.entry.prompt == prompt && m.score == 1.0);
+        (exact, scanned)
+    }
+
+    #[test]
+    fn beyond_its_capacity_the_oldest_entry_of_any_segment_is_forgotten() {
+        let store = Store::with_capacity(3);
+        put(&store, key(Some("a")), "first prompt about rust");
+        put(&store, key(Some("b")), "second prompt about tide pools");
+        put(&store, key(Some("a")), "third prompt about jazz");
+        put(&store, key(Some("b")), "fourth prompt about tax returns");
+        assert_eq!(store.len(), 3);
+        assert_eq!(
+            cached(&store, &key(Some("a")), "first prompt about rust"),
+            (false, false)
+        );
+        for (k, prompt) in [
+            ("b", "second prompt about tide pools"),
+            ("a", "third prompt about jazz"),
+            ("b", "fourth prompt about tax returns"),
+        ] {
+            assert_eq!(
+                cached(&store, &key(Some(k)), prompt),
+                (true, true),
+                "{prompt}"
+            );
+        }
+        // A segment whose entries are all forgotten is gone, and counts none.
+        put(&store, key(Some("c")), "fifth");
+        put(&store, key(Some("c")), "sixth");
+        put(&store, key(Some("c")), "seventh");
+        let a = store.search(&key(Some("a")), "x", &embed("third prompt about jazz"));
+        assert_eq!((a.entry_count, a.best.is_none()), (0, true));
+        assert_eq!(store.inner.read().unwrap().segments.len(), 1);
+    }
+
+    #[test]
+    fn a_segment_that_evicts_for_long_keeps_finding_exactly_its_last_entries() {
+        // Many turns of eviction and compaction in one segment: every live entry is found
+        // by its own text and by the scan, with the right entry; no evicted one is.
+        let store = Store::with_capacity(10);
+        let prompt = |i: usize| format!("question {i} about topic {}", i * 7919 % 1009);
+        for i in 0..1_000 {
+            put(&store, key(None), &prompt(i));
+            let live = i.saturating_sub(9)..=i;
+            for j in i.saturating_sub(12)..=i {
+                let expected = live.contains(&j);
+                assert_eq!(
+                    cached(&store, &key(None), &prompt(j)),
+                    (expected, expected),
+                    "{i} {j}"
+                );
+            }
+        }
+        let inner = store.inner.read().unwrap();
+        let segment = &inner.segments[&key(None)];
+        assert_eq!((segment.entries.len(), segment.exact.len()), (10, 10));
+        assert!(
+            segment.embeddings.len() <= 2 * 10 * DIM,
+            "evicted embeddings are dropped"
+        );
     }
 
     #[test]
