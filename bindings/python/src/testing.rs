@@ -38,9 +38,7 @@ impl EmulatorServer {
         std::mem::forget(running);
         None
     }
-}
 
-impl EmulatorServer {
     /// `call` on the running server. A stopped one, or one in a forked child (whose copy of
     /// the server's state no longer is what the parent's server serves), is a `RuntimeError`.
     fn with_running<T>(&self, call: impl FnOnce(&RunningEmulator) -> T) -> PyResult<T> {
