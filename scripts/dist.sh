@@ -100,6 +100,20 @@ dist_crates() {
     # --allow-dirty: `make dist` packs the working tree; the release workflow packs a clean tag.
     log "cargo package (and verify): vectorcache, vectorcache-emulator, vectorcache-cli"
     rm -f "$DIST"/*.crate
+    # Verifying vectorcache-cli builds its workspace dependencies from cargo's temporary overlay
+    # registry, which cargo unpacks under $CARGO_HOME/registry/src/-<hash>/ and never unpacks again
+    # while that directory exists; and it fingerprints a registry package by name and version, not
+    # by its files. So after the first run, verification reused stale copies of vectorcache and
+    # vectorcache-emulator. Forget both: the unpacked sources (local registries' directories start
+    # with "-"; crates.io's is index.crates.io-<hash>) and what was compiled from them.
+    local crate dep_info
+    for crate in vectorcache vectorcache-emulator vectorcache-cli; do
+        rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/"$crate-$VERSION"
+    done
+    for dep_info in $(grep -l -- "/registry/src/-" "$CARGO_TARGET_DIR"/debug/deps/*.d 2>/dev/null); do
+        crate="$(basename "$dep_info" .d)"
+        rm -rf "$CARGO_TARGET_DIR/debug/.fingerprint/${crate//_/-}"
+    done
     cargo package --quiet --locked --allow-dirty -p vectorcache -p vectorcache-emulator -p vectorcache-cli
     mkdir -p "$DIST"
     for crate in vectorcache vectorcache-emulator vectorcache-cli; do
