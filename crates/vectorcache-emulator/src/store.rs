@@ -62,7 +62,9 @@ struct Segment {
     entries: VecDeque<Entry>,
     /// Each live entry's canonical prompt text, in the same order.
     canonicals: VecDeque<String>,
-    /// Canonical prompt text -> number of the first live entry with it.
+    /// Canonical prompt text -> number of the newest live entry with it. Two requests for one
+    /// new prompt can both miss and both insert; pointing at the newest keeps the index valid
+    /// until the last of them is evicted, since eviction goes oldest first.
     exact: HashMap<String, u64>,
     /// The number of `entries[0]`: entries are numbered from 0 in the order they came.
     first: u64,
@@ -82,7 +84,7 @@ impl Segment {
         let number = self.first + self.entries.len() as u64;
         self.embeddings.extend_from_slice(embedding);
         self.entries.push_back(entry);
-        self.exact.entry(canonical.clone()).or_insert(number);
+        self.exact.insert(canonical.clone(), number);
         self.canonicals.push_back(canonical);
     }
 
@@ -377,6 +379,29 @@ mod tests {
             segment.embeddings.len() <= 2 * 10 * DIM,
             "evicted embeddings are dropped"
         );
+    }
+
+    #[test]
+    fn a_prompt_stored_twice_is_found_exactly_until_its_last_copy_is_forgotten() {
+        // Concurrent misses of one new prompt store it twice; forgetting the older copy must
+        // not drop the exact-match index while the newer one is live.
+        let store = Store::with_capacity(3);
+        put(&store, key(None), "the same prompt");
+        let newer = put(&store, key(None), "the same prompt");
+        put(&store, key(None), "another prompt");
+        put(&store, key(None), "a third prompt");
+        let p = "the same prompt";
+        let indexed = |store: &Store| {
+            let inner = store.inner.read().unwrap();
+            inner.segments[&key(None)].exact.contains_key(&canonical(p))
+        };
+        // The scan would find it too; the index is what must survive.
+        assert!(indexed(&store), "the older copy's eviction dropped the index");
+        let found = store.search(&key(None), &canonical(p), &embed(p));
+        assert_eq!(found.best.expect("a match").entry.id, newer);
+        put(&store, key(None), "a fourth prompt");
+        assert!(!indexed(&store));
+        assert_eq!(cached(&store, &key(None), p), (false, false));
     }
 
     #[test]
