@@ -8,10 +8,13 @@ export interface EmulatorFault {
    * (its documented `detail`; a 429 also its `X-RateLimit-*` headers and `Retry-After: 1`).
    */
   status?: number
-  /** The body: a string as it is, other values as JSON; `null` or `''` for an empty one. */
+  /**
+   * The body: a string as it is, other values as JSON; `null` or `''` for an empty one; at
+   * most 64 MiB. NaN and the infinities are refused (JSON has no spelling for them).
+   */
   body?: unknown
   headers?: Record<string, string>
-  /** Milliseconds to wait before answering (or dropping). */
+  /** Whole milliseconds to wait before answering (or dropping), at most 300,000. */
   delayMs?: number
   /** Closes the connection instead of answering. */
   dropConnection?: boolean
@@ -67,6 +70,7 @@ export declare class Emulator {
   addFault(fault: EmulatorFault): Promise<{ queued: number; pending: number }>
   /** The queries it received, oldest first: the last 1,000. */
   requests(): Promise<EmulatorRequest[]>
+  /** Forgets the cache, the queued faults, the request log and the rate-limit buckets (full again). */
   reset(): Promise<void>
   close(): Promise<void>
 }

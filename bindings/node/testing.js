@@ -61,7 +61,7 @@ class Emulator {
    */
   async addFault(fault) {
     const server = this.#running()
-    const json = JSON.stringify(wireFault(fault), finiteNumbers) ?? 'null'
+    const json = faultJson(wireFault(fault))
     try {
       return { queued: 1, pending: server.addFault(json) }
     } catch (error) {
@@ -76,7 +76,7 @@ class Emulator {
     return JSON.parse(this.#running().requests())
   }
 
-  /** Forgets the cache, the queued faults and the request log. */
+  /** Forgets the cache, the queued faults, the request log and the rate-limit buckets (full again). */
   async reset() {
     this.#running().reset()
   }
@@ -97,13 +97,28 @@ class Emulator {
   }
 }
 
+const REFUSED = 'the emulator refused the fault: '
+
+/** The fault as JSON, or a `TypeError` saying why it has none (as Python's package words it). */
+function faultJson(fault) {
+  try {
+    return JSON.stringify(fault, finiteNumbers) ?? 'null'
+  } catch (error) {
+    if (!(error instanceof TypeError) || error.message.startsWith(REFUSED)) throw error
+    const why = /circular/i.test(error.message)
+      ? 'it contains itself (a circular reference)'
+      : `it cannot be written as JSON (${error.message})`
+    throw new TypeError(REFUSED + why)
+  }
+}
+
 /**
  * A `JSON.stringify` replacer refusing NaN and the infinities, which it would write as `null`
  * (a `count: NaN` queued once, a `delayMs: Infinity` no delay), as Python's package refuses them.
  */
 function finiteNumbers(_name, value) {
   if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new TypeError('the emulator refused the fault: it holds a number JSON cannot carry (NaN or an infinity)')
+    throw new TypeError(`${REFUSED}it holds a number JSON cannot carry (NaN or an infinity)`)
   }
   return value
 }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { test } from 'node:test'
+import { inspect } from 'node:util'
 
 import { VectorcacheAPIError, VectorcacheNetworkError } from 'vectorcache'
 import { Emulator } from 'vectorcache/testing'
@@ -67,6 +68,8 @@ test('a chosen key; require works; closing is idempotent', async () => {
 })
 
 test('faults in camelCase; a fault the emulator cannot make rejects with its reason', async () => {
+  const circular = {}
+  circular.self = circular
   const emulator = await Emulator.start()
   try {
     const client = emulator.client({ maxRetries: 0 })
@@ -86,8 +89,11 @@ test('faults in camelCase; a fault the emulator cannot make rejects with its rea
       [null, /^the emulator refused the fault: a fault must be a JSON object$/],
       [undefined, /^the emulator refused the fault: a fault must be a JSON object$/],
       [[{ status: 503 }], /^the emulator refused the fault: a fault must be a JSON object$/],
+      [{ status: 503, body: circular }, /^the emulator refused the fault: it contains itself \(a circular reference\)$/],
+      [{ status: 503, body: { n: 1n } }, /^the emulator refused the fault: it cannot be written as JSON \(.*BigInt/],
+      [{ status: 200, body: 'x'.repeat(64 * 2 ** 20 + 1) }, /^the emulator refused the fault: body must be at most 64 MiB/],
     ]) {
-      await assert.rejects(emulator.addFault(fault), (e) => e instanceof TypeError && message.test(e.message), JSON.stringify(fault))
+      await assert.rejects(emulator.addFault(fault), (e) => e instanceof TypeError && message.test(e.message), inspect(fault, { maxStringLength: 20 }))
     }
     // Accepted, it answers what the emulator said; nothing was queued by the refused ones.
     assert.deepEqual(await emulator.addFault({ status: 500 }), { queued: 1, pending: 1 })

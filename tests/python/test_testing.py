@@ -131,6 +131,8 @@ def test_async_client_and_stopping() -> None:
 
 
 def test_a_fault_the_emulator_cannot_make_raises_its_reason() -> None:
+    circular: list[Any] = []
+    circular.append(circular)
     with Emulator() as emulator:
         for fault, message in [
             ({"status": "x"}, "status"),
@@ -138,10 +140,14 @@ def test_a_fault_the_emulator_cannot_make_raises_its_reason() -> None:
             ({"count": 0}, "count"),
             ({"status": 503, "count": float("nan")}, "NaN"),
             ({"delay_ms": float("inf")}, "infinity"),
+            ({"status": 503, "body": circular}, "contains itself"),
+            ({"status": 200, "body": "x" * ((64 << 20) + 1)}, "body must be at most 64 MiB"),
         ]:
             with pytest.raises(ValueError, match=message) as refused:
                 emulator.add_fault(**fault)
             assert str(refused.value).startswith("the emulator refused the fault: ")
+        with pytest.raises(TypeError, match=r"^the emulator refused the fault: it cannot be written as JSON \(.*set"):
+            emulator.add_fault(status=503, body={1, 2})
         # Nothing was queued by the refused ones.
         assert emulator.client().query(prompt="p", model="gpt-4o").cache_hit is False
 
@@ -204,6 +210,14 @@ def test_a_forked_child_drives_the_parents_emulator_and_leaves_it_running() -> N
                     assert str(refused).startswith("the emulator refused the fault: status must")
                 else:
                     raise AssertionError("a bad fault from the child was not refused")
+                # A body past the admin route's old 1 MiB (in process there was no limit).
+                emulator.add_fault(status=503, body={"detail": "x" * (2 << 20)})
+                try:
+                    client.query(prompt="a large fault in the child", model="gpt-4o")
+                except APIError as error:
+                    assert error.status_code == 503
+                else:
+                    raise AssertionError("the child's large fault was not served")
                 emulator.stop()
                 code = 0
             finally:
@@ -219,7 +233,9 @@ def test_a_forked_child_drives_the_parents_emulator_and_leaves_it_running() -> N
         # The parent's emulator still serves, and it saw the child's query.
         assert client.query(prompt="after the child", model="gpt-4o").cache_hit is False
         prompts = [e["body"]["prompt"] for e in emulator.requests()]
-        assert prompts == ["before the fork", "from the child", "faulted in the child", "after the child"]
+        assert prompts == [
+            "before the fork", "from the child", "faulted in the child", "a large fault in the child", "after the child"
+        ]
 
 
 def test_faults_the_log_and_reset_never_go_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,8 +11,9 @@ use crate::faults::parse_faults;
 use crate::http::{detail, json_response, read_body, Body, ReadBody};
 use crate::server::State;
 
-/// Largest accepted body for the admin routes.
-const MAX_ADMIN_BODY: usize = 1024 * 1024;
+/// Largest accepted body for the admin routes: a fault's largest body, with room for its JSON
+/// escaping and the fault's other fields (the parser then holds the body to its own limit).
+const MAX_ADMIN_BODY: usize = 2 * crate::faults::MAX_FAULT_BODY;
 
 /// The answer to a known route with the wrong method.
 fn wrong_method(allowed: &'static str) -> Response<Body> {

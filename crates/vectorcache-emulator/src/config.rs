@@ -40,9 +40,11 @@ pub const API_KEY_ENV: &str = "VECTORCACHE_API_KEY";
 /// The project id used by [`EmulatorConfig::with_key`].
 pub const DEFAULT_PROJECT_ID: &str = "proj_default";
 
-/// The whole emulator configuration.
+/// The whole emulator configuration. Start from [`EmulatorConfig::with_key`] or a file and
+/// set fields: it is `#[non_exhaustive]`, so a new setting is not a breaking change.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct EmulatorConfig {
     /// The projects and their keys; each key belongs to exactly one project.
     pub projects: Vec<ProjectConfig>,

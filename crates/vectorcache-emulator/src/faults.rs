@@ -16,6 +16,9 @@ use serde_json::{Map, Value};
 const MAX_DELAY_MS: u64 = 300_000;
 /// The most answers one fault object may repeat.
 const MAX_COUNT: u64 = 1_000_000;
+/// The longest body a fault may answer (64 MiB): room to test a client's own limit (the
+/// SDK's is 16 MiB) without letting one fault hold unbounded memory.
+pub(crate) const MAX_FAULT_BODY: usize = 64 * 1024 * 1024;
 
 /// A fault to queue with [`RunningEmulator::add_fault`](crate::RunningEmulator::add_fault):
 /// what the next queries get instead of the cache's answer. It holds the fields of
@@ -47,7 +50,7 @@ impl Fault {
     }
 
     /// Wait `delay` (at most 5 minutes, in whole milliseconds rounded up), then answer
-    /// normally.
+    /// normally. (Python's and Node's `delay_ms` are whole milliseconds: they refuse fractions.)
     pub fn delay(delay: Duration) -> Self {
         Self::with("delay_ms", whole_millis(delay).into())
     }
@@ -58,7 +61,11 @@ impl Fault {
     }
 
     /// The answer's body: a string is sent verbatim, other JSON serialised, `Value::Null` or
-    /// `""` sends an empty one.
+    /// `""` sends an empty one; at most 64 MiB.
+    ///
+    /// A non-finite `f64` has no JSON spelling: serde_json's `Value::from` makes it `null`
+    /// before this sees it, so it sends an empty body. (Python's and Node's emulators refuse
+    /// NaN and the infinities, which their JSON encoders would write as invalid JSON or `null`.)
     pub fn body(self, body: impl Into<Value>) -> Self {
         self.and("body", body.into())
     }
@@ -281,6 +288,17 @@ fn parse_one(map: &Map<String, Value>) -> Result<(PlannedFault, u64), String> {
         Some(_) => return Err("headers must be an object of name: value".into()),
     }
     let body = map.get("body").cloned();
+    let body_len = match &body {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(text)) => text.len(),
+        Some(other) => other.to_string().len(),
+    };
+    if body_len > MAX_FAULT_BODY {
+        return Err(format!(
+            "body must be at most {} MiB (it is {body_len} bytes)",
+            MAX_FAULT_BODY >> 20
+        ));
+    }
     if status.is_none() && !drop_connection {
         if body.is_some() || !headers.is_empty() {
             return Err("body and headers need a status".into());
@@ -304,6 +322,25 @@ fn parse_one(map: &Map<String, Value>) -> Result<(PlannedFault, u64), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_may_be_64_mib_and_no_more() {
+        let largest = "x".repeat(MAX_FAULT_BODY);
+        let fault = Fault::status(200).body(largest.as_str());
+        assert_eq!(
+            fault.plan().expect("64 MiB").0.body_bytes().len(),
+            MAX_FAULT_BODY
+        );
+        let too_long = Fault::status(200).body(largest + "x");
+        let refused = too_long.plan().expect_err("over 64 MiB");
+        assert!(
+            refused.starts_with("body must be at most 64 MiB"),
+            "{refused}"
+        );
+        // JSON bodies are measured as they are sent.
+        let items = vec![Value::from("y".repeat(1 << 20)); 64];
+        assert!(Fault::status(200).body(items).plan().is_err());
+    }
 
     #[test]
     fn parses_and_consumes_in_order() {

@@ -76,7 +76,7 @@
 //!   order, one per `POST /v1/cache/query` (`count` repeats one, default 1):
 //!   - `{"status": 503, "body": "<html>…", "headers": {"Retry-After": "1"}, "delay_ms": 200}`:
 //!     answer this instead (a string body is sent verbatim, other JSON serialised, `null` or
-//!     `""` empty). Without a `body` it is the service's answer for the status, its
+//!     `""` empty; at most 64 MiB, so a client's own size limit can be tested). Without a `body` it is the service's answer for the status, its
 //!     documented `detail` (`{"status": 429}` also carries `X-RateLimit-Limit`,
 //!     `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset` and `Retry-After: 1`); statuses the
 //!     service has no detail for are empty. The fault's own headers win;

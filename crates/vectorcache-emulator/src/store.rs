@@ -396,7 +396,10 @@ mod tests {
             inner.segments[&key(None)].exact.contains_key(&canonical(p))
         };
         // The scan would find it too; the index is what must survive.
-        assert!(indexed(&store), "the older copy's eviction dropped the index");
+        assert!(
+            indexed(&store),
+            "the older copy's eviction dropped the index"
+        );
         let found = store.search(&key(None), &canonical(p), &embed(p));
         assert_eq!(found.best.expect("a match").entry.id, newer);
         put(&store, key(None), "a fourth prompt");

@@ -45,6 +45,16 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _started: set[Emulator] = set()
 
 
+def _why_not_json(value: Any) -> str:
+    """Why ``json.dumps(value, allow_nan=False)`` raised ``ValueError``."""
+    try:
+        json.dumps(value)  # allows NaN: only a circular reference fails now
+    except ValueError:
+        return "it contains itself (a circular reference)"
+    # NaN or an infinity: `json.dumps` would write them as what JSON has not.
+    return "it holds a number JSON cannot carry (NaN or an infinity)"
+
+
 class Emulator:
     """A local Vectorcache emulator in this process; a context manager.
 
@@ -105,8 +115,9 @@ class Emulator:
         return AsyncVectorcacheClient(self.api_key, base_url=self.base_url, **settings)
 
     def add_fault(self, **fault: Any) -> None:
-        """Queues a fault for the next query: ``status``, ``body`` (text or JSON),
-        ``headers``, ``delay_ms``, ``drop_connection``, and ``count`` to repeat it.
+        """Queues a fault for the next query: ``status``, ``body`` (text or JSON, at most
+        64 MiB), ``headers``, ``delay_ms`` (whole milliseconds, at most 300,000),
+        ``drop_connection``, and ``count`` to repeat it.
 
         Without a ``body`` the answer is the service's own for the status (its documented
         ``detail``; a 429 also its ``X-RateLimit-*`` headers and ``Retry-After: 1``);
@@ -114,12 +125,14 @@ class Emulator:
 
         Raises:
             ValueError: the emulator refused the fault (its message says why).
+            TypeError: a value JSON has no form for (a ``set``, an object).
         """
         try:
             text = json.dumps(fault, allow_nan=False)
-        except ValueError:  # NaN or an infinity: `json.dumps` would write what JSON has not
-            raise ValueError(
-                f"{_REFUSED}it holds a number JSON cannot carry (NaN or an infinity)") from None
+        except ValueError:
+            raise ValueError(f"{_REFUSED}{_why_not_json(fault)}") from None
+        except TypeError as unwritable:  # e.g. a set: JSON has no such thing
+            raise TypeError(f"{_REFUSED}it cannot be written as JSON ({unwritable})") from None
         if self._in_forked_child():
             self._over_http("POST", "/_emulator/faults", text)
         else:
@@ -135,7 +148,8 @@ class Emulator:
         return log
 
     def reset(self) -> None:
-        """Forgets the cache, the queued faults and the request log."""
+        """Forgets the cache, the queued faults, the request log and the rate-limit buckets
+        (full again)."""
         if self._in_forked_child():
             self._over_http("POST", "/_emulator/reset", "{}")
         else:
@@ -162,7 +176,7 @@ class Emulator:
             with _DIRECT.open(request, timeout=10) as answer:
                 return str(answer.read().decode())
         except urllib.error.HTTPError as refused:
-            if refused.code != 400:
+            if refused.code not in (400, 413):  # 413: bigger than any fault it could make
                 raise
             detail = json.loads(refused.read()).get("detail")
             raise ValueError(f"{_REFUSED}{detail}") from None
