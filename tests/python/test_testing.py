@@ -133,16 +133,17 @@ def test_async_client_and_stopping() -> None:
 def test_a_fault_the_emulator_cannot_make_raises_its_reason() -> None:
     circular: list[Any] = []
     circular.append(circular)
+    refusals: list[tuple[dict[str, Any], str]] = [
+        ({"status": "x"}, "status"),
+        ({"stauts": 503}, "stauts"),
+        ({"count": 0}, "count"),
+        ({"status": 503, "count": float("nan")}, "NaN"),
+        ({"delay_ms": float("inf")}, "infinity"),
+        ({"status": 503, "body": circular}, "contains itself"),
+        ({"status": 200, "body": "x" * ((64 << 20) + 1)}, "body must be at most 64 MiB"),
+    ]
     with Emulator() as emulator:
-        for fault, message in [
-            ({"status": "x"}, "status"),
-            ({"stauts": 503}, "stauts"),
-            ({"count": 0}, "count"),
-            ({"status": 503, "count": float("nan")}, "NaN"),
-            ({"delay_ms": float("inf")}, "infinity"),
-            ({"status": 503, "body": circular}, "contains itself"),
-            ({"status": 200, "body": "x" * ((64 << 20) + 1)}, "body must be at most 64 MiB"),
-        ]:
+        for fault, message in refusals:
             with pytest.raises(ValueError, match=message) as refused:
                 emulator.add_fault(**fault)
             assert str(refused.value).startswith("the emulator refused the fault: ")
@@ -196,13 +197,13 @@ def test_a_forked_child_drives_the_parents_emulator_and_leaves_it_running() -> N
                 # The child's calls reach the parent's server (its own copy of the state is not
                 # what that server serves), directly, whatever proxy the environment names.
                 os.environ["http_proxy"] = "http://127.0.0.1:9"
+                def answers_503(prompt: str) -> None:
+                    with pytest.raises(APIError) as faulted:
+                        client.query(prompt=prompt, model="gpt-4o")
+                    assert faulted.value.status_code == 503, "the child's fault was not served"
+
                 emulator.add_fault(status=503)
-                try:
-                    client.query(prompt="faulted in the child", model="gpt-4o")
-                except APIError as error:
-                    assert error.status_code == 503
-                else:
-                    raise AssertionError("the child's fault was not served")
+                answers_503("faulted in the child")
                 assert [e["fault"] for e in emulator.requests()] == [False, False, True]
                 try:
                     emulator.add_fault(status=42)
@@ -212,12 +213,7 @@ def test_a_forked_child_drives_the_parents_emulator_and_leaves_it_running() -> N
                     raise AssertionError("a bad fault from the child was not refused")
                 # A body past the admin route's old 1 MiB (in process there was no limit).
                 emulator.add_fault(status=503, body={"detail": "x" * (2 << 20)})
-                try:
-                    client.query(prompt="a large fault in the child", model="gpt-4o")
-                except APIError as error:
-                    assert error.status_code == 503
-                else:
-                    raise AssertionError("the child's large fault was not served")
+                answers_503("a large fault in the child")
                 emulator.stop()
                 code = 0
             finally:
