@@ -856,7 +856,7 @@ async fn read_scrubbed(
 }
 
 /// The error and its causes on one line ("error sending request ...: connection refused").
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -259,7 +259,10 @@ impl Transport {
                     http = http.no_proxy();
                 }
                 http.build().map_err(|e| {
-                    Error::invalid_config(format!("cannot build the HTTP client: {e}"))
+                    Error::invalid_config(format!(
+                        "cannot build the HTTP client: {}",
+                        build_problem(&e)
+                    ))
                 })?
             }
         };
@@ -269,6 +272,21 @@ impl Transport {
             handovers,
             runtime: runtime.map(OnceLock::from).unwrap_or_default(),
         })
+    }
+}
+
+/// Why reqwest could not build a client: its error says only "builder error", its causes say
+/// what failed.
+fn build_problem(error: &reqwest::Error) -> String {
+    let problem = crate::client::error_chain(error);
+    if problem.contains("native root store") {
+        // reqwest read certificates from the system's store, none of which rustls takes.
+        format!(
+            "{problem} (SSL_CERT_FILE and SSL_CERT_DIR, when set, replace the system's store: \
+             check the certificates they point at)"
+        )
+    } else {
+        problem
     }
 }
 

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
+use rustls::pki_types::{pem::PemObject, CertificateDer};
+
 use crate::error::Error;
 
 /// A CA bundle file's content and its certificates, shared by the clients that name it.
@@ -144,13 +146,57 @@ pub(crate) fn given_certificates(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certif
     Ok(all)
 }
 
+/// The certificates of a PEM blob, each checked as the TLS stack will use it: a certificate
+/// rustls cannot take as a trust anchor would otherwise fail the client's construction with
+/// only "builder error", naming neither the file nor the certificate.
 fn pem_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
-    let certificates = reqwest::Certificate::from_pem_bundle(pem)
+    let ders = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|_| "it is not PEM-encoded X.509".to_owned())?;
-    if certificates.is_empty() {
+    if ders.is_empty() {
         return Err("it holds no \"BEGIN CERTIFICATE\" block".to_owned());
     }
+    let count = ders.len();
+    let mut certificates = Vec::with_capacity(count);
+    for (position, der) in ders.into_iter().enumerate() {
+        let unusable = |problem: String| {
+            let position = position + 1;
+            format!(
+                "its certificate {position} of {count} cannot be trusted as a CA: {problem}; \
+                 issue it again, or leave it out"
+            )
+        };
+        rustls::RootCertStore::empty()
+            .add(der.clone())
+            .map_err(|error| unusable(anchor_problem(&error)))?;
+        certificates.push(
+            reqwest::Certificate::from_der(&der).map_err(|error| unusable(error.to_string()))?,
+        );
+    }
     Ok(certificates)
+}
+
+/// Why rustls refuses a certificate as a trust anchor, in words.
+fn anchor_problem(error: &rustls::Error) -> String {
+    use rustls::CertificateError;
+    match error {
+        rustls::Error::InvalidCertificate(CertificateError::BadEncoding) => {
+            "it is not a well-formed X.509 certificate".to_owned()
+        }
+        // webpki's error, which rustls passes on as text only.
+        rustls::Error::InvalidCertificate(CertificateError::Other(other))
+            if other.to_string() == "ExtensionValueInvalid" =>
+        {
+            "it has an extension twice or one with an invalid value, which X.509 (RFC 5280) \
+             forbids and rustls refuses (OpenSSL 1.1 makes a CA with two basicConstraints \
+             when `openssl req -x509 -addext basicConstraints=...` adds one to its config's)"
+                .to_owned()
+        }
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+            format!("rustls refuses it ({other})")
+        }
+        other => format!("rustls refuses it ({other})"),
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::ca::{
-    ca_as_server, connect_proxy, private_ca, private_ca_expired, private_ca_for,
-    private_ca_without_intermediate,
+    ca_as_server, ca_with_a_duplicate_extension, connect_proxy, private_ca, private_ca_expired,
+    private_ca_for, private_ca_without_intermediate,
 };
 use common::raw::{Behaviour, RawServer};
 use common::KEY;
@@ -136,6 +136,56 @@ async fn a_private_ca_is_trusted_through_the_option_or_a_bundle_file() {
         .unwrap();
     assert!(answer.cache_hit);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_ca_certificate_rustls_cannot_take_is_named_with_its_fault() {
+    let (good, _) = private_ca();
+    let bad = ca_with_a_duplicate_extension();
+    let not_x509 =
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+    let refused = |builder: vectorcache::ClientBuilder| {
+        let err = builder.build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{err}");
+        // Not reqwest's bare "builder error", which named neither the file nor the fault.
+        let message = err.to_string();
+        assert!(!message.contains("builder error"), "{message}");
+        message
+    };
+
+    let dir = std::env::temp_dir().join(format!("vectorcache-bad-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("corporate.pem");
+    std::fs::write(&bundle, format!("{good}{bad}")).unwrap();
+    let message = refused(builder("https://api.example.com").ca_bundle(&bundle));
+    assert!(
+        message.contains(&format!(
+            "the CA bundle {} is not usable: its certificate 2 of 2 cannot be trusted as a CA: \
+             it has an extension twice or one with an invalid value",
+            bundle.display()
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("issue it again, or leave it out"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let message = refused(builder("https://api.example.com").add_root_certificate(bad.as_bytes()));
+    assert!(
+        message.contains(
+            "a root certificate is not usable: its certificate 1 of 1 cannot be trusted as a CA: \
+             it has an extension twice"
+        ),
+        "{message}"
+    );
+    let message =
+        refused(builder("https://api.example.com").add_root_certificate(not_x509.as_bytes()));
+    assert!(
+        message.contains("its certificate 1 of 1 cannot be trusted as a CA: it is not a well-formed X.509 certificate"),
+        "{message}"
+    );
 }
 
 #[test]

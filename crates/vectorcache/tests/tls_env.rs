@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::ca::{connect_proxy, private_ca};
+use common::ca::{ca_with_a_duplicate_extension, connect_proxy, private_ca};
 use common::raw::{Behaviour, RawServer};
 use common::KEY;
 use vectorcache::{Client, ErrorKind, QueryRequest};
@@ -57,9 +57,27 @@ async fn ssl_cert_file_adds_a_trusted_ca() {
         "vectorcache-ssl-cert-file-{}.pem",
         std::process::id()
     ));
-    std::fs::write(&file, &ca_pem).unwrap();
+    // Set to a file whose only certificate rustls refuses: reqwest's "builder error" alone
+    // said nothing of why, nor where to look.
+    std::fs::write(&file, ca_with_a_duplicate_extension()).unwrap();
     // SAFETY: the only test of this binary; no other thread reads the environment now.
     unsafe { std::env::set_var("SSL_CERT_FILE", &file) };
+    let err = Client::builder()
+        .api_key(KEY)
+        .base_url(&server.url)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(
+        err.to_string().ends_with(
+            "cannot build the HTTP client: builder error: zero valid certificates found in \
+             native root store (SSL_CERT_FILE and SSL_CERT_DIR, when set, replace the system's \
+             store: check the certificates they point at)"
+        ),
+        "{err}"
+    );
+
+    std::fs::write(&file, &ca_pem).unwrap();
     let outcome = client().query(QueryRequest::new("p", "m")).await;
     assert!(outcome.unwrap().cache_hit);
 

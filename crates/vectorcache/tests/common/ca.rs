@@ -21,6 +21,23 @@ pub fn ca_as_server() -> (String, tokio_rustls::TlsAcceptor) {
     (cert.pem(), acceptor(cert.der().clone(), &key))
 }
 
+/// A CA certificate that lists basicConstraints twice, as `openssl req -x509 -addext
+/// basicConstraints=...` makes with OpenSSL 1.1 (its default config adds one already). X.509
+/// forbids it and rustls refuses it as a trust anchor; OpenSSL takes it. Its PEM.
+pub fn ca_with_a_duplicate_extension() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    // basicConstraints (2.5.29.19), critical: SEQUENCE { BOOLEAN TRUE } (cA).
+    let mut again = rcgen::CustomExtension::from_oid_content(
+        &[2, 5, 29, 19],
+        vec![0x30, 0x03, 0x01, 0x01, 0xff],
+    );
+    again.set_criticality(true);
+    params.custom_extensions.push(again);
+    params.self_signed(&key).unwrap().pem()
+}
+
 fn acceptor(
     cert: rustls::pki_types::CertificateDer<'static>,
     key: &rcgen::KeyPair,
