@@ -41,15 +41,26 @@ test('a client that is never used does not hold the process', async () => {
   assert.ok(elapsedMs < 10_000, `took ${elapsedMs} ms`)
 })
 
+// What both scripts below start their workers from: WORKER (an ES module's source) written to
+// a file in the project, where 'vectorcache' resolves. Node 18 runs a worker's eval'd source
+// as CommonJS, whatever --input-type says; and the workers must not inherit that flag
+// (`execArgv: []`), which Node refuses beside a file.
+const WRITE_WORKER_FILE = `
+const WORKER_FILE = join(process.cwd(), 'worker-' + process.pid + '.mjs')
+writeFileSync(WORKER_FILE, WORKER)
+process.on('exit', () => rmSync(WORKER_FILE, { force: true }))
+`
+
 // Each JavaScript thread settles its own queries' promises (the addon keeps one delivery per
 // thread). A worker's queries are answered there, beside the main thread's; a worker ended
 // while its query is still out takes nothing down when the answer comes back afterwards.
 const WORKERS_SCRIPT = `
+import { rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { VectorcacheClient } from 'vectorcache'
 
-// An ES module, like the script that starts it (workers inherit --input-type).
 const WORKER = \`
 import { parentPort, workerData } from 'node:worker_threads'
 import { VectorcacheClient } from 'vectorcache'
@@ -58,10 +69,10 @@ parentPort.postMessage('started')
 Promise.all([1, 2, 3].map((i) => client.query({ prompt: workerData.prompt + ' ' + i, model: 'gpt-4o' })))
   .then((answers) => parentPort.postMessage(answers.map((a) => a.cache_hit)))
 \`
-const client = new VectorcacheClient()
+${WRITE_WORKER_FILE}const client = new VectorcacheClient()
 const url = process.env.VECTORCACHE_BASE_URL
 
-const worker = new Worker(WORKER, { eval: true, workerData: { url, prompt: 'from the worker' } })
+const worker = new Worker(WORKER_FILE, { execArgv: [], workerData: { url, prompt: 'from the worker' } })
 const answered = new Promise((resolve, reject) => {
   worker.on('message', (m) => Array.isArray(m) && resolve(m))
   worker.once('error', reject)
@@ -83,7 +94,7 @@ const slow = http.createServer((req, res) => {
   }, 300)
 })
 await new Promise((resolve) => slow.listen(0, '127.0.0.1', resolve))
-const ended = new Worker(WORKER, { eval: true, workerData: { url: 'http://127.0.0.1:' + slow.address().port, prompt: 'cut off' } })
+const ended = new Worker(WORKER_FILE, { execArgv: [], workerData: { url: 'http://127.0.0.1:' + slow.address().port, prompt: 'cut off' } })
 await seen
 await ended.terminate()
 await new Promise((resolve) => setTimeout(resolve, 800))
@@ -112,6 +123,8 @@ test('worker threads get their own answers, and one ended mid-query takes nothin
 // was a worker, and it ended, the next thread to load it crashed (mimalloc v3, a segfault in
 // its thread set-up): what vitest's `threads` pool does with a test file per worker.
 const WORKERS_ONLY_SCRIPT = `
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
 const WORKER = \`
@@ -120,9 +133,9 @@ import { VectorcacheClient } from 'vectorcache'
 const answer = await new VectorcacheClient().query({ prompt: 'worker ' + workerData, model: 'gpt-4o' })
 parentPort.postMessage(answer.cache_hit)
 \`
-const run = (name) =>
+${WRITE_WORKER_FILE}const run = (name) =>
   new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { eval: true, workerData: name })
+    const worker = new Worker(WORKER_FILE, { execArgv: [], workerData: name })
     let answered
     worker.on('message', (hit) => (answered = typeof hit))
     worker.once('error', reject)
