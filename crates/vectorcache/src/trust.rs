@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
-use rustls::pki_types::{pem::PemObject, CertificateDer};
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::CertificateDer;
 
 use crate::error::Error;
 
@@ -138,9 +139,14 @@ fn lock() -> std::sync::MutexGuard<'static, Option<Bundles>> {
 /// The certificates of PEM blobs given in code (`ClientBuilder::add_root_certificate`).
 pub(crate) fn given_certificates(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certificate>, Error> {
     let mut all = Vec::new();
-    for pem in pems {
+    for (position, pem) in pems.iter().enumerate() {
         all.extend(pem_certificates(pem).map_err(|reason| {
-            Error::invalid_config(format!("a root certificate is not usable: {reason}"))
+            // Several given (Node's `ca` array, add_root_certificate called again): which one.
+            let which = match pems.len() {
+                1 => "a root certificate".to_owned(),
+                count => format!("root certificate {} of {count} given", position + 1),
+            };
+            Error::invalid_config(format!("{which} is not usable: {reason}"))
         })?);
     }
     Ok(all)
@@ -152,7 +158,14 @@ pub(crate) fn given_certificates(pems: &[Vec<u8>]) -> Result<Vec<reqwest::Certif
 fn pem_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
     let ders = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| "it is not PEM-encoded X.509".to_owned())?;
+        .map_err(|error| {
+            let detail = match error {
+                pem::Error::MissingSectionEnd { .. } => ": a block has no END line",
+                pem::Error::Base64Decode(_) => ": a block's base64 is broken",
+                _ => "",
+            };
+            format!("it is not PEM-encoded X.509{detail}")
+        })?;
     if ders.is_empty() {
         return Err("it holds no \"BEGIN CERTIFICATE\" block".to_owned());
     }
@@ -183,12 +196,13 @@ fn anchor_problem(error: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(CertificateError::BadEncoding) => {
             "it is not a well-formed X.509 certificate".to_owned()
         }
-        // webpki's error, which rustls passes on as text only.
+        // webpki's error, which rustls passes on as text only; webpki 0.103 gives it for an
+        // extension listed twice.
         rustls::Error::InvalidCertificate(CertificateError::Other(other))
             if other.to_string() == "ExtensionValueInvalid" =>
         {
-            "it has an extension twice or one with an invalid value, which X.509 (RFC 5280) \
-             forbids and rustls refuses (OpenSSL 1.1 makes a CA with two basicConstraints \
+            "it lists an extension twice, which X.509 (RFC 5280) forbids and rustls refuses \
+             (webpki: ExtensionValueInvalid; OpenSSL 1.1 makes a CA with two basicConstraints \
              when `openssl req -x509 -addext basicConstraints=...` adds one to its config's)"
                 .to_owned()
         }

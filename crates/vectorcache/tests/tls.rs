@@ -161,7 +161,7 @@ fn a_ca_certificate_rustls_cannot_take_is_named_with_its_fault() {
     assert!(
         message.contains(&format!(
             "the CA bundle {} is not usable: its certificate 2 of 2 cannot be trusted as a CA: \
-             it has an extension twice or one with an invalid value",
+             it lists an extension twice, which X.509 (RFC 5280) forbids",
             bundle.display()
         )),
         "{message}"
@@ -176,8 +176,26 @@ fn a_ca_certificate_rustls_cannot_take_is_named_with_its_fault() {
     assert!(
         message.contains(
             "a root certificate is not usable: its certificate 1 of 1 cannot be trusted as a CA: \
-             it has an extension twice"
+             it lists an extension twice"
         ),
+        "{message}"
+    );
+    // Several given: which of them.
+    let message = refused(
+        builder("https://api.example.com")
+            .add_root_certificate(good.as_bytes())
+            .add_root_certificate(bad.as_bytes()),
+    );
+    assert!(
+        message.contains("root certificate 2 of 2 given is not usable: its certificate 1 of 1"),
+        "{message}"
+    );
+    let message = refused(
+        builder("https://api.example.com")
+            .add_root_certificate(b"-----BEGIN CERTIFICATE-----\nbm90IGEg\n".as_slice()),
+    );
+    assert!(
+        message.contains("is not PEM-encoded X.509: a block has no END line"),
         "{message}"
     );
     let message =
