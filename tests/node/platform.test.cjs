@@ -48,6 +48,22 @@ test('the main tarball alone: require and import fail with the platform and what
     expectClearError(run.stderr, platform)
   }
 
+  // Caught, the error ends nothing: a program that treats vectorcache as optional goes on
+  // (Node 18 and 20 also reported a failed static import of CommonJS as uncaught).
+  const optional = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "try { await import('vectorcache') } catch (e) { console.log('caught', e.code) }\n" +
+        "setTimeout(() => console.log('still running'), 50)",
+    ],
+    { cwd: project, env, encoding: 'utf8' },
+  )
+  assert.equal(optional.status, 0, optional.stderr)
+  assert.equal(optional.stdout, 'caught ERR_VECTORCACHE_NATIVE_BINARY\nstill running\n')
+  assert.equal(optional.stderr, '')
+
   const run = spawnSync(
     process.execPath,
     ['-e', "try { require('vectorcache') } catch (e) { console.log(JSON.stringify({ code: e.code, platform: e.platform, arch: e.arch, libc: e.libc, cause: e.cause })) }"],
