@@ -31,7 +31,9 @@ python_tools() {
         python3 -m venv "$VENV"
     fi
     "$PY" -m pip install -q --disable-pip-version-check \
-        maturin==1.16.0 "ziglang==$ZIGLANG_VERSION" auditwheel==6.8.2
+        maturin==1.16.0 "ziglang==$ZIGLANG_VERSION" \
+        'auditwheel==6.8.2; python_version >= "3.10"' \
+        'auditwheel==6.4.2; python_version < "3.10"' # the last for 3.9
     # maturin and cargo-zigbuild run `python3 -m ziglang` when there is no `zig` on PATH.
     export PATH="$VENV/bin:$PATH"
 }

@@ -15,7 +15,7 @@ if [[ ! -x "$PY" ]]; then
     echo "== creating $VENV"
     python3 -m venv "$VENV"
 fi
-"$PY" -m pip install -q --disable-pip-version-check pytest==9.2.0 mypy==2.4.1 uvloop==0.23.0 gevent==26.9.0
+"$PY" -m pip install -q --disable-pip-version-check -r tests/python/requirements.txt
 
 echo "== building the emulator (cargo build -p vectorcache-cli)"
 cargo build -q -p vectorcache-cli
@@ -43,8 +43,14 @@ RUN_DIR="$(mktemp -d)"
 trap 'rm -rf "$RUN_DIR"' EXIT
 cd "$RUN_DIR"
 
-echo "== stubtest (the stubs match the compiled module)"
-"$PY" -m mypy.stubtest vectorcache --allowlist "$ROOT/tests/python/stubtest-allowlist.txt"
+# The compiled module is the same abi3 build on every Python, so one check of its stubs holds
+# for all. On 3.9, the last mypy (1.19) also reports typing's 3.9 internals in the .py modules.
+if "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    echo "== stubtest (the stubs match the compiled module)"
+    "$PY" -m mypy.stubtest vectorcache --allowlist "$ROOT/tests/python/stubtest-allowlist.txt"
+else
+    echo "== stubtest: skipped on Python < 3.10 (the stubs are checked where mypy 2 runs)"
+fi
 
 echo "== pytest (the installed wheel)"
 "$PY" -m pytest "$ROOT/tests/python"
