@@ -59,6 +59,21 @@ dist_python() {
     bash scripts/check-glibc.sh "$wheel"
 }
 
+# @napi-rs/cli, which builds the addon, needs a newer Node than the package's users do (its
+# lock entry's engines). On Node 18 (Amazon Linux 2023's nodejs) it fails inside with "does not
+# provide an export named 'styleText'"; this says what to do instead. Run in bindings/node.
+node_can_build() {
+    node -e '
+      const need = require("./package-lock.json").packages["node_modules/@napi-rs/cli"].engines.node
+      if (!require("semver").satisfies(process.version, need)) {
+        console.error(`dist: building the Node addon needs Node ${need} (for @napi-rs/cli), ` +
+          `and this machine'"'"'s node is ${process.version}. Install Node 20.17 or later and put ` +
+          `it first on PATH. The package itself runs on Node >= 18: make test also runs its ` +
+          `suite on a pinned Node 18.`)
+        process.exit(1)
+      }'
+}
+
 dist_node() {
     python_tools  # zig, for cargo-zigbuild
     if ! command -v cargo-zigbuild >/dev/null || [[ "$(cargo-zigbuild --version)" != *" $CARGO_ZIGBUILD_VERSION"* ]]; then
@@ -71,6 +86,7 @@ dist_node() {
     (
         cd "$pkg"
         npm ci --no-audit --no-fund --silent
+        node_can_build
         # A target dir of its own inside target/: cargo fingerprints the linker, and maturin's zig
         # wrapper (`maturin zig cc`) and cargo-zigbuild's are different paths, so in one dir each
         # build would recompile every dependency the other built.
