@@ -64,8 +64,8 @@ dist_python() {
 # provide an export named 'styleText'"; this says what to do instead. Run in bindings/node.
 node_can_build() {
     node -e '
-      const need = require("./package-lock.json").packages["node_modules/@napi-rs/cli"].engines.node
-      if (!require("semver").satisfies(process.version, need)) {
+      const need = require("./package-lock.json").packages["node_modules/@napi-rs/cli"].engines?.node
+      if (need && !require("semver").satisfies(process.version, need)) {
         console.error(`dist: building the Node addon needs Node ${need} (for @napi-rs/cli), ` +
           `and this machine'"'"'s node is ${process.version}. Install Node 20.17 or later and put ` +
           `it first on PATH. The package itself runs on Node >= 18: make test also runs its ` +
