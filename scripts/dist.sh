@@ -60,8 +60,8 @@ dist_python() {
 }
 
 # @napi-rs/cli, which builds the addon, needs a newer Node than the package's users do (its
-# lock entry's engines). On Node 18 (Amazon Linux 2023's nodejs) it fails inside with "does not
-# provide an export named 'styleText'"; this says what to do instead. Run in bindings/node.
+# lock entry's engines). On Node 18, the oldest the package supports, it fails inside with "does
+# not provide an export named 'styleText'"; this says what to do instead. Run in bindings/node.
 node_can_build() {
     node -e '
       const need = require("./package-lock.json").packages["node_modules/@napi-rs/cli"].engines?.node
