@@ -6,12 +6,12 @@
 use std::time::Instant;
 
 use serde_json::json;
+use vectorcache_emulator::config::generate_key;
 use vectorcache_emulator::embed::{canonical, embed};
 use vectorcache_emulator::store::{SegmentKey, Store};
 use vectorcache_emulator::{Emulator, EmulatorConfig};
 
 const ENTRIES: usize = 10_000;
-const KEY: &str = "vc_0123456789abcdef0123456789abcdef";
 
 const TOPICS: [&str; 10] = [
     "machine learning",
@@ -86,7 +86,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Through HTTP, as the server measures it (debug.search_time_ms).
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let emu = Emulator::start(EmulatorConfig::with_key(KEY), "127.0.0.1:0".parse()?).await?;
+        let key = generate_key();
+        let emu = Emulator::start(EmulatorConfig::with_key(&key), "127.0.0.1:0".parse()?).await?;
         let client = reqwest::Client::builder().no_proxy().build()?;
         let url = format!("{}/v1/cache/query", emu.url());
         let started = Instant::now();
@@ -94,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..ENTRIES {
             let request = client
                 .post(&url)
-                .bearer_auth(KEY)
+                .bearer_auth(&key)
                 .json(&json!({"prompt": prompt(i), "model": "gpt-4o", "similarity_threshold": 1.0}))
                 .send();
             batch.push(request);
@@ -110,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for _ in 0..20 {
                 let body: serde_json::Value = client
                     .post(&url)
-                    .bearer_auth(KEY)
+                    .bearer_auth(&key)
                     .json(&json!({"prompt": text, "model": "gpt-4o", "include_debug": true, "similarity_threshold": 0.0}))
                     .send()
                     .await?

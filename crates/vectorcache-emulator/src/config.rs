@@ -14,9 +14,10 @@
 //!
 //! [[projects]]
 //! id = "proj_a"
+//! # Each key from an environment variable; `key = "vc_…"` also works, with the secret in the file.
 //! keys = [
-//!   { key = "vc_0123456789abcdef0123456789abcdef" },
-//!   { key = "vc_ffffffffffffffffffffffffffffffff", revoked = true },
+//!   { key_env = "VECTORCACHE_API_KEY" },
+//!   { key_env = "VECTORCACHE_REVOKED_KEY", revoked = true },
 //! ]
 //! ```
 
@@ -76,15 +77,46 @@ pub struct ProjectConfig {
     pub keys: Vec<KeyConfig>,
 }
 
-/// One API key. Its `Debug` output shows only the key's prefix.
+/// One API key. Its `Debug` output shows only the key's prefix. In a file, the key is given
+/// as `key = "vc_…"` or, to keep the secret out of the file, as `key_env = "NAME"`: the
+/// environment variable it is read from when the file is parsed.
 #[derive(Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "KeyInFile")]
 pub struct KeyConfig {
     /// The key itself: `vc_` followed by 32 hexadecimal characters.
     pub key: String,
     /// A revoked key is answered 401 `Invalid API key`.
-    #[serde(default)]
     pub revoked: bool,
+}
+
+/// A key as a configuration file writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyInFile {
+    key: Option<String>,
+    key_env: Option<String>,
+    #[serde(default)]
+    revoked: bool,
+}
+
+impl TryFrom<KeyInFile> for KeyConfig {
+    type Error = String;
+
+    fn try_from(entry: KeyInFile) -> Result<Self, String> {
+        let key = match (entry.key, entry.key_env) {
+            (Some(key), None) => key,
+            (None, Some(name)) => match std::env::var(&name) {
+                Ok(value) => value.trim().to_owned(),
+                Err(_) => return Err(format!("key_env names {name}, which is not set")),
+            },
+            (None, None) => return Err("a key needs `key` or `key_env`".into()),
+            (Some(_), Some(_)) => return Err("a key takes `key` or `key_env`, not both".into()),
+        };
+        Ok(Self {
+            key,
+            revoked: entry.revoked,
+        })
+    }
 }
 
 impl fmt::Debug for KeyConfig {
@@ -408,6 +440,41 @@ keys = [ {{ key = "{K1}" }}, {{ key = "{K2}", revoked = true }} ]
                 ..EmulatorConfig::with_key(K1)
             }
         );
+    }
+
+    #[test]
+    fn keys_can_come_from_the_environment() {
+        // Names of this test's own: the process's environment is shared by the tests.
+        std::env::set_var("VC_CONFIG_TEST_ACTIVE", format!(" {K1}\n"));
+        std::env::set_var("VC_CONFIG_TEST_REVOKED", K2);
+        std::env::set_var("VC_CONFIG_TEST_MALFORMED", "vc_0123456789abcdef0123");
+        let config = EmulatorConfig::from_toml_str(
+            "[[projects]]\nid = \"a\"\nkeys = [ { key_env = \"VC_CONFIG_TEST_ACTIVE\" }, \
+             { key_env = \"VC_CONFIG_TEST_REVOKED\", revoked = true } ]\n",
+        )
+        .expect("valid config");
+        let keys = &config.projects[0].keys;
+        assert_eq!((keys[0].key.as_str(), keys[0].revoked), (K1, false));
+        assert_eq!((keys[1].key.as_str(), keys[1].revoked), (K2, true));
+
+        let project = |keys: &str| format!("[[projects]]\nid = \"a\"\nkeys = [ {keys} ]\n");
+        let unset = error_of(&project("{ key_env = \"VC_CONFIG_TEST_UNSET\" }"));
+        assert!(
+            unset.contains("key_env names VC_CONFIG_TEST_UNSET, which is not set"),
+            "{unset}"
+        );
+        let both = error_of(&project(&format!(
+            "{{ key = \"{K1}\", key_env = \"VC_CONFIG_TEST_ACTIVE\" }}"
+        )));
+        assert!(both.contains("`key` or `key_env`, not both"), "{both}");
+        let neither = error_of(&project("{ revoked = true }"));
+        assert!(
+            neither.contains("a key needs `key` or `key_env`"),
+            "{neither}"
+        );
+        let malformed = error_of(&project("{ key_env = \"VC_CONFIG_TEST_MALFORMED\" }"));
+        assert!(malformed.contains("is not a valid API key"), "{malformed}");
+        assert!(!malformed.contains("0123456789abcdef0123"), "{malformed}");
     }
 
     fn error_of(text: &str) -> String {
