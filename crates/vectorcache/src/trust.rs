@@ -179,8 +179,9 @@ fn pem_certificates(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
                  issue it again, or leave it out"
             )
         };
+        // Checked on a borrowed view: the one copy of the DER is reqwest's.
         rustls::RootCertStore::empty()
-            .add(der.clone())
+            .add(CertificateDer::from(der.as_ref()))
             .map_err(|error| unusable(anchor_problem(&error)))?;
         certificates.push(
             reqwest::Certificate::from_der(&der).map_err(|error| unusable(error.to_string()))?,
